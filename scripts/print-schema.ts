@@ -1,0 +1,8 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../src/config.js';
+import { printSchema } from '../src/schema.js';
+
+const target = path.join(PROJECT_ROOT, 'schema', 'schema.graphql');
+await writeFile(target, printSchema());
+console.log(`wrote ${path.relative(process.cwd(), target)}`);

@@ -1,0 +1,39 @@
+/**
+ * Every error a client may see, by stable code. Services throw AppError (they never import
+ * GraphQL); src/graphql-errors.ts is the one place that turns these into GraphQL errors.
+ */
+export const ErrorCode = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class AppError extends Error {
+  override name = 'AppError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Safe, client-facing details such as the offending argument's name. */
+    readonly details: Readonly<Record<string, string | number>> = {},
+  ) {
+    super(message);
+  }
+}
+
+export const badUserInput = (field: string, message: string) =>
+  new AppError(ErrorCode.BAD_USER_INPUT, message, { field });
+
+export const invalidCredentials = () =>
+  new AppError(ErrorCode.UNAUTHENTICATED, 'Invalid email or password');
+
+export const notAuthenticated = () =>
+  new AppError(ErrorCode.UNAUTHENTICATED, 'You must be logged in');
+
+export const notAuthorized = () =>
+  new AppError(ErrorCode.FORBIDDEN, 'You are not allowed to do this');
+
+export const serviceUnavailable = () =>
+  new AppError(ErrorCode.SERVICE_UNAVAILABLE, 'The service is temporarily unavailable; try again');

@@ -1,0 +1,67 @@
+import { createGraphQLError, maskError as yogaMaskError } from 'graphql-yoga';
+import type { GraphQLError } from 'graphql';
+import { AppError, ErrorCode, serviceUnavailable } from './errors.js';
+import type { Logger } from './lib/logger.js';
+
+/** The one place where errors become what clients see: a message and a stable extensions.code. */
+
+const DATABASE_UNAVAILABLE = new Set([
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+]);
+
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  [ErrorCode.SERVICE_UNAVAILABLE]: 503,
+};
+
+function fromAppError(error: AppError, source?: GraphQLError) {
+  const status = HTTP_STATUS[error.code];
+  return createGraphQLError(error.message, {
+    nodes: source?.nodes,
+    path: source?.path,
+    extensions: {
+      code: error.code,
+      ...error.details,
+      ...(status ? { http: { status } } : {}),
+    },
+  });
+}
+
+/** RFC 6750: a rejected token is a 401 for the whole request, with a WWW-Authenticate challenge. */
+function bearerChallenge(error: 'invalid_token' | 'invalid_request', description: string) {
+  return createGraphQLError(description, {
+    extensions: {
+      code: ErrorCode.UNAUTHENTICATED,
+      http: {
+        status: 401,
+        headers: {
+          'WWW-Authenticate': `Bearer error="${error}", error_description="${description}"`,
+        },
+      },
+    },
+  });
+}
+
+export const invalidTokenError = (description: string) =>
+  bearerChallenge('invalid_token', description);
+export const invalidRequestError = (description: string) =>
+  bearerChallenge('invalid_request', description);
+
+export function createErrorMasker(logger: Logger) {
+  return (error: unknown, message: string): Error => {
+    const graphQLError = error as GraphQLError;
+    const original: unknown = graphQLError?.originalError ?? error;
+    if (original instanceof AppError) return fromAppError(original, graphQLError);
+    if (original instanceof Error && DATABASE_UNAVAILABLE.has(original.name)) {
+      logger.warn({ err: { name: original.name } }, 'database unavailable');
+      return fromAppError(serviceUnavailable(), graphQLError);
+    }
+    const masked = yogaMaskError(error, message, false);
+    if (masked !== error) logger.error({ err: original }, 'unexpected error');
+    return masked;
+  };
+}

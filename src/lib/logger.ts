@@ -1,0 +1,37 @@
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+
+export type { Logger };
+
+/**
+ * Paths that may carry credentials. Code should never log them in the first place; this is the
+ * safety net for a header object or an argument bag passed to the logger by mistake.
+ */
+const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers.cookie',
+  'authorization',
+  'password',
+  'passwordHash',
+  'token',
+  'accessToken',
+  'secret',
+  '*.password',
+  '*.passwordHash',
+  '*.token',
+  '*.accessToken',
+  '*.secret',
+  'variables',
+  '*.variables',
+];
+
+export function createLogger(level: LevelWithSilent, destination?: DestinationStream): Logger {
+  const options = {
+    level,
+    base: { service: 'graphql-auth-api' },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  return destination ? pino(options, destination) : pino(options);
+}

@@ -1,0 +1,44 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+
+export const ROLES = ['USER', 'ADMIN'] as const;
+export type Role = (typeof ROLES)[number];
+
+interface UserDocument {
+  email: string;
+  passwordHash: string;
+  roles: Role[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** What leaves the model layer: never the password hash. */
+export interface User {
+  readonly id: string;
+  readonly email: string;
+  readonly roles: readonly Role[];
+  readonly createdAt: Date;
+}
+
+const userSchema = new Schema<UserDocument>(
+  {
+    // Unique in the database itself, so concurrent sign-ups cannot both win a check-then-insert.
+    email: { type: String, required: true, unique: true },
+    // Excluded from every query unless a caller asks for it with select('+passwordHash').
+    passwordHash: { type: String, required: true, select: false },
+    roles: { type: [String], enum: ROLES, default: ['USER'] },
+  },
+  { timestamps: true, collection: 'users', strict: 'throw' },
+);
+
+export type UserModel = Model<UserDocument>;
+
+export function createUserModel(connection: Connection): UserModel {
+  return connection.model<UserDocument>('User', userSchema);
+}
+
+export function toUser(doc: { _id: unknown; email: string; roles: Role[]; createdAt: Date }): User {
+  return { id: String(doc._id), email: doc.email, roles: [...doc.roles], createdAt: doc.createdAt };
+}
+
+export const isDuplicateKeyError = (error: unknown) =>
+  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;

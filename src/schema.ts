@@ -1,0 +1,13 @@
+import { specifiedDirectives } from 'graphql';
+import { printSchemaWithDirectives } from '@graphql-tools/utils';
+import { authDirective, publicDirective } from './auth/guards.js';
+import { builder } from './builder.js';
+import './modules/user/user.schema.js';
+
+export const schema = builder.toSchema({
+  directives: [...specifiedDirectives, authDirective, publicDirective],
+  sortSchema: false,
+});
+
+/** The SDL committed as schema/schema.graphql, guards included as directives. */
+export const printSchema = () => `${printSchemaWithDirectives(schema).trim()}\n`;
