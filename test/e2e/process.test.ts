@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { freshDatabaseUri } from '../helpers/database.js';
+import { LOGIN, ME, SIGN_UP, USERS } from '../helpers/operations.js';
+import { runUntilExit, startServerProcess } from '../helpers/process.js';
+
+let workDir: string;
+
+beforeAll(async () => {
+  workDir = await mkdtemp(path.join(os.tmpdir(), 'auth-api-e2e-'));
+});
+afterAll(() => rm(workDir, { recursive: true, force: true }));
+
+/** Against MONGODB_URI when the suite runs on a real MongoDB; otherwise the embedded default. */
+const databaseEnv = (): Record<string, string> =>
+  process.env.MONGODB_URI ? { MONGODB_URI: freshDatabaseUri('e2e') } : {};
+
+async function call(url: string, query: string, variables: object = {}, token?: string) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as {
+    data?: Record<string, { accessToken: string; email: string; user: { roles: string[] } }> | null;
+    errors?: unknown[];
+  };
+}
+
+describe('the server process (npm start)', () => {
+  it('keeps users, the admin and tokens across a restart on the same DATA_DIR', async () => {
+    const env = {
+      ...databaseEnv(),
+      DATA_DIR: path.join(workDir, 'data'),
+      PORT: '0',
+      BCRYPT_COST: '4',
+      BOOTSTRAP_ADMIN_EMAIL: 'root@example.com',
+      BOOTSTRAP_ADMIN_PASSWORD: 'first admin password',
+    };
+    const first = await startServerProcess(env, workDir);
+    const signed = await call(first.url, SIGN_UP, {
+      email: 'keep@example.com',
+      password: 'kept password',
+    });
+    const token = signed.data?.signUp?.accessToken as string;
+    expect(token).toEqual(expect.any(String));
+    const admin = await call(first.url, LOGIN, {
+      email: 'root@example.com',
+      password: 'first admin password',
+    });
+    expect(admin.data?.login?.user.roles).toEqual(['USER', 'ADMIN']);
+    expect(first.stdout()).toContain('bootstrap admin created');
+    expect(await first.stop()).toBe(0);
+
+    if (!process.env.MONGODB_URI) {
+      expect((await stat(path.join(env.DATA_DIR, 'ferretdb'))).isDirectory()).toBe(true);
+    }
+    expect((await stat(path.join(env.DATA_DIR, 'jwt-secret'))).mode & 0o077).toBe(0);
+
+    const second = await startServerProcess(
+      { ...env, BOOTSTRAP_ADMIN_PASSWORD: 'second admin password' },
+      workDir,
+    );
+    try {
+      const me = await call(second.url, ME, {}, token);
+      expect(me.data?.me?.email).toBe('keep@example.com');
+      const login = await call(second.url, LOGIN, {
+        email: 'keep@example.com',
+        password: 'kept password',
+      });
+      expect(login.errors).toBeUndefined();
+      const oldAdmin = await call(second.url, LOGIN, {
+        email: 'root@example.com',
+        password: 'first admin password',
+      });
+      const newAdmin = await call(second.url, LOGIN, {
+        email: 'root@example.com',
+        password: 'second admin password',
+      });
+      expect(newAdmin.data).toBeNull();
+      const users = await call(second.url, USERS, {}, oldAdmin.data?.login?.accessToken);
+      expect(users.data?.users).toHaveLength(2);
+      expect(second.stdout()).toContain('bootstrap admin already exists');
+    } finally {
+      expect(await second.stop()).toBe(0);
+    }
+  });
+
+  it('refuses to start in production without JWT_SECRET, saying why, without a stack trace', async () => {
+    const result = await runUntilExit(
+      { ...databaseEnv(), NODE_ENV: 'production', PORT: '0' },
+      workDir,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('JWT_SECRET');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses a weak JWT_SECRET in production', async () => {
+    const result = await runUntilExit(
+      { ...databaseEnv(), NODE_ENV: 'production', JWT_SECRET: 'short', PORT: '0' },
+      workDir,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/JWT_SECRET: must be at least 32 bytes/);
+    expect(result.stderr).not.toContain('short');
+  });
+
+  it('says what to install or set when FerretDB is missing and Go is not available', async () => {
+    const result = await runUntilExit(
+      {
+        DATA_DIR: path.join(workDir, 'no-go'),
+        PORT: '0',
+        FERRETDB_BIN: path.join(workDir, 'missing', 'ferretdb'),
+        PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`,
+      },
+      workDir,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Go');
+    expect(result.stderr).toContain('MONGODB_URI');
+  });
+
+  it('says so clearly when MONGODB_URI cannot be reached', async () => {
+    const result = await runUntilExit(
+      {
+        MONGODB_URI: 'mongodb://127.0.0.1:1/unreachable',
+        PORT: '0',
+        DATA_DIR: path.join(workDir, 'x'),
+      },
+      workDir,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Could not connect to the database');
+  });
+});

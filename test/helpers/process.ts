@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../../src/config.js';
+
+const TSX = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
+const ENTRY = path.join(PROJECT_ROOT, 'src', 'index.ts');
+
+export interface ServerProcess {
+  readonly url: string;
+  readonly stdout: () => string;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export interface Exited {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the real entry point (what `npm start` runs) in cwd, with only the given environment. */
+function spawnEntry(env: Record<string, string>, cwd: string) {
+  return spawn(TSX, [ENTRY], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? cwd, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function collect(child: ChildProcess) {
+  const output = { stdout: '', stderr: '' };
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
+  return output;
+}
+
+const exitOf = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+
+/** Starts the server and resolves once it logs that it is listening. */
+export async function startServerProcess(
+  env: Record<string, string>,
+  cwd: string,
+): Promise<ServerProcess> {
+  const child = spawnEntry(env, cwd);
+  const output = collect(child);
+  const exited = exitOf(child);
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start:\n${output.stderr}`)),
+      90_000,
+    );
+    child.stdout?.on('data', () => {
+      const line = output.stdout.split('\n').find((text) => text.includes('"msg":"listening"'));
+      if (line) {
+        clearTimeout(timer);
+        resolve((JSON.parse(line) as { url: string }).url);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${output.stderr}${output.stdout}`));
+    });
+  });
+  return {
+    url,
+    stdout: () => output.stdout,
+    async stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** Runs the entry point expecting it to exit by itself (a refused start-up). */
+export async function runUntilExit(env: Record<string, string>, cwd: string): Promise<Exited> {
+  const child = spawnEntry(env, cwd);
+  const output = collect(child);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const code = await exitOf(child);
+  clearTimeout(timer);
+  return { code, ...output };
+}

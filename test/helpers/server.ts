@@ -1,0 +1,87 @@
+import { Writable } from 'node:stream';
+import type { Connection } from 'mongoose';
+import { createApp, type App } from '../../src/app.js';
+import { parseConfig, type Config } from '../../src/config.js';
+import { connectMongo } from '../../src/db/mongo.js';
+import { listen } from '../../src/http.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { freshDatabaseUri } from './database.js';
+
+export const TEST_JWT_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
+
+export interface GraphQLResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: {
+    data?: Record<string, unknown> | null;
+    errors?: { message: string; extensions?: Record<string, unknown> }[];
+  };
+}
+
+export interface TestServer {
+  readonly url: string;
+  readonly config: Config;
+  readonly app: App;
+  readonly connection: Connection;
+  /** Every log line the server wrote, as raw JSON text. */
+  readonly logs: string[];
+  graphql(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse>;
+  close(): Promise<void>;
+}
+
+/** The real app on a real HTTP port, over a real connection to a fresh database. */
+export async function startTestServer(
+  options: { env?: Record<string, string>; databaseUri?: string; label?: string } = {},
+): Promise<TestServer> {
+  const config = parseConfig({
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_JWT_SECRET,
+    BCRYPT_COST: '4',
+    LOG_LEVEL: 'debug',
+    ...options.env,
+  });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = createLogger(config.logLevel, sink);
+  const connection = await connectMongo(
+    options.databaseUri ?? freshDatabaseUri(options.label ?? 'server'),
+  );
+  const app = await createApp({
+    config,
+    logger,
+    connection,
+    jwtSecret: config.jwtSecret ?? TEST_JWT_SECRET,
+  });
+  const http = await listen(app.server, '127.0.0.1', 0);
+
+  return {
+    url: http.url,
+    config,
+    app,
+    connection,
+    logs,
+    async graphql(query, variables, headers = {}) {
+      const response = await fetch(`${http.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, text, body: JSON.parse(text) };
+    },
+    async close() {
+      await http.close();
+      await connection.close();
+    },
+  };
+}

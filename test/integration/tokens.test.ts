@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createSecretKey } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { Types } from 'mongoose';
+import { ME, bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
+import { TEST_JWT_SECRET, startTestServer, type TestServer } from '../helpers/server.js';
+
+let server: TestServer;
+let userId: string;
+let validToken: string;
+
+const key = createSecretKey(Buffer.from(TEST_JWT_SECRET, 'utf8'));
+const claims = () => ({ roles: ['USER'], sub: userId, jti: 'test-jti' });
+const signed = (options: jwt.SignOptions, secret: jwt.Secret = key, payload: object = claims()) =>
+  jwt.sign(payload, secret, {
+    algorithm: 'HS256',
+    issuer: server.config.jwtIssuer,
+    audience: server.config.jwtAudience,
+    expiresIn: 60,
+    ...options,
+  });
+const unsigned = (payload: object) =>
+  `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(
+    JSON.stringify(payload),
+  ).toString('base64url')}.`;
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'tokens' });
+  ({ userId, token: validToken } = await signUp(server, uniqueEmail('tokens')));
+});
+afterAll(() => server.close());
+
+describe('access tokens in the Authorization header', () => {
+  it('accepts a valid token and answers me', async () => {
+    const response = await server.graphql(ME, {}, bearer(validToken));
+    expect(response.status).toBe(200);
+    expect((response.body.data?.me as { id: string }).id).toBe(userId);
+  });
+
+  it('treats a request without the header as anonymous, not as an error', async () => {
+    const response = await server.graphql('{ __typename }');
+    expect(response.status).toBe(200);
+    expect(response.body.data).toEqual({ __typename: 'Query' });
+  });
+
+  const invalid: [string, () => string, string][] = [
+    ['an expired token', () => signed({ expiresIn: -10 }), 'Token expired'],
+    [
+      'a token signed with another key',
+      () => signed({}, 'another-secret-of-enough-length-0123456789'),
+      'Invalid token',
+    ],
+    [
+      'an alg: none token',
+      () =>
+        unsigned({
+          ...claims(),
+          iss: server.config.jwtIssuer,
+          aud: server.config.jwtAudience,
+          exp: Math.floor(Date.now() / 1000) + 60,
+        }),
+      'Invalid token',
+    ],
+    [
+      'an HS512 token made with the right key',
+      () => signed({ algorithm: 'HS512' }),
+      'Invalid token',
+    ],
+    ['a token with the wrong issuer', () => signed({ issuer: 'someone-else' }), 'Invalid token'],
+    ['a token with the wrong audience', () => signed({ audience: 'another-api' }), 'Invalid token'],
+    ['a token without roles', () => signed({}, key, { sub: userId, jti: 'x' }), 'Invalid token'],
+    ['a malformed token', () => 'not.a.jwt', 'Invalid token'],
+    ['a token of random text', () => 'abc', 'Invalid token'],
+    [
+      'a valid token with its signature cut off',
+      () => validToken.split('.').slice(0, 2).join('.') + '.',
+      'Invalid token',
+    ],
+    ['an oversized token', () => 'a'.repeat(5000), 'Invalid token'],
+  ];
+
+  it.each(invalid)(
+    'answers %s with 401, a Bearer challenge and UNAUTHENTICATED',
+    async (_name, token, message) => {
+      const response = await server.graphql(ME, {}, bearer(token()));
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe(
+        `Bearer error="invalid_token", error_description="${message}"`,
+      );
+      expect(errorCode(response)).toBe('UNAUTHENTICATED');
+      expect(response.body.errors?.[0]?.message).toBe(message);
+      expect(response.body.data).toBeUndefined();
+    },
+  );
+
+  it.each([
+    ['Bearer with no token', 'Bearer'],
+    ['Bearer and spaces only', 'Bearer   '],
+    ['another scheme', 'Basic dXNlcjpwYXNz'],
+    ['a token without a scheme', 'eyJhbGciOiJIUzI1NiJ9.e30.x'],
+  ])('answers %s with 401 invalid_request', async (_name, header) => {
+    const response = await server.graphql(ME, {}, { authorization: header });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_request"/);
+    expect(errorCode(response)).toBe('UNAUTHENTICATED');
+  });
+
+  it('accepts the scheme name in any case', async () => {
+    const response = await server.graphql(ME, {}, { authorization: `bearer ${validToken}` });
+    expect((response.body.data?.me as { id: string }).id).toBe(userId);
+  });
+
+  it('answers me with null when the token belongs to a deleted account', async () => {
+    const { token, userId: goneId } = await signUp(server, uniqueEmail('gone'));
+    const deleted = await server.connection
+      .collection('users')
+      .deleteOne({ _id: new Types.ObjectId(goneId) });
+    expect(deleted.deletedCount).toBe(1);
+    const response = await server.graphql(ME, {}, bearer(token));
+    expect(response.status).toBe(200);
+    expect(response.body.data?.me).toBeNull();
+    expect(errorCode(response)).toBeUndefined();
+  });
+});

@@ -1,0 +1,65 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { getDirective } from '@graphql-tools/utils';
+import { authDirective, publicDirective } from '../../src/auth/guards.js';
+import { PROJECT_ROOT } from '../../src/config.js';
+import { printSchema, schema } from '../../src/schema.js';
+
+const rootFields = () =>
+  [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].flatMap((type) =>
+    type ? Object.values(type.getFields()).map((field) => ({ type: type.name, field })) : [],
+  );
+
+describe('schema', () => {
+  it('matches the committed schema/schema.graphql (run `npm run schema` after changing it)', async () => {
+    const committed = await readFile(path.join(PROJECT_ROOT, 'schema', 'schema.graphql'), 'utf8');
+    expect(printSchema()).toBe(committed);
+  });
+
+  it('gives every root field exactly one guard: @auth or @public (deny by default)', () => {
+    const unguarded = rootFields()
+      .filter(({ field }) => {
+        const auth = getDirective(schema, field, authDirective.name) ?? [];
+        const open = getDirective(schema, field, publicDirective.name) ?? [];
+        return auth.length + open.length !== 1;
+      })
+      .map(({ type, field }) => `${type}.${field.name}`);
+    expect(unguarded).toEqual([]);
+    expect(rootFields().length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('shows the guards of the core operations in the printed SDL', () => {
+    const sdl = printSchema();
+    expect(sdl).toContain('directive @auth(requires: AuthRequirement!) on FIELD_DEFINITION');
+    expect(sdl).toContain('directive @public on FIELD_DEFINITION');
+    expect(sdl).toMatch(/me: User @auth\(requires: AUTHENTICATED\)/);
+    expect(sdl).toMatch(/\): \[User!\]! @auth\(requires: ADMIN\)/);
+    expect(sdl).toMatch(/login\(email: String!, password: String!\): AuthPayload! @public/);
+  });
+
+  it('describes every public field', () => {
+    const undocumented = Object.values(schema.getTypeMap())
+      .filter((type) => !type.name.startsWith('__') && 'getFields' in type)
+      .flatMap((type) =>
+        Object.values(
+          (
+            type as { getFields(): Record<string, { name: string; description?: string | null }> }
+          ).getFields(),
+        )
+          .filter((field) => !field.description)
+          .map((field) => `${type.name}.${field.name}`),
+      );
+    expect(undocumented).toEqual([]);
+  });
+
+  it('has no output field that could expose a password or its hash', () => {
+    const outputFields = Object.values(schema.getTypeMap())
+      .filter(
+        (type) => !type.name.startsWith('__') && 'getFields' in type && !('getValues' in type),
+      )
+      .flatMap((type) => Object.keys((type as { getFields(): object }).getFields()));
+    expect(outputFields).toContain('email');
+    expect(outputFields.filter((name) => /password|hash/i.test(name))).toEqual([]);
+  });
+});

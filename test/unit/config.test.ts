@@ -1,0 +1,75 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, parseConfig, weakSecretReason } from '../../src/config.js';
+
+const strongSecret = 'q8Xz1-Lr0pWm4TnY7bVc2Gd9Hs6Jk3Fa5Ue0Io';
+
+describe('config', () => {
+  it('applies the documented defaults', () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({
+      env: 'development',
+      isProduction: false,
+      port: 4000,
+      host: '127.0.0.1',
+      mongodbUri: undefined,
+      accessTokenTtlSeconds: 900,
+      bcryptCost: 12,
+      bootstrapAdmin: undefined,
+    });
+    expect(config.dataDir).toMatch(/\.data$/);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('refuses to start in production without JWT_SECRET, saying why', () => {
+    expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
+    expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
+  });
+
+  it.each([
+    ['shorter than 32 bytes', 'too-short-secret'],
+    ['the .env.example placeholder', 'replace-me-with-a-long-random-secret-0123456789'],
+    ['repetitive', 'a'.repeat(40)],
+  ])('refuses a JWT_SECRET that is %s', (_name, secret) => {
+    expect(weakSecretReason(secret)).toBeDefined();
+    expect(() => parseConfig({ NODE_ENV: 'production', JWT_SECRET: secret })).toThrow(/JWT_SECRET/);
+  });
+
+  it('accepts a strong secret in production', () => {
+    expect(parseConfig({ NODE_ENV: 'production', JWT_SECRET: strongSecret }).jwtSecret).toBe(
+      strongSecret,
+    );
+  });
+
+  it.each([
+    ['900', 900],
+    ['90s', 90],
+    ['15m', 900],
+    ['2h', 7200],
+  ])('reads ACCESS_TOKEN_TTL=%s as %i seconds', (value, seconds) => {
+    expect(parseConfig({ ACCESS_TOKEN_TTL: value }).accessTokenTtlSeconds).toBe(seconds);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['BCRYPT_COST', '3'],
+    ['BCRYPT_COST', '20'],
+    ['ACCESS_TOKEN_TTL', 'soon'],
+    ['ACCESS_TOKEN_TTL', '5s'],
+    ['NODE_ENV', 'staging'],
+    ['MONGODB_URI', 'http://localhost'],
+  ])('names %s in the error when it is %s', (key, value) => {
+    expect(() => parseConfig({ [key]: value })).toThrow(new RegExp(`${key}`));
+  });
+
+  it('requires the bootstrap admin email and password together', () => {
+    expect(() => parseConfig({ BOOTSTRAP_ADMIN_EMAIL: 'root@example.com' })).toThrow(
+      /BOOTSTRAP_ADMIN/,
+    );
+    const config = parseConfig({
+      BOOTSTRAP_ADMIN_EMAIL: 'root@example.com',
+      BOOTSTRAP_ADMIN_PASSWORD: ' spaces kept ',
+    });
+    expect(config.bootstrapAdmin).toEqual({ email: 'root@example.com', password: ' spaces kept ' });
+  });
+});
