@@ -1,15 +1,15 @@
-/** Jest runs the TypeScript sources as native ES modules, compiled by SWC (no type checking here: `npm run typecheck` does that). */
+/**
+ * Jest runs the TypeScript sources as native ES modules through ts-jest. Type checking is left to
+ * `npm run typecheck` (isolatedModules), which keeps the test run fast.
+ *
+ * Pure-JavaScript tooling on purpose: Jest 30 (unrs-resolver) and SWC depend on per-platform
+ * binary packages that some registries do not mirror, which breaks `npm ci` there.
+ */
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
-    '^.+\\.ts$': [
-      '@swc/jest',
-      {
-        jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
-        module: { type: 'es6' },
-      },
-    ],
+    '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, diagnostics: false }],
   },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
