@@ -12,7 +12,7 @@ export const normalizePassword = (password: string) => password.normalize('NFKC'
 /** Length rules only; the caller decides how to report them. */
 export function passwordProblem(password: string): PasswordProblem | undefined {
   const normalized = normalizePassword(password);
-  // The native binding ends the string at a NUL byte, so "a\0b" and "a\0c" would share a hash.
+  // Many bcrypt implementations end the input at a NUL byte; refusing it keeps hashes portable.
   if (normalized.includes('\0')) return 'nul_character';
   if ([...normalized].length < MIN_PASSWORD_LENGTH) return 'too_short';
   if (Buffer.byteLength(normalized, 'utf8') > MAX_PASSWORD_BYTES) return 'too_long';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freshDatabaseUri } from '../helpers/database.js';
@@ -16,6 +17,16 @@ afterAll(() => rm(workDir, { recursive: true, force: true }));
 /** Against MONGODB_URI when the suite runs on a real MongoDB; otherwise the embedded default. */
 const databaseEnv = (): Record<string, string> =>
   process.env.MONGODB_URI ? { MONGODB_URI: freshDatabaseUri('e2e') } : {};
+
+const canConnect = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 
 async function call(url: string, query: string, variables: object = {}, token?: string) {
   const response = await fetch(url, {
@@ -56,6 +67,12 @@ describe('the server process (npm start)', () => {
     expect(admin.data?.login?.user.roles).toEqual(['USER', 'ADMIN']);
     expect(first.stdout()).toContain('bootstrap admin created');
     expect(await first.stop()).toBe(0);
+    const embeddedPort = /"port":(\d+),[^\n]*embedded FerretDB started/.exec(first.stdout())?.[1];
+    if (!process.env.MONGODB_URI) {
+      // The embedded database stopped with the server.
+      expect(embeddedPort).toBeDefined();
+      await expect(canConnect(Number(embeddedPort))).resolves.toBe(false);
+    }
 
     if (!process.env.MONGODB_URI) {
       expect((await stat(path.join(env.DATA_DIR, 'ferretdb'))).isDirectory()).toBe(true);

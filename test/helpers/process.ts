@@ -1,9 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PROJECT_ROOT } from '../../src/config.js';
 
-const TSX = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
 const ENTRY = path.join(PROJECT_ROOT, 'src', 'index.ts');
+// What `--import tsx` resolves to from the project root; spelled out because cwd is elsewhere.
+const TSX_LOADER = pathToFileURL(
+  path.join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs'),
+).href;
 
 export interface ServerProcess {
   readonly url: string;
@@ -18,9 +22,10 @@ export interface Exited {
   readonly stderr: string;
 }
 
-/** Runs the real entry point (what `npm start` runs) in cwd, with only the given environment. */
+/** Runs the real entry point in cwd, with only the given environment. */
 function spawnEntry(env: Record<string, string>, cwd: string) {
-  return spawn(TSX, [ENTRY], {
+  // The same command as `npm start`, without npm in between, so signals reach the server itself.
+  return spawn(process.execPath, ['--import', TSX_LOADER, ENTRY], {
     cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? cwd, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

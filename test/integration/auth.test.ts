@@ -81,6 +81,17 @@ describe('signUp, login and me', () => {
     }
   });
 
+  it('refuses a login password containing NUL, as sign-up does', async () => {
+    const email = uniqueEmail('nul');
+    await signUp(server, email, 'correct horse battery');
+    const response = await server.graphql(LOGIN, {
+      email,
+      password: 'correct horse battery\u0000x',
+    });
+    expect(response.body.data).toBeNull();
+    expect(errorCode(response)).toBe('BAD_USER_INPUT');
+  });
+
   it('refuses a different password that shares the first 72 bytes', async () => {
     const email = uniqueEmail('long');
     const password = 'p'.repeat(72);

@@ -1,5 +1,5 @@
 import { isValidObjectId } from 'mongoose';
-import { badUserInput, invalidCredentials } from '../../errors.js';
+import { AppError, badUserInput, invalidCredentials } from '../../errors.js';
 import { isValidEmail, normalizeEmail } from '../../lib/email.js';
 import {
   MAX_PASSWORD_BYTES,
@@ -64,8 +64,12 @@ export function createUserService(deps: {
 
     async authenticate(email, password) {
       const normalized = normalizeEmail(email);
-      // A password bcrypt would truncate can never be right; refusing it keeps byte 73+ meaningful.
-      if (passwordProblem(password) === 'too_long') checkPassword(password);
+      // bcrypt ignores bytes after the 72nd, so such a password could match a different stored one;
+      // sign-up never stores either kind, so refusing them here loses nothing.
+      const problem = passwordProblem(password);
+      if (problem === 'too_long' || problem === 'nul_character') {
+        throw badUserInput('password', PASSWORD_MESSAGES[problem]);
+      }
       const found = isValidEmail(normalized)
         ? await users.findOne({ email: normalized }).select('+passwordHash').lean()
         : null;
@@ -105,8 +109,7 @@ export function createUserService(deps: {
         return 'created';
       } catch (error) {
         // Another replica created it between our check and insert.
-        if (error instanceof Error && error.message === 'Email is already registered')
-          return 'exists';
+        if (error instanceof AppError && error.details.field === 'email') return 'exists';
         throw error;
       }
     },
