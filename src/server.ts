@@ -1,3 +1,4 @@
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, useReadinessCheck, type Plugin } from 'graphql-yoga';
 import { createContextFactory, type Context, type Services } from './context.js';
 import { createErrorMasker } from './graphql-errors.js';
@@ -45,6 +46,8 @@ export function createServer(options: ServerOptions) {
     healthCheckEndpoint: '/health',
     landingPage: false,
     graphiql: options.graphiql ? GRAPHIQL_EXAMPLES : false,
+    // Bundled assets: GraphiQL works offline and the page loads nothing from a CDN.
+    renderGraphiQL,
     maskedErrors: { maskError: createErrorMasker(logger) },
     logging: {
       debug: (...args) => yogaLogger.debug(args.map(String).join(' ')),

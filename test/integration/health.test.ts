@@ -20,6 +20,7 @@ describe('health and readiness', () => {
     const html = await response.text();
     expect(html).toContain('GraphQL Auth API');
     expect(html).toContain('Authorization');
+    expect(html).not.toMatch(/<script[^>]+src="https?:/);
   });
 
   it('answers unknown paths with 404', async () => {
