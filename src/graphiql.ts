@@ -1,13 +1,13 @@
 /** What GraphiQL opens with in development: the three operations and where the token goes. */
 export const GRAPHIQL_EXAMPLES = {
   title: 'GraphQL Auth API',
-  defaultQuery: `# 1. Run "SignUp" (or "Login" for an existing account) and copy accessToken.
-# 2. Open the Headers tab below and add:
-#      { "Authorization": "Bearer <accessToken>" }
-# 3. Run "Me".
+  defaultQuery: `# 1. Run SignUp (or Login), copy accessToken.
+# 2. Headers tab below:
+#    { "Authorization": "Bearer <accessToken>" }
+# 3. Run Me.
 
 mutation SignUp {
-  signUp(email: "ada@example.com", password: "correct horse battery") {
+  signUp(email: "ada@example.com", password: "correct horse") {
     accessToken
     tokenType
     expiresIn
@@ -16,7 +16,7 @@ mutation SignUp {
 }
 
 mutation Login {
-  login(email: "ada@example.com", password: "correct horse battery") {
+  login(email: "ada@example.com", password: "correct horse") {
     accessToken
     expiresIn
   }
