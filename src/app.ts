@@ -1,12 +1,19 @@
+import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import type { Config } from './config.js';
 import type { Services } from './context.js';
 import { isDatabaseReady } from './db/mongo.js';
+import { createClientIpResolver } from './lib/client-ip.js';
 import { createTokenService } from './lib/jwt.js';
 import type { Logger } from './lib/logger.js';
-import { createPasswordHasher } from './lib/password.js';
+import { createPasswordHasher, createPasswordPolicy, type PasswordHasher } from './lib/password.js';
 import { createUserModel } from './modules/user/user.model.js';
 import { createUserService } from './modules/user/user.service.js';
+import { MemoryLockoutStore, RedisLockoutStore, type LockoutStore } from './rate-limit/lockout.js';
+import { BoundedMemoryWindowStore } from './rate-limit/memory-store.js';
+import { RedisWindowStore } from './rate-limit/redis-store.js';
+import type { SlidingWindowStore } from './rate-limit/store.js';
+import { createStoreGuard } from './rate-limit/store-guard.js';
 import { createServer, type Server } from './server.js';
 
 export interface App {
@@ -14,21 +21,47 @@ export interface App {
   readonly services: Services;
 }
 
+export interface AppDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly connection: Connection;
+  readonly jwtSecret: string;
+  /** Shared limits and lockouts for every replica; without it they live in this process. */
+  readonly redis?: Redis;
+  /** Tests pass the real hasher wrapped to count verifications. */
+  readonly hasher?: PasswordHasher;
+}
+
+function createProtectionStores(config: Config, redis: Redis | undefined) {
+  const policy = {
+    threshold: config.lockout.threshold,
+    maxDelayMs: config.lockout.maxDelaySeconds * 1000,
+    hourlyCap: config.lockout.hourlyCap,
+  };
+  const windows: SlidingWindowStore = redis
+    ? new RedisWindowStore(redis)
+    : new BoundedMemoryWindowStore(config.rateLimit.memoryMaxKeys);
+  const lockout: LockoutStore = redis
+    ? new RedisLockoutStore(redis, policy)
+    : new MemoryLockoutStore(policy, config.rateLimit.memoryMaxKeys);
+  return { windows, lockout };
+}
+
 /** Wires services and the Yoga server around an open database connection and a signing secret. */
-export async function createApp(deps: {
-  config: Config;
-  logger: Logger;
-  connection: Connection;
-  jwtSecret: string;
-}): Promise<App> {
+export async function createApp(deps: AppDeps): Promise<App> {
   const { config, logger, connection } = deps;
   const userModel = createUserModel(connection);
   // Build the unique email index before the first sign-up can race another.
   await userModel.createIndexes();
+  const guard = createStoreGuard({ failOpen: config.rateLimit.failOpen, logger });
+  const stores = createProtectionStores(config, deps.redis);
   const services: Services = {
     users: createUserService({
       users: userModel,
-      hasher: await createPasswordHasher(config.bcryptCost),
+      hasher: deps.hasher ?? (await createPasswordHasher(config.bcryptCost)),
+      policy: createPasswordPolicy(config.passwordMinLength),
+      lockout: stores.lockout,
+      guard,
       logger,
     }),
     tokens: createTokenService({
@@ -43,6 +76,13 @@ export async function createApp(deps: {
     logger,
     graphiql: !config.isProduction,
     isReady: () => isDatabaseReady(connection),
+    clientIp: createClientIpResolver(config.trustProxy),
+    rateLimits: {
+      store: stores.windows,
+      limits: config.rateLimit.limits,
+      guard,
+      logger,
+    },
   });
   return { server, services };
 }

@@ -13,6 +13,10 @@ export const builder = new SchemaBuilder<{
   Directives: {
     auth: { locations: 'FIELD_DEFINITION'; args: { requires: 'AUTHENTICATED' | 'ADMIN' } };
     public: { locations: 'FIELD_DEFINITION'; args: Record<string, never> };
+    rateLimit: {
+      locations: 'FIELD_DEFINITION';
+      args: { max: number; window: string; identityArgs?: string[] };
+    };
   };
   DefaultFieldNullability: false;
 }>({

@@ -1,6 +1,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
+import { parseDurationMs } from './lib/duration.js';
+import { RATE_LIMIT_RULES, ruleKey, type EffectiveLimit } from './rate-limit/rules.js';
 
 /** The only reader of process.env: every setting is parsed and validated here, once, at start-up. */
 
@@ -12,16 +15,50 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
-
 /** Accepts `900`, `900s`, `15m`, `1h`, `1d` and returns whole seconds. */
 const durationSeconds = z
   .string()
   .trim()
   .regex(/^\d+[smhd]?$/, 'must be a number of seconds or a duration such as 15m, 1h')
-  .transform((value) => {
-    const unit = /[smhd]$/.test(value) ? value.slice(-1) : 's';
-    return Number.parseInt(value, 10) * (DURATION_UNITS[unit] ?? 1);
+  .transform((value) => Math.floor((parseDurationMs(value) ?? 0) / 1000));
+
+const limitSpec = z
+  .string()
+  .trim()
+  .regex(/^\d+\/\d+(ms|s|m|h|d)?$/, 'must be <max>/<window>, such as 10/1m')
+  .transform((value): EffectiveLimit => {
+    const [max = '', window = ''] = value.split('/');
+    return { max: Number.parseInt(max, 10), windowMs: parseDurationMs(window) ?? 0 };
+  })
+  .refine(
+    (limit) => limit.max >= 1 && limit.windowMs >= 1000,
+    'needs max >= 1 and a window of at least 1s',
+  );
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', ''])
+  .optional()
+  .transform((value) => value === 'true' || value === '1');
+
+/** A hop count, or addresses, CIDRs and proxy-addr names (loopback, linklocal, uniquelocal). */
+const trustProxy = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value, context): number | string[] | undefined => {
+    if (value === undefined || value === '' || value === 'false') return undefined;
+    if (/^\d+$/.test(value)) return Number.parseInt(value, 10);
+    const entries = value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean);
+    try {
+      proxyAddr.compile(entries);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+    return entries;
   });
 
 const optionalString = z
@@ -56,6 +93,22 @@ const envSchema = z.object({
     .optional()
     .transform((value) => (value === '' ? undefined : value)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(64).default(8),
+  REDIS_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+      .optional(),
+  ),
+  TRUST_PROXY: trustProxy,
+  RATE_LIMIT_FAIL_OPEN: booleanFlag,
+  RATE_LIMIT_MEMORY_MAX_KEYS: z.coerce.number().int().min(1000).default(100_000),
+  [RATE_LIMIT_RULES.loginPerIp.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.loginPerIpAndEmail.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.signUpPerIp.setting]: limitSpec.optional(),
+  LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
+  LOCKOUT_MAX_DELAY: durationSeconds.default(15 * 60).pipe(z.number().min(1)),
+  LOCKOUT_HOURLY_CAP: z.coerce.number().int().min(1).max(10_000).default(100),
 });
 
 export interface Config {
@@ -75,6 +128,23 @@ export interface Config {
   readonly bcryptCost: number;
   readonly bootstrapAdmin: { readonly email: string; readonly password: string } | undefined;
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  readonly passwordMinLength: number;
+  /** Absent: rate limits and lockouts are kept in this process's memory. */
+  readonly redisUrl: string | undefined;
+  /** Which peers may set X-Forwarded-For: a hop count or addresses/CIDRs; absent trusts none. */
+  readonly trustProxy: number | readonly string[] | undefined;
+  readonly rateLimit: {
+    /** Let calls through (logged) instead of refusing them when the shared store is down. */
+    readonly failOpen: boolean;
+    readonly memoryMaxKeys: number;
+    /** By ruleKey(field, identityArgs). */
+    readonly limits: ReadonlyMap<string, EffectiveLimit>;
+  };
+  readonly lockout: {
+    readonly threshold: number;
+    readonly maxDelaySeconds: number;
+    readonly hourlyCap: number;
+  };
 }
 
 /** Why a signing secret must not be used, or undefined when it is acceptable. */
@@ -133,5 +203,23 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
         ? Object.freeze({ email: adminEmail, password: adminPassword })
         : undefined,
     logLevel: values.LOG_LEVEL,
+    passwordMinLength: values.PASSWORD_MIN_LENGTH,
+    redisUrl: values.REDIS_URL,
+    trustProxy: values.TRUST_PROXY,
+    rateLimit: Object.freeze({
+      failOpen: values.RATE_LIMIT_FAIL_OPEN,
+      memoryMaxKeys: values.RATE_LIMIT_MEMORY_MAX_KEYS,
+      limits: new Map(
+        Object.values(RATE_LIMIT_RULES).map((rule) => [
+          ruleKey(rule.field, rule.identityArgs),
+          values[rule.setting] ?? { max: rule.max, windowMs: parseDurationMs(rule.window) ?? 0 },
+        ]),
+      ),
+    }),
+    lockout: Object.freeze({
+      threshold: values.LOCKOUT_THRESHOLD,
+      maxDelaySeconds: values.LOCKOUT_MAX_DELAY,
+      hourlyCap: values.LOCKOUT_HOURLY_CAP,
+    }),
   });
 }

@@ -1,5 +1,7 @@
+import type { IncomingMessage } from 'node:http';
 import type { YogaInitialContext } from 'graphql-yoga';
 import { invalidRequestError, invalidTokenError } from './graphql-errors.js';
+import type { ClientIpResolver } from './lib/client-ip.js';
 import { TokenError, type TokenService } from './lib/jwt.js';
 import type { UserService } from './modules/user/user.service.js';
 
@@ -20,6 +22,13 @@ export interface Services {
 export interface Context {
   readonly viewer: Viewer;
   readonly services: Services;
+  /** Per-client limits key on this; see lib/client-ip.ts for when X-Forwarded-For counts. */
+  readonly clientIp: string;
+}
+
+/** What the Node HTTP adapter passes along with each request. */
+export interface ServerContext {
+  readonly req?: IncomingMessage;
 }
 
 const ANONYMOUS: Viewer = Object.freeze({ kind: 'anonymous' });
@@ -39,9 +48,10 @@ export function viewerFromAuthorization(header: string | null, tokens: TokenServ
   }
 }
 
-export function createContextFactory(services: Services) {
-  return ({ request }: YogaInitialContext): Context => ({
+export function createContextFactory(services: Services, clientIp: ClientIpResolver) {
+  return ({ request, req }: YogaInitialContext & ServerContext): Context => ({
     viewer: viewerFromAuthorization(request.headers.get('authorization'), services.tokens),
     services,
+    clientIp: clientIp(req),
   });
 }

@@ -6,6 +6,7 @@ export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',
+  RATE_LIMITED: 'RATE_LIMITED',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
@@ -37,3 +38,13 @@ export const notAuthorized = () =>
 
 export const serviceUnavailable = () =>
   new AppError(ErrorCode.SERVICE_UNAVAILABLE, 'The service is temporarily unavailable; try again');
+
+/** retryAfter is in whole seconds, rounded up, as in the Retry-After header. */
+export const rateLimited = (retryAfterMs: number) => {
+  const retryAfter = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return new AppError(
+    ErrorCode.RATE_LIMITED,
+    `Too many attempts; try again in ${retryAfter} second${retryAfter === 1 ? '' : 's'}`,
+    { retryAfter },
+  );
+};

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import { createApp } from './app.js';
 import { ConfigError, parseConfig, type Config } from './config.js';
@@ -8,18 +9,21 @@ import { AppError } from './errors.js';
 import { listen, type Listening } from './http.js';
 import { loadOrCreateDevSecret } from './lib/dev-secret.js';
 import { createLogger, type Logger } from './lib/logger.js';
+import { createRedis } from './lib/redis.js';
 
 /** Entry point: the only place that reads the process environment, owns resources and exits. */
 
 interface Resources {
   embedded?: EmbeddedDatabase;
   connection?: Connection;
+  redis?: Redis;
   http?: Listening;
 }
 
 async function release(resources: Resources) {
   await resources.http?.close();
   await resources.connection?.close().catch(() => undefined);
+  resources.redis?.disconnect();
   await resources.embedded?.stop();
 }
 
@@ -65,7 +69,18 @@ async function start(config: Config, logger: Logger, resources: Resources) {
   resources.connection = await connectMongo(uri).catch((error: Error) => {
     throw new ConfigError(`Could not connect to the database: ${error.message}`);
   });
-  const app = await createApp({ config, logger, connection: resources.connection, jwtSecret });
+  if (config.redisUrl) {
+    resources.redis = createRedis(config.redisUrl, logger);
+    // Not fatal: until Redis answers, protected operations fail closed (or open, if configured).
+    await resources.redis.connect().catch(() => undefined);
+  }
+  const app = await createApp({
+    config,
+    logger,
+    connection: resources.connection,
+    jwtSecret,
+    redis: resources.redis,
+  });
   await bootstrapAdmin(config, app, logger);
   resources.http = await listen(app.server, config.host, config.port);
   logger.info(

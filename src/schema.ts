@@ -1,11 +1,11 @@
 import { specifiedDirectives } from 'graphql';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
-import { authDirective, publicDirective } from './auth/guards.js';
+import { authDirective, publicDirective, rateLimitDirective } from './auth/guards.js';
 import { builder } from './builder.js';
 import './modules/user/user.schema.js';
 
 export const schema = builder.toSchema({
-  directives: [...specifiedDirectives, authDirective, publicDirective],
+  directives: [...specifiedDirectives, authDirective, publicDirective, rateLimitDirective],
   sortSchema: false,
 });
 

@@ -1,9 +1,17 @@
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, useReadinessCheck, type Plugin } from 'graphql-yoga';
-import { createContextFactory, type Context, type Services } from './context.js';
+import {
+  createContextFactory,
+  type Context,
+  type ServerContext,
+  type Services,
+} from './context.js';
 import { createErrorMasker } from './graphql-errors.js';
 import { GRAPHIQL_EXAMPLES } from './graphiql.js';
+import type { ClientIpResolver } from './lib/client-ip.js';
 import type { Logger } from './lib/logger.js';
+import { applyRateLimits, type RateLimitDeps } from './rate-limit/enforce.js';
+import { useRateLimitHttpStatus } from './rate-limit/http-status.js';
 import { schema } from './schema.js';
 
 export interface ServerOptions {
@@ -11,6 +19,8 @@ export interface ServerOptions {
   readonly logger: Logger;
   readonly graphiql: boolean;
   readonly isReady: () => Promise<boolean>;
+  readonly clientIp: ClientIpResolver;
+  readonly rateLimits: RateLimitDeps;
 }
 
 /** One line per request: what was asked and how it ended; never headers, variables or bodies. */
@@ -39,9 +49,9 @@ function useRequestLog(logger: Logger): Plugin {
 export function createServer(options: ServerOptions) {
   const { logger } = options;
   const yogaLogger = logger.child({ component: 'yoga' });
-  return createYoga<Record<string, unknown>, Context>({
-    schema,
-    context: createContextFactory(options.services),
+  return createYoga<ServerContext, Context>({
+    schema: applyRateLimits(schema, options.rateLimits),
+    context: createContextFactory(options.services, options.clientIp),
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
@@ -60,6 +70,7 @@ export function createServer(options: ServerOptions) {
     plugins: [
       useReadinessCheck({ endpoint: '/ready', check: options.isReady }),
       useRequestLog(logger),
+      useRateLimitHttpStatus(),
     ],
   });
 }

@@ -1,10 +1,12 @@
 import { Writable } from 'node:stream';
+import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import { createApp, type App } from '../../src/app.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import { connectMongo } from '../../src/db/mongo.js';
 import { listen } from '../../src/http.js';
 import { createLogger } from '../../src/lib/logger.js';
+import type { PasswordHasher } from '../../src/lib/password.js';
 import { freshDatabaseUri } from './database.js';
 
 export const TEST_JWT_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
@@ -15,7 +17,11 @@ export interface GraphQLResponse {
   text: string;
   body: {
     data?: Record<string, unknown> | null;
-    errors?: { message: string; extensions?: Record<string, unknown> }[];
+    errors?: {
+      message: string;
+      path?: (string | number)[];
+      extensions?: Record<string, unknown>;
+    }[];
   };
 }
 
@@ -36,13 +42,23 @@ export interface TestServer {
 
 /** The real app on a real HTTP port, over a real connection to a fresh database. */
 export async function startTestServer(
-  options: { env?: Record<string, string>; databaseUri?: string; label?: string } = {},
+  options: {
+    env?: Record<string, string>;
+    databaseUri?: string;
+    label?: string;
+    redis?: Redis;
+    hasher?: PasswordHasher;
+  } = {},
 ): Promise<TestServer> {
   const config = parseConfig({
     NODE_ENV: 'test',
     JWT_SECRET: TEST_JWT_SECRET,
     BCRYPT_COST: '4',
     LOG_LEVEL: 'debug',
+    // Suites share one client address; rate-limit tests set their own limits.
+    RATE_LIMIT_LOGIN_PER_IP: '100000/1m',
+    RATE_LIMIT_LOGIN_PER_EMAIL: '100000/1m',
+    RATE_LIMIT_SIGNUP_PER_IP: '100000/1m',
     ...options.env,
   });
   const logs: string[] = [];
@@ -61,6 +77,8 @@ export async function startTestServer(
     logger,
     connection,
     jwtSecret: config.jwtSecret ?? TEST_JWT_SECRET,
+    redis: options.redis,
+    hasher: options.hasher,
   });
   const http = await listen(app.server, '127.0.0.1', 0);
 
@@ -71,17 +89,27 @@ export async function startTestServer(
     connection,
     logs,
     async graphql(query, variables, headers = {}) {
-      const response = await fetch(`${http.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify({ query, variables }),
-      });
-      const text = await response.text();
-      return { status: response.status, headers: response.headers, text, body: JSON.parse(text) };
+      return postGraphQL(http.url, query, variables, headers);
     },
     async close() {
       await http.close();
       await connection.close();
     },
   };
+}
+
+/** One GraphQL request over real HTTP. */
+export async function postGraphQL(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, text, body: JSON.parse(text) };
 }

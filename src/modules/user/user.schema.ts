@@ -1,4 +1,5 @@
-import { isPublic, requiresAdmin, requiresAuthentication } from '../../auth/guards.js';
+import { guarded, isPublic, requiresAdmin, requiresAuthentication } from '../../auth/guards.js';
+import { RATE_LIMIT_RULES } from '../../rate-limit/rules.js';
 import { builder } from '../../builder.js';
 import type { Context } from '../../context.js';
 import { notAuthenticated } from '../../errors.js';
@@ -58,14 +59,14 @@ function viewerId(context: Context): string {
 
 builder.queryFields((t) => ({
   me: t.field({
-    ...requiresAuthentication,
+    ...guarded(requiresAuthentication),
     type: UserType,
     nullable: true,
     description: 'The user the access token belongs to; null if that account no longer exists.',
     resolve: (_root, _args, context) => context.services.users.findById(viewerId(context)),
   }),
   users: t.field({
-    ...requiresAdmin,
+    ...guarded(requiresAdmin),
     type: [UserType],
     description: `All users, oldest first, at most ${MAX_PAGE_SIZE} per page.`,
     args: {
@@ -82,7 +83,7 @@ builder.queryFields((t) => ({
 
 builder.mutationFields((t) => ({
   signUp: t.field({
-    ...isPublic,
+    ...guarded(isPublic, RATE_LIMIT_RULES.signUpPerIp),
     type: AuthPayloadType,
     description: 'Create an account with role USER and sign in.',
     args: {
@@ -96,7 +97,7 @@ builder.mutationFields((t) => ({
       signedIn(context, await context.services.users.signUp(email, password)),
   }),
   login: t.field({
-    ...isPublic,
+    ...guarded(isPublic, RATE_LIMIT_RULES.loginPerIp, RATE_LIMIT_RULES.loginPerIpAndEmail),
     type: AuthPayloadType,
     description: 'Exchange an email and password for an access token.',
     args: {

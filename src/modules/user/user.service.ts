@@ -1,22 +1,29 @@
 import { isValidObjectId } from 'mongoose';
-import { AppError, badUserInput, invalidCredentials } from '../../errors.js';
+import { AppError, badUserInput, invalidCredentials, rateLimited } from '../../errors.js';
 import { isValidEmail, normalizeEmail } from '../../lib/email.js';
+import type { Logger } from '../../lib/logger.js';
 import {
   MAX_PASSWORD_BYTES,
-  MIN_PASSWORD_LENGTH,
   passwordProblem,
   type PasswordHasher,
+  type PasswordPolicy,
+  type PasswordProblem,
 } from '../../lib/password.js';
-import type { Logger } from '../../lib/logger.js';
+import { logSecurityEvent, pseudonym } from '../../lib/security-events.js';
+import type { Gate, LockoutStore } from '../../rate-limit/lockout.js';
+import type { StoreGuard } from '../../rate-limit/store-guard.js';
 import { isDuplicateKeyError, toUser, type Role, type User, type UserModel } from './user.model.js';
 
-const PASSWORD_MESSAGES = {
-  too_short: `Password must be at least ${MIN_PASSWORD_LENGTH} characters`,
-  too_long: `Password must be at most ${MAX_PASSWORD_BYTES} bytes (UTF-8)`,
-  nul_character: 'Password must not contain NUL characters',
-} as const;
-
 export const MAX_PAGE_SIZE = 100;
+const OPEN_GATE: Gate = { allowed: true, retryAfterMs: 0 };
+
+const passwordMessage = (problem: PasswordProblem, minLength: number) =>
+  ({
+    too_short: `Password must be at least ${minLength} characters`,
+    too_long: `Password must be at most ${MAX_PASSWORD_BYTES} bytes (UTF-8)`,
+    nul_character: 'Password must not contain NUL characters',
+    common: 'Password is too common; choose one that is harder to guess',
+  })[problem];
 
 export interface UserService {
   signUp(email: string, password: string, roles?: Role[]): Promise<User>;
@@ -28,27 +35,28 @@ export interface UserService {
   ensureBootstrapAdmin(email: string, password: string): Promise<'created' | 'exists'>;
 }
 
+export interface UserServiceDeps {
+  users: UserModel;
+  hasher: PasswordHasher;
+  policy: PasswordPolicy;
+  lockout: LockoutStore;
+  guard: StoreGuard;
+  logger: Logger;
+}
+
 function checkedEmail(email: string) {
   const normalized = normalizeEmail(email);
   if (!isValidEmail(normalized)) throw badUserInput('email', 'Email address is not valid');
   return normalized;
 }
 
-function checkPassword(password: string) {
-  const problem = passwordProblem(password);
-  if (problem) throw badUserInput('password', PASSWORD_MESSAGES[problem]);
-}
-
-export function createUserService(deps: {
-  users: UserModel;
-  hasher: PasswordHasher;
-  logger: Logger;
-}): UserService {
-  const { users, hasher, logger } = deps;
+export function createUserService(deps: UserServiceDeps): UserService {
+  const { users, hasher, policy, lockout, guard, logger } = deps;
 
   async function signUp(email: string, password: string, roles: Role[] = ['USER']) {
     const normalized = checkedEmail(email);
-    checkPassword(password);
+    const problem = policy.problem(password);
+    if (problem) throw badUserInput('password', passwordMessage(problem, policy.minLength));
     const passwordHash = await hasher.hash(password);
     try {
       const created = await users.create({ email: normalized, passwordHash, roles });
@@ -59,22 +67,45 @@ export function createUserService(deps: {
     }
   }
 
+  async function verifyPassword(normalizedEmail: string, password: string) {
+    const found = isValidEmail(normalizedEmail)
+      ? await users.findOne({ email: normalizedEmail }).select('+passwordHash').lean()
+      : null;
+    const matches = await hasher.verify(password, found?.passwordHash);
+    return found && matches ? found : undefined;
+  }
+
   return {
     signUp,
 
     async authenticate(email, password) {
-      const normalized = normalizeEmail(email);
       // bcrypt ignores bytes after the 72nd, so such a password could match a different stored one;
       // sign-up never stores either kind, so refusing them here loses nothing.
-      const problem = passwordProblem(password);
+      const problem = passwordProblem(password, 1);
       if (problem === 'too_long' || problem === 'nul_character') {
-        throw badUserInput('password', PASSWORD_MESSAGES[problem]);
+        throw badUserInput('password', passwordMessage(problem, policy.minLength));
       }
-      const found = isValidEmail(normalized)
-        ? await users.findOne({ email: normalized }).select('+passwordHash').lean()
-        : null;
-      const matches = await hasher.verify(password, found?.passwordHash);
-      if (!found || !matches) throw invalidCredentials();
+      const normalized = normalizeEmail(email);
+      // Keyed by email whether or not the account exists, so lockouts reveal nothing.
+      const account = `lockout:${pseudonym(normalized)}`;
+      const gate = await guard(() => lockout.begin(account), OPEN_GATE);
+      if (!gate.allowed) {
+        logSecurityEvent(logger, 'login.refused_while_locked', { account: pseudonym(normalized) });
+        throw rateLimited(gate.retryAfterMs);
+      }
+
+      const found = await verifyPassword(normalized, password);
+      if (!found) {
+        const lockedForMs = await guard(() => lockout.recordFailure(account), 0);
+        if (lockedForMs > 0) {
+          logSecurityEvent(logger, 'login.locked_out', {
+            account: pseudonym(normalized),
+            lockedForMs,
+          });
+        }
+        throw invalidCredentials();
+      }
+      await guard(() => lockout.recordSuccess(account), undefined);
       if (hasher.needsRehash(found.passwordHash)) {
         const passwordHash = await hasher.hash(password);
         await users.updateOne({ _id: found._id }, { $set: { passwordHash } });

@@ -1,0 +1,21 @@
+import type { IncomingMessage } from 'node:http';
+import proxyAddr from 'proxy-addr';
+
+export type ClientIpResolver = (request: IncomingMessage | undefined) => string;
+
+/**
+ * The client's address: the socket's peer, or the X-Forwarded-For entry added by the nearest
+ * proxy we trust. Without trusted proxies the header is ignored, so a client cannot rotate it to
+ * escape per-address limits.
+ */
+export function createClientIpResolver(
+  trust: number | readonly string[] | undefined,
+): ClientIpResolver {
+  const trusts =
+    trust === undefined
+      ? () => false
+      : typeof trust === 'number'
+        ? (_address: string, hop: number) => hop < trust
+        : proxyAddr.compile([...trust]);
+  return (request) => (request ? proxyAddr(request, trusts) : 'unknown');
+}

@@ -1,0 +1,44 @@
+/**
+ * The rate limits the schema declares, with their defaults and the setting that overrides each.
+ * The schema shows the defaults as @rateLimit directives; configuration can tighten or loosen them.
+ */
+export interface RateLimitRule {
+  readonly field: string;
+  readonly setting: string;
+  readonly max: number;
+  readonly window: string;
+  readonly identityArgs: readonly string[];
+}
+
+export const RATE_LIMIT_RULES = {
+  loginPerIp: {
+    field: 'Mutation.login',
+    setting: 'RATE_LIMIT_LOGIN_PER_IP',
+    max: 10,
+    window: '1m',
+    identityArgs: [],
+  },
+  loginPerIpAndEmail: {
+    field: 'Mutation.login',
+    setting: 'RATE_LIMIT_LOGIN_PER_EMAIL',
+    max: 5,
+    window: '1m',
+    identityArgs: ['email'],
+  },
+  signUpPerIp: {
+    field: 'Mutation.signUp',
+    setting: 'RATE_LIMIT_SIGNUP_PER_IP',
+    max: 5,
+    window: '10m',
+    identityArgs: [],
+  },
+} as const satisfies Record<string, RateLimitRule>;
+
+export interface EffectiveLimit {
+  readonly max: number;
+  readonly windowMs: number;
+}
+
+/** Identifies one rule of one field, from the schema side and the configuration side alike. */
+export const ruleKey = (field: string, identityArgs: readonly string[]) =>
+  `${field}|${identityArgs.join(',')}`;

@@ -1,0 +1,15 @@
+import { createPasswordHasher, type PasswordHasher } from '../../src/lib/password.js';
+
+/** The real bcrypt hasher, counting how many password verifications actually ran. */
+export async function countingHasher(cost = 4) {
+  const real = await createPasswordHasher(cost);
+  const counter = { verifications: 0 };
+  const hasher: PasswordHasher = {
+    ...real,
+    verify: (password, storedHash) => {
+      counter.verifications += 1;
+      return real.verify(password, storedHash);
+    },
+  };
+  return { hasher, counter };
+}

@@ -1,0 +1,66 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import type { Redis } from 'ioredis';
+import { createRedis } from '../../src/lib/redis.js';
+import { createLogger } from '../../src/lib/logger.js';
+
+/** The machine's Redis (REDIS_URL, default 127.0.0.1:6379), under a key prefix of this test's own. */
+export const sharedRedisUrl = () => process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export async function connectTestRedis(url = sharedRedisUrl()): Promise<Redis> {
+  const redis = createRedis(url, createLogger('silent'), `test:${randomBytes(6).toString('hex')}:`);
+  await redis.connect();
+  return redis;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A private redis-server that a test may stop and start again on the same port. */
+export class DisposableRedis {
+  private child: ChildProcess | undefined;
+  constructor(readonly port: number) {}
+
+  get url() {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start() {
+    this.child = spawn(
+      'redis-server',
+      ['--bind', '127.0.0.1', '--port', String(this.port), '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      const up = await new Promise<boolean>((resolve) => {
+        const socket = net.connect({ host: '127.0.0.1', port: this.port });
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('error', () => resolve(false));
+      });
+      if (up) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`redis-server did not start on port ${this.port}`);
+  }
+
+  async stop() {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    await new Promise((resolve) => {
+      child.once('exit', resolve);
+      child.kill('SIGKILL');
+    });
+  }
+}
