@@ -34,7 +34,14 @@ export class DisposableRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  private get running() {
+    return (
+      this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null
+    );
+  }
+
   async start() {
+    if (this.running) return;
     this.child = spawn(
       'redis-server',
       ['--bind', '127.0.0.1', '--port', String(this.port), '--save', '', '--appendonly', 'no'],
@@ -57,7 +64,7 @@ export class DisposableRedis {
 
   async stop() {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || !this.running) return;
     await new Promise((resolve) => {
       child.once('exit', resolve);
       child.kill('SIGKILL');

@@ -38,6 +38,17 @@ describe('schema', () => {
     expect(sdl).toMatch(/login\(email: String!, password: String!\): AuthPayload! @public/);
   });
 
+  it('shows the rate limits next to the guards, with the directive definition', () => {
+    const sdl = printSchema();
+    expect(sdl).toContain(
+      'directive @rateLimit(max: Int!, window: String!, identityArgs: [String!]) repeatable on FIELD_DEFINITION',
+    );
+    expect(sdl).toContain(
+      '@public @rateLimit(max: 10, window: "1m") @rateLimit(max: 5, window: "1m", identityArgs: ["email"])',
+    );
+    expect(sdl).toMatch(/\): AuthPayload! @public @rateLimit\(max: 5, window: "10m"\)/);
+  });
+
   it('describes every public field', () => {
     const undocumented = Object.values(schema.getTypeMap())
       .filter((type) => !type.name.startsWith('__') && 'getFields' in type)

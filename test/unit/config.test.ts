@@ -72,4 +72,35 @@ describe('config', () => {
     });
     expect(config.bootstrapAdmin).toEqual({ email: 'root@example.com', password: ' spaces kept ' });
   });
+
+  it('reads rate limits as <max>/<window> and keeps the documented defaults otherwise', () => {
+    const config = parseConfig({ RATE_LIMIT_LOGIN_PER_EMAIL: '3/30s' });
+    expect(config.rateLimit.limits.get('Mutation.login|email')).toEqual({
+      max: 3,
+      windowMs: 30_000,
+    });
+    expect(config.rateLimit.limits.get('Mutation.login|')).toEqual({ max: 10, windowMs: 60_000 });
+    expect(config.rateLimit.limits.get('Mutation.signUp|')).toEqual({ max: 5, windowMs: 600_000 });
+    expect(config.rateLimit.failOpen).toBe(false);
+    expect(config.lockout).toEqual({ threshold: 5, maxDelaySeconds: 900, hourlyCap: 100 });
+  });
+
+  it.each([
+    ['TRUST_PROXY', '2', 2],
+    ['TRUST_PROXY', 'loopback, 10.0.0.0/8', ['loopback', '10.0.0.0/8']],
+    ['TRUST_PROXY', '', undefined],
+  ])('reads %s=%j', (key, value, expected) => {
+    expect(parseConfig({ [key]: value }).trustProxy).toEqual(expected);
+  });
+
+  it.each([
+    ['TRUST_PROXY', 'not-an-address'],
+    ['RATE_LIMIT_LOGIN_PER_IP', '10 per minute'],
+    ['RATE_LIMIT_SIGNUP_PER_IP', '0/1m'],
+    ['REDIS_URL', 'localhost:6379'],
+    ['RATE_LIMIT_FAIL_OPEN', 'maybe'],
+    ['PASSWORD_MIN_LENGTH', '6'],
+  ])('refuses %s=%j, naming it', (key, value) => {
+    expect(() => parseConfig({ [key]: value })).toThrow(new RegExp(key));
+  });
 });
