@@ -5,8 +5,14 @@ import type { Services } from './context.js';
 import { isDatabaseReady } from './db/mongo.js';
 import { createClientIpResolver } from './lib/client-ip.js';
 import { createTokenService } from './lib/jwt.js';
+import type { KeyRing } from './lib/keys.js';
 import type { Logger } from './lib/logger.js';
 import { createPasswordHasher, createPasswordPolicy, type PasswordHasher } from './lib/password.js';
+import { createAuthService } from './modules/auth/auth.service.js';
+import { createRefreshCookie } from './modules/session/refresh-cookie.js';
+import { createSessionModels } from './modules/session/session.model.js';
+import { createSessionService } from './modules/session/session.service.js';
+import { createViewerStateCache } from './modules/session/viewer-state.js';
 import { createUserModel } from './modules/user/user.model.js';
 import { createUserService } from './modules/user/user.service.js';
 import { MemoryLockoutStore, RedisLockoutStore, type LockoutStore } from './rate-limit/lockout.js';
@@ -25,7 +31,7 @@ export interface AppDeps {
   readonly config: Config;
   readonly logger: Logger;
   readonly connection: Connection;
-  readonly jwtSecret: string;
+  readonly keys: KeyRing;
   /** Shared limits and lockouts for every replica; without it they live in this process. */
   readonly redis?: Redis;
   /** Tests pass the real hasher wrapped to count verifications. */
@@ -51,30 +57,59 @@ function createProtectionStores(config: Config, redis: Redis | undefined) {
 export async function createApp(deps: AppDeps): Promise<App> {
   const { config, logger, connection } = deps;
   const userModel = createUserModel(connection);
-  // Build the unique email index before the first sign-up can race another.
-  await userModel.createIndexes();
+  const sessionModels = createSessionModels(connection);
+  // Build unique indexes before the first sign-up can race another.
+  await Promise.all([
+    userModel.createIndexes(),
+    sessionModels.sessions.createIndexes(),
+    sessionModels.refreshTokens.createIndexes(),
+  ]);
   const guard = createStoreGuard({ failOpen: config.rateLimit.failOpen, logger });
   const stores = createProtectionStores(config, deps.redis);
+  const users = createUserService({
+    users: userModel,
+    hasher: deps.hasher ?? (await createPasswordHasher(config.bcryptCost)),
+    policy: createPasswordPolicy(config.passwordMinLength),
+    lockout: stores.lockout,
+    guard,
+    logger,
+  });
+  const tokens = createTokenService({
+    keys: deps.keys,
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    ttlSeconds: config.accessTokenTtlSeconds,
+  });
+  const sessions = createSessionService({
+    ...sessionModels,
+    policy: {
+      ttlSeconds: config.refresh.ttlSeconds,
+      idleTtlSeconds: config.refresh.idleTtlSeconds,
+      reuseGraceSeconds: config.refresh.reuseGraceSeconds,
+    },
+    logger,
+  });
   const services: Services = {
-    users: createUserService({
-      users: userModel,
-      hasher: deps.hasher ?? (await createPasswordHasher(config.bcryptCost)),
-      policy: createPasswordPolicy(config.passwordMinLength),
-      lockout: stores.lockout,
-      guard,
-      logger,
+    users,
+    tokens,
+    sessions,
+    auth: createAuthService({ users, sessions, tokens, logger }),
+    viewerState: createViewerStateCache({
+      ttlMs: config.revocationCacheTtlMs,
+      load: async (userId, sessionId) =>
+        Boolean(await users.findUsable(userId)) && (await sessions.isActive(userId, sessionId)),
     }),
-    tokens: createTokenService({
-      secret: deps.jwtSecret,
-      issuer: config.jwtIssuer,
-      audience: config.jwtAudience,
-      ttlSeconds: config.accessTokenTtlSeconds,
+    refreshCookie: createRefreshCookie({
+      name: config.refresh.cookieName,
+      secure: config.refresh.cookieSecure,
     }),
   };
   const server = createServer({
     services,
     logger,
-    graphiql: !config.isProduction,
+    developerTools: !config.isProduction,
+    keys: deps.keys,
+    corsOrigins: config.corsOrigins,
     isReady: () => isDatabaseReady(connection),
     clientIp: createClientIpResolver(config.trustProxy),
     rateLimits: {

@@ -3,6 +3,13 @@ import { fileURLToPath } from 'node:url';
 import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
 import { parseDurationMs } from './lib/duration.js';
+import {
+  KeyConfigError,
+  asymmetricKeyRing,
+  hmacKeyRing,
+  parseSecrets,
+  type KeyRing,
+} from './lib/keys.js';
 import { RATE_LIMIT_RULES, ruleKey, type EffectiveLimit } from './rate-limit/rules.js';
 
 /** The only reader of process.env: every setting is parsed and validated here, once, at start-up. */
@@ -80,11 +87,42 @@ const envSchema = z.object({
   DATA_DIR: z.string().trim().min(1).default('.data'),
   FERRETDB_BIN: optionalString,
   JWT_SECRET: optionalString,
+  JWT_SIGNING_KEY_ID: optionalString,
+  JWT_PRIVATE_KEY: optionalString,
+  JWT_PUBLIC_KEYS: optionalString,
+  REFRESH_TOKEN_TTL: durationSeconds.default(30 * 86400).pipe(z.number().min(60)),
+  REFRESH_TOKEN_IDLE_TTL: durationSeconds.default(7 * 86400).pipe(z.number().min(60)),
+  REFRESH_REUSE_GRACE: durationSeconds.default(10).pipe(z.number().min(0).max(60)),
+  REFRESH_COOKIE_NAME: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be a cookie name of letters, digits, _ and -')
+    .default('__Host-refresh'),
+  REFRESH_COOKIE_SECURE: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((value) => value === 'true'),
+  CORS_ORIGINS: z
+    .string()
+    .trim()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be origins such as https://app.example.com'),
+      ),
+    ),
+  REVOCATION_CACHE_TTL: z.coerce.number().int().min(0).max(60_000).default(1000),
   JWT_ISSUER: z.string().trim().min(1).default('graphql-auth-api'),
   JWT_AUDIENCE: z.string().trim().min(1).default('graphql-auth-api'),
   ACCESS_TOKEN_TTL: durationSeconds
     .default(15 * 60)
-    .pipe(z.number().min(30, 'must be at least 30 seconds').max(86400, 'must be at most 1 day')),
+    .pipe(z.number().min(1, 'must be at least 1 second').max(86400, 'must be at most 1 day')),
   BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
   BOOTSTRAP_ADMIN_EMAIL: optionalString,
   // Not trimmed: spaces are legitimate password characters.
@@ -106,6 +144,7 @@ const envSchema = z.object({
   [RATE_LIMIT_RULES.loginPerIp.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.loginPerIpAndEmail.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.signUpPerIp.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.refreshPerIp.setting]: limitSpec.optional(),
   LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
   LOCKOUT_MAX_DELAY: durationSeconds.default(15 * 60).pipe(z.number().min(1)),
   LOCKOUT_HOURLY_CAP: z.coerce.number().int().min(1).max(10_000).default(100),
@@ -121,7 +160,17 @@ export interface Config {
   readonly dataDir: string;
   readonly ferretdbBinary: string;
   /** Absent only outside production: the entry point then uses a generated secret kept in dataDir. */
-  readonly jwtSecret: string | undefined;
+  readonly keyRing: KeyRing | undefined;
+  readonly refresh: {
+    readonly ttlSeconds: number;
+    readonly idleTtlSeconds: number;
+    readonly reuseGraceSeconds: number;
+    readonly cookieName: string;
+    readonly cookieSecure: boolean;
+  };
+  readonly corsOrigins: readonly string[];
+  /** How long a replica may keep believing a session or user is still active (ms). */
+  readonly revocationCacheTtlMs: number;
   readonly jwtIssuer: string;
   readonly jwtAudience: string;
   readonly accessTokenTtlSeconds: number;
@@ -157,6 +206,36 @@ export function weakSecretReason(secret: string): string | undefined {
   return undefined;
 }
 
+type EnvValues = z.infer<typeof envSchema>;
+
+function signingKeys(values: EnvValues, isProduction: boolean): KeyRing | undefined {
+  try {
+    if (values.JWT_PRIVATE_KEY !== undefined) {
+      return asymmetricKeyRing(values.JWT_PRIVATE_KEY, values.JWT_PUBLIC_KEYS);
+    }
+    if (values.JWT_SECRET === undefined) {
+      if (!isProduction) return undefined;
+      throw new ConfigError(
+        `Refusing to start in production without JWT_SECRET: set it to a random secret of at least ${MIN_SECRET_BYTES} bytes (openssl rand -base64 48).`,
+      );
+    }
+    const secrets = parseSecrets(values.JWT_SECRET);
+    for (const { kid, secret } of secrets) {
+      const reason = weakSecretReason(secret);
+      if (reason) {
+        const which = secrets.length > 1 ? ` (key ${kid})` : '';
+        throw new ConfigError(`Invalid configuration:\n  JWT_SECRET${which}: ${reason}`);
+      }
+    }
+    return hmacKeyRing(secrets, values.JWT_SIGNING_KEY_ID);
+  } catch (error) {
+    if (error instanceof KeyConfigError) {
+      throw new ConfigError(`Invalid configuration:\n  ${error.message}`);
+    }
+    throw error;
+  }
+}
+
 export function parseConfig(env: NodeJS.ProcessEnv): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -168,14 +247,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   const values = parsed.data;
   const isProduction = values.NODE_ENV === 'production';
 
-  if (values.JWT_SECRET !== undefined) {
-    const reason = weakSecretReason(values.JWT_SECRET);
-    if (reason) throw new ConfigError(`Invalid configuration:\n  JWT_SECRET: ${reason}`);
-  } else if (isProduction) {
-    throw new ConfigError(
-      `Refusing to start in production without JWT_SECRET: set it to a random secret of at least ${MIN_SECRET_BYTES} bytes (openssl rand -base64 48).`,
-    );
-  }
+  const keyRing = signingKeys(values, isProduction);
 
   const { BOOTSTRAP_ADMIN_EMAIL: adminEmail, BOOTSTRAP_ADMIN_PASSWORD: adminPassword } = values;
   if ((adminEmail === undefined) !== (adminPassword === undefined)) {
@@ -193,7 +265,16 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     mongodbUri: values.MONGODB_URI,
     dataDir,
     ferretdbBinary: values.FERRETDB_BIN ?? path.join(PROJECT_ROOT, 'tools', 'bin', 'ferretdb'),
-    jwtSecret: values.JWT_SECRET,
+    keyRing,
+    refresh: Object.freeze({
+      ttlSeconds: values.REFRESH_TOKEN_TTL,
+      idleTtlSeconds: values.REFRESH_TOKEN_IDLE_TTL,
+      reuseGraceSeconds: values.REFRESH_REUSE_GRACE,
+      cookieName: values.REFRESH_COOKIE_NAME,
+      cookieSecure: values.REFRESH_COOKIE_SECURE,
+    }),
+    corsOrigins: Object.freeze(values.CORS_ORIGINS),
+    revocationCacheTtlMs: values.REVOCATION_CACHE_TTL,
     jwtIssuer: values.JWT_ISSUER,
     jwtAudience: values.JWT_AUDIENCE,
     accessTokenTtlSeconds: values.ACCESS_TOKEN_TTL,

@@ -3,6 +3,10 @@ import type { YogaInitialContext } from 'graphql-yoga';
 import { invalidRequestError, invalidTokenError } from './graphql-errors.js';
 import type { ClientIpResolver } from './lib/client-ip.js';
 import { TokenError, type TokenService } from './lib/jwt.js';
+import type { AuthService } from './modules/auth/auth.service.js';
+import type { RefreshCookie } from './modules/session/refresh-cookie.js';
+import type { SessionService } from './modules/session/session.service.js';
+import type { ViewerStateCache } from './modules/session/viewer-state.js';
 import type { UserService } from './modules/user/user.service.js';
 
 export type Viewer =
@@ -12,11 +16,16 @@ export type Viewer =
       readonly userId: string;
       readonly roles: readonly string[];
       readonly tokenId: string;
+      readonly sessionId: string;
     };
 
 export interface Services {
   readonly users: UserService;
   readonly tokens: TokenService;
+  readonly auth: AuthService;
+  readonly sessions: SessionService;
+  readonly viewerState: ViewerStateCache;
+  readonly refreshCookie: RefreshCookie;
 }
 
 export interface Context {
@@ -24,6 +33,9 @@ export interface Context {
   readonly services: Services;
   /** Per-client limits key on this; see lib/client-ip.ts for when X-Forwarded-For counts. */
   readonly clientIp: string;
+  readonly request: Request;
+  /** Set-Cookie values to send with this response (see http-cookies.ts). */
+  readonly responseCookies: string[];
 }
 
 /** What the Node HTTP adapter passes along with each request. */
@@ -35,23 +47,37 @@ const ANONYMOUS: Viewer = Object.freeze({ kind: 'anonymous' });
 const BEARER = /^Bearer(?: +(\S*))?\s*$/i;
 
 /** The viewer comes from `Authorization: Bearer <token>` and nowhere else. */
-export function viewerFromAuthorization(header: string | null, tokens: TokenService): Viewer {
+export async function viewerFromAuthorization(
+  header: string | null,
+  services: Pick<Services, 'tokens' | 'viewerState'>,
+): Promise<Viewer> {
   if (header === null) return ANONYMOUS;
   const token = BEARER.exec(header)?.[1];
   if (!token) throw invalidRequestError('Authorization header must be "Bearer <token>"');
+  let claims;
   try {
-    const claims = tokens.verify(token);
-    return { kind: 'user', userId: claims.userId, roles: claims.roles, tokenId: claims.tokenId };
+    claims = services.tokens.verify(token);
   } catch (error) {
     if (error instanceof TokenError) throw invalidTokenError(error.message);
     throw error;
   }
+  // Logged out, password changed, account disabled or deleted: refused within the cache bound.
+  if (!(await services.viewerState.isActive(claims.userId, claims.sessionId))) {
+    throw invalidTokenError('Token revoked');
+  }
+  return { kind: 'user', ...claims };
 }
 
-export function createContextFactory(services: Services, clientIp: ClientIpResolver) {
-  return ({ request, req }: YogaInitialContext & ServerContext): Context => ({
-    viewer: viewerFromAuthorization(request.headers.get('authorization'), services.tokens),
+export function createContextFactory(
+  services: Services,
+  clientIp: ClientIpResolver,
+  cookiesFor: (request: Request) => string[],
+) {
+  return async ({ request, req }: YogaInitialContext & ServerContext): Promise<Context> => ({
+    viewer: await viewerFromAuthorization(request.headers.get('authorization'), services),
     services,
     clientIp: clientIp(req),
+    request,
+    responseCookies: cookiesFor(request),
   });
 }

@@ -16,6 +16,7 @@ const DATABASE_UNAVAILABLE = new Set([
 
 const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.SERVICE_UNAVAILABLE]: 503,
+  [ErrorCode.CSRF_REJECTED]: 403,
 };
 
 function fromAppError(error: AppError, source?: GraphQLError) {

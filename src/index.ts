@@ -8,6 +8,7 @@ import { connectMongo } from './db/mongo.js';
 import { AppError } from './errors.js';
 import { listen, type Listening } from './http.js';
 import { loadOrCreateDevSecret } from './lib/dev-secret.js';
+import { hmacKeyRing, parseSecrets } from './lib/keys.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createRedis } from './lib/redis.js';
 
@@ -53,9 +54,11 @@ async function bootstrapAdmin(
 }
 
 async function start(config: Config, logger: Logger, resources: Resources) {
-  const jwtSecret = config.jwtSecret ?? (await loadOrCreateDevSecret(config.dataDir));
-  if (!config.jwtSecret)
+  let keys = config.keyRing;
+  if (!keys) {
     logger.warn('JWT_SECRET is not set; using a development secret kept in DATA_DIR');
+    keys = hmacKeyRing(parseSecrets(await loadOrCreateDevSecret(config.dataDir)));
+  }
 
   let uri = config.mongodbUri;
   if (uri === undefined) {
@@ -78,7 +81,7 @@ async function start(config: Config, logger: Logger, resources: Resources) {
     config,
     logger,
     connection: resources.connection,
-    jwtSecret,
+    keys,
     redis: resources.redis,
   });
   await bootstrapAdmin(config, app, logger);

@@ -3,6 +3,8 @@ import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { authDirective, publicDirective, rateLimitDirective } from './auth/guards.js';
 import { builder } from './builder.js';
 import './modules/user/user.schema.js';
+import './modules/auth/auth.schema.js';
+import './modules/session/session.schema.js';
 
 export const schema = builder.toSchema({
   directives: [...specifiedDirectives, authDirective, publicDirective, rateLimitDirective],

@@ -38,6 +38,10 @@ export class BoundedMap<V> {
     this.slots.set(key, { value, expiresAt });
   }
 
+  delete(key: string) {
+    this.slots.delete(key);
+  }
+
   private sweep(now: number) {
     let budget = BoundedMap.SWEEP_PER_WRITE;
     for (const [key, slot] of this.slots) {

@@ -1,7 +1,9 @@
-import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import type { KeyRing } from './keys.js';
 
-const ALGORITHM = 'HS256';
+/** RFC 9068 / RFC 8725: access tokens say what they are, so no other JWT passes for one. */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
 /** Far above any token we issue; refuses to spend verification work on junk. */
 const MAX_TOKEN_LENGTH = 4096;
 
@@ -9,6 +11,8 @@ export interface AccessClaims {
   readonly userId: string;
   readonly roles: readonly string[];
   readonly tokenId: string;
+  /** The session (refresh-token family) the token was issued in. */
+  readonly sessionId: string;
 }
 
 export interface IssuedToken {
@@ -26,31 +30,40 @@ export class TokenError extends Error {
 }
 
 export interface TokenServiceOptions {
-  readonly secret: string;
+  readonly keys: KeyRing;
   readonly issuer: string;
   readonly audience: string;
   readonly ttlSeconds: number;
 }
 
 export interface TokenService {
-  issue(userId: string, roles: readonly string[]): IssuedToken;
+  issue(userId: string, roles: readonly string[], sessionId: string): IssuedToken;
   /** Throws TokenError. */
   verify(token: string): AccessClaims;
 }
 
+function headerOf(token: string): Record<string, unknown> | undefined {
+  const decoded = jwt.decode(token, { complete: true });
+  return decoded && typeof decoded === 'object'
+    ? (decoded.header as unknown as Record<string, unknown>)
+    : undefined;
+}
+
 export function createTokenService(options: TokenServiceOptions): TokenService {
-  // A KeyObject made once: jsonwebtoken re-imports a string secret on every call (~50x slower).
-  const key: KeyObject = createSecretKey(Buffer.from(options.secret, 'utf8'));
+  const { keys } = options;
   const verifyOptions: jwt.VerifyOptions & { complete?: false } = {
-    algorithms: [ALGORITHM],
+    // Exactly the configured algorithm: a token naming another one (alg confusion) is refused.
+    algorithms: [keys.algorithm],
     issuer: options.issuer,
     audience: options.audience,
   };
 
   return {
-    issue(userId, roles) {
-      const token = jwt.sign({ roles }, key, {
-        algorithm: ALGORITHM,
+    issue(userId, roles, sessionId) {
+      const token = jwt.sign({ roles, sid: sessionId }, keys.signing.key, {
+        algorithm: keys.algorithm,
+        keyid: keys.signing.kid,
+        header: { alg: keys.algorithm, typ: ACCESS_TOKEN_TYPE },
         subject: userId,
         issuer: options.issuer,
         audience: options.audience,
@@ -62,6 +75,9 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 
     verify(token) {
       if (token.length > MAX_TOKEN_LENGTH) throw new TokenError('invalid');
+      const header = headerOf(token);
+      const key = typeof header?.kid === 'string' ? keys.verification.get(header.kid) : undefined;
+      if (!header || header.typ !== ACCESS_TOKEN_TYPE || !key) throw new TokenError('invalid');
       let payload: string | jwt.JwtPayload;
       try {
         payload = jwt.verify(token, key, verifyOptions);
@@ -72,13 +88,19 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         typeof payload !== 'object' ||
         typeof payload.sub !== 'string' ||
         typeof payload.jti !== 'string' ||
+        typeof payload.sid !== 'string' ||
         typeof payload.exp !== 'number' ||
         !Array.isArray(payload.roles) ||
         !payload.roles.every((role): role is string => typeof role === 'string')
       ) {
         throw new TokenError('invalid');
       }
-      return { userId: payload.sub, roles: payload.roles, tokenId: payload.jti };
+      return {
+        userId: payload.sub,
+        roles: payload.roles,
+        tokenId: payload.jti,
+        sessionId: payload.sid,
+      };
     },
   };
 }

@@ -6,7 +6,9 @@ export type SecurityEvent =
   | 'login.locked_out'
   | 'login.refused_while_locked'
   | 'rate_limit.store_unavailable'
-  | 'rate_limit.store_unavailable_fail_open';
+  | 'rate_limit.store_unavailable_fail_open'
+  | 'session.refresh_token_reuse'
+  | 'session.revoked_all';
 
 /** Structured, greppable security log lines; callers pass identifiers, never credentials. */
 export function logSecurityEvent(

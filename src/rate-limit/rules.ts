@@ -32,6 +32,13 @@ export const RATE_LIMIT_RULES = {
     window: '10m',
     identityArgs: [],
   },
+  refreshPerIp: {
+    field: 'Mutation.refreshToken',
+    setting: 'RATE_LIMIT_REFRESH_PER_IP',
+    max: 60,
+    window: '1m',
+    identityArgs: [],
+  },
 } as const satisfies Record<string, RateLimitRule>;
 
 export interface EffectiveLimit {

@@ -5,6 +5,7 @@ import { createApp, type App } from '../../src/app.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import { connectMongo } from '../../src/db/mongo.js';
 import { listen } from '../../src/http.js';
+import { hmacKeyRing, parseSecrets } from '../../src/lib/keys.js';
 import { createLogger } from '../../src/lib/logger.js';
 import type { PasswordHasher } from '../../src/lib/password.js';
 import { freshDatabaseUri } from './database.js';
@@ -76,7 +77,7 @@ export async function startTestServer(
     config,
     logger,
     connection,
-    jwtSecret: config.jwtSecret ?? TEST_JWT_SECRET,
+    keys: config.keyRing ?? hmacKeyRing(parseSecrets(TEST_JWT_SECRET)),
     redis: options.redis,
     hasher: options.hasher,
   });

@@ -1,19 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createSecretKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { Types } from 'mongoose';
 import { ME, bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
+import { hmacKeyRing, parseSecrets } from '../../src/lib/keys.js';
 import { TEST_JWT_SECRET, startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
 let userId: string;
 let validToken: string;
+let sessionId: string;
 
-const key = createSecretKey(Buffer.from(TEST_JWT_SECRET, 'utf8'));
-const claims = () => ({ roles: ['USER'], sub: userId, jti: 'test-jti' });
+const ring = hmacKeyRing(parseSecrets(TEST_JWT_SECRET));
+const key = ring.signing.key;
+const claims = () => ({ roles: ['USER'], sub: userId, jti: 'test-jti', sid: sessionId });
 const signed = (options: jwt.SignOptions, secret: jwt.Secret = key, payload: object = claims()) =>
   jwt.sign(payload, secret, {
     algorithm: 'HS256',
+    keyid: ring.signing.kid,
+    header: { alg: options.algorithm ?? 'HS256', typ: 'at+jwt' },
     issuer: server.config.jwtIssuer,
     audience: server.config.jwtAudience,
     expiresIn: 60,
@@ -27,6 +31,7 @@ const unsigned = (payload: object) =>
 beforeAll(async () => {
   server = await startTestServer({ label: 'tokens' });
   ({ userId, token: validToken } = await signUp(server, uniqueEmail('tokens')));
+  sessionId = (jwt.decode(validToken) as jwt.JwtPayload).sid as string;
 });
 afterAll(() => server.close());
 
@@ -68,7 +73,24 @@ describe('access tokens in the Authorization header', () => {
     ],
     ['a token with the wrong issuer', () => signed({ issuer: 'someone-else' }), 'Invalid token'],
     ['a token with the wrong audience', () => signed({ audience: 'another-api' }), 'Invalid token'],
-    ['a token without roles', () => signed({}, key, { sub: userId, jti: 'x' }), 'Invalid token'],
+    [
+      'a token without roles',
+      () => signed({}, key, { sub: userId, jti: 'x', sid: sessionId }),
+      'Invalid token',
+    ],
+    [
+      'a token without the at+jwt typ',
+      () =>
+        jwt.sign(claims(), key, {
+          algorithm: 'HS256',
+          keyid: ring.signing.kid,
+          issuer: server.config.jwtIssuer,
+          audience: server.config.jwtAudience,
+          expiresIn: 60,
+        }),
+      'Invalid token',
+    ],
+    ['a token with an unknown kid', () => signed({ keyid: 'someone-else' }), 'Invalid token'],
     ['a malformed token', () => 'not.a.jwt', 'Invalid token'],
     ['a token of random text', () => 'abc', 'Invalid token'],
     [
@@ -110,15 +132,14 @@ describe('access tokens in the Authorization header', () => {
     expect((response.body.data?.me as { id: string }).id).toBe(userId);
   });
 
-  it('answers me with null when the token belongs to a deleted account', async () => {
+  it('refuses a token whose account was deleted', async () => {
     const { token, userId: goneId } = await signUp(server, uniqueEmail('gone'));
     const deleted = await server.connection
       .collection('users')
       .deleteOne({ _id: new Types.ObjectId(goneId) });
     expect(deleted.deletedCount).toBe(1);
     const response = await server.graphql(ME, {}, bearer(token));
-    expect(response.status).toBe(200);
-    expect(response.body.data?.me).toBeNull();
-    expect(errorCode(response)).toBeUndefined();
+    expect(response.status).toBe(401);
+    expect(response.body.errors?.[0]?.message).toBe('Token revoked');
   });
 });

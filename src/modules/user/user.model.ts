@@ -7,6 +7,8 @@ interface UserDocument {
   email: string;
   passwordHash: string;
   roles: Role[];
+  /** A disabled account cannot sign in, and its tokens stop working. */
+  disabled: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -26,6 +28,7 @@ const userSchema = new Schema<UserDocument>(
     // Excluded from every query unless a caller asks for it with select('+passwordHash').
     passwordHash: { type: String, required: true, select: false },
     roles: { type: [String], enum: ROLES, default: ['USER'] },
+    disabled: { type: Boolean, default: false },
   },
   { timestamps: true, collection: 'users', strict: 'throw' },
 );

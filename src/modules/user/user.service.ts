@@ -30,6 +30,10 @@ export interface UserService {
   /** Throws invalidCredentials for an unknown email and a wrong password alike. */
   authenticate(email: string, password: string): Promise<User>;
   findById(id: string): Promise<User | undefined>;
+  /** The user if the account exists and is not disabled. */
+  findUsable(id: string): Promise<User | undefined>;
+  /** Checks the current password (with the login protections), then stores the new one. */
+  changePassword(id: string, currentPassword: string, newPassword: string): Promise<User>;
   list(first: number, after: string | undefined): Promise<User[]>;
   /** Creates the account with ADMIN if the email is free; never touches an existing account. */
   ensureBootstrapAdmin(email: string, password: string): Promise<'created' | 'exists'>;
@@ -95,7 +99,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
       }
 
       const found = await verifyPassword(normalized, password);
-      if (!found) {
+      if (!found || found.disabled) {
         const lockedForMs = await guard(() => lockout.recordFailure(account), 0);
         if (lockedForMs > 0) {
           logSecurityEvent(logger, 'login.locked_out', {
@@ -118,6 +122,23 @@ export function createUserService(deps: UserServiceDeps): UserService {
       if (!isValidObjectId(id)) return undefined;
       const found = await users.findById(id).lean();
       return found ? toUser(found) : undefined;
+    },
+
+    async findUsable(id) {
+      if (!isValidObjectId(id)) return undefined;
+      const found = await users.findOne({ _id: id, disabled: { $ne: true } }).lean();
+      return found ? toUser(found) : undefined;
+    },
+
+    async changePassword(id, currentPassword, newPassword) {
+      const current = await users.findById(id).lean();
+      if (!current) throw invalidCredentials();
+      const problem = policy.problem(newPassword);
+      if (problem) throw badUserInput('newPassword', passwordMessage(problem, policy.minLength));
+      const user = await this.authenticate(current.email, currentPassword);
+      const passwordHash = await hasher.hash(newPassword);
+      await users.updateOne({ _id: id }, { $set: { passwordHash } });
+      return user;
     },
 
     async list(first, after) {

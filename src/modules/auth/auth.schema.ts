@@ -1,0 +1,197 @@
+import { guarded, isPublic, requiresAuthentication } from '../../auth/guards.js';
+import { signedInViewer } from '../../auth/viewer.js';
+import { builder } from '../../builder.js';
+import type { Context } from '../../context.js';
+import { AppError, ErrorCode } from '../../errors.js';
+import { RATE_LIMIT_RULES } from '../../rate-limit/rules.js';
+import type { ClientMeta } from '../session/session.service.js';
+import { UserType } from '../user/user.schema.js';
+import type { SignedIn } from './auth.service.js';
+
+/** The header Yoga's CSRF prevention uses; browsers cannot add it to a cross-site request. */
+export const CSRF_HEADER = 'x-graphql-yoga-csrf';
+
+interface AuthPayloadShape {
+  readonly accessToken: string;
+  readonly expiresIn: number;
+  readonly refreshToken: string | null;
+  readonly refreshExpiresIn: number;
+  readonly signedIn: SignedIn;
+}
+
+const AuthPayloadType = builder.objectRef<AuthPayloadShape>('AuthPayload').implement({
+  description: 'The result of signing up, logging in or refreshing.',
+  fields: (t) => ({
+    accessToken: t.exposeString('accessToken', {
+      description: 'JWT to send as `Authorization: Bearer <accessToken>`.',
+    }),
+    tokenType: t.string({ description: 'Always "Bearer".', resolve: () => 'Bearer' }),
+    expiresIn: t.exposeInt('expiresIn', { description: 'Seconds until the access token expires.' }),
+    refreshToken: t.exposeString('refreshToken', {
+      nullable: true,
+      description:
+        'Opaque token for refreshToken(token:); single use. Null when it was set as an HttpOnly cookie instead.',
+    }),
+    refreshExpiresIn: t.exposeInt('refreshExpiresIn', {
+      description: 'Seconds until the refresh token expires if unused.',
+    }),
+    user: t.field({
+      type: UserType,
+      description: 'The signed-in user.',
+      resolve: (payload) => payload.signedIn.user,
+    }),
+  }),
+});
+
+const clientMeta = (context: Context): ClientMeta => ({
+  userAgent: context.request.headers.get('user-agent') ?? '',
+  ip: context.clientIp,
+});
+
+/** Hands the refresh token over in the body, or only as the HttpOnly cookie. */
+function payload(context: Context, signedIn: SignedIn, useCookie: boolean): AuthPayloadShape {
+  if (useCookie) {
+    context.responseCookies.push(
+      context.services.refreshCookie.set(signedIn.refreshToken, signedIn.refreshExpiresIn),
+    );
+  }
+  return {
+    accessToken: signedIn.accessToken,
+    expiresIn: signedIn.expiresIn,
+    refreshToken: useCookie ? null : signedIn.refreshToken,
+    refreshExpiresIn: signedIn.refreshExpiresIn,
+    signedIn,
+  };
+}
+
+/** A cookie rides along with any request the browser makes, so using it needs proof of intent. */
+function cookieToken(context: Context): string | undefined {
+  const token = context.services.refreshCookie.read(context.request.headers.get('cookie'));
+  if (token && !context.request.headers.has(CSRF_HEADER)) {
+    throw new AppError(
+      ErrorCode.CSRF_REJECTED,
+      `Requests that use the refresh cookie must send the ${CSRF_HEADER} header`,
+    );
+  }
+  return token;
+}
+
+builder.mutationFields((t) => ({
+  signUp: t.field({
+    ...guarded(isPublic, RATE_LIMIT_RULES.signUpPerIp),
+    type: AuthPayloadType,
+    description: 'Create an account with role USER and sign in.',
+    args: {
+      email: t.arg.string({ required: true }),
+      password: t.arg.string({
+        required: true,
+        description: 'At least 8 characters, at most 72 bytes.',
+      }),
+      useCookie: t.arg.boolean({
+        defaultValue: false,
+        required: true,
+        description: 'Set the refresh token as an HttpOnly cookie instead of returning it.',
+      }),
+    },
+    resolve: async (_root, { email, password, useCookie }, context) =>
+      payload(
+        context,
+        await context.services.auth.signUp(email, password, clientMeta(context)),
+        useCookie,
+      ),
+  }),
+  login: t.field({
+    ...guarded(isPublic, RATE_LIMIT_RULES.loginPerIp, RATE_LIMIT_RULES.loginPerIpAndEmail),
+    type: AuthPayloadType,
+    description: 'Exchange an email and password for an access token and a refresh token.',
+    args: {
+      email: t.arg.string({ required: true }),
+      password: t.arg.string({ required: true }),
+      useCookie: t.arg.boolean({
+        defaultValue: false,
+        required: true,
+        description: 'Set the refresh token as an HttpOnly cookie instead of returning it.',
+      }),
+    },
+    resolve: async (_root, { email, password, useCookie }, context) =>
+      payload(
+        context,
+        await context.services.auth.login(email, password, clientMeta(context)),
+        useCookie,
+      ),
+  }),
+  refreshToken: t.field({
+    ...guarded(isPublic, RATE_LIMIT_RULES.refreshPerIp),
+    type: AuthPayloadType,
+    description:
+      'Trade a refresh token (the argument, else the cookie) for new tokens. Each refresh token works once; reusing a spent one ends its session.',
+    args: {
+      token: t.arg.string({ required: false, description: 'Omit to use the refresh cookie.' }),
+      useCookie: t.arg.boolean({
+        defaultValue: false,
+        required: true,
+        description: 'Answer with the cookie; implied when the cookie was used.',
+      }),
+    },
+    resolve: async (_root, args, context) => {
+      const fromCookie = args.token ? undefined : cookieToken(context);
+      const token = args.token ?? fromCookie;
+      if (!token) {
+        throw new AppError(
+          ErrorCode.UNAUTHENTICATED,
+          'No refresh token: pass token or send the cookie',
+        );
+      }
+      try {
+        const signedIn = await context.services.auth.refresh(token, clientMeta(context));
+        return payload(context, signedIn, args.useCookie || fromCookie !== undefined);
+      } catch (error) {
+        if (fromCookie) context.responseCookies.push(context.services.refreshCookie.clear());
+        throw error;
+      }
+    },
+  }),
+  logout: t.boolean({
+    ...guarded(requiresAuthentication),
+    description: 'End the current session: its refresh tokens and access tokens stop working.',
+    resolve: async (_root, _args, context) => {
+      const viewer = signedInViewer(context);
+      context.responseCookies.push(context.services.refreshCookie.clear());
+      await context.services.sessions.revoke(viewer.sessionId, viewer.userId, 'logout');
+      return true;
+    },
+  }),
+  logoutAll: t.boolean({
+    ...guarded(requiresAuthentication),
+    description: 'End every session of the viewer, this one included.',
+    resolve: async (_root, _args, context) => {
+      context.responseCookies.push(context.services.refreshCookie.clear());
+      await context.services.auth.logoutAll(signedInViewer(context).userId);
+      return true;
+    },
+  }),
+  changePassword: t.field({
+    ...guarded(requiresAuthentication),
+    type: AuthPayloadType,
+    description:
+      'Change the password; every session ends and a new one is returned for the caller.',
+    args: {
+      currentPassword: t.arg.string({ required: true }),
+      newPassword: t.arg.string({ required: true }),
+      useCookie: t.arg.boolean({
+        defaultValue: false,
+        required: true,
+        description: 'Set the new refresh token as an HttpOnly cookie instead of returning it.',
+      }),
+    },
+    resolve: async (_root, args, context) => {
+      const signedIn = await context.services.auth.changePassword(
+        signedInViewer(context).userId,
+        args.currentPassword,
+        args.newPassword,
+        clientMeta(context),
+      );
+      return payload(context, signedIn, args.useCookie);
+    },
+  }),
+}));

@@ -1,0 +1,95 @@
+import { AppError, ErrorCode } from '../../errors.js';
+import type { TokenService } from '../../lib/jwt.js';
+import type { Logger } from '../../lib/logger.js';
+import { logSecurityEvent } from '../../lib/security-events.js';
+import type { ClientMeta, SessionService } from '../session/session.service.js';
+import type { User } from '../user/user.model.js';
+import type { UserService } from '../user/user.service.js';
+
+/** Everything a client receives when it signs in or refreshes. */
+export interface SignedIn {
+  readonly user: User;
+  readonly sessionId: string;
+  readonly accessToken: string;
+  readonly expiresIn: number;
+  readonly refreshToken: string;
+  readonly refreshExpiresIn: number;
+}
+
+export interface AuthService {
+  signUp(email: string, password: string, meta: ClientMeta): Promise<SignedIn>;
+  login(email: string, password: string, meta: ClientMeta): Promise<SignedIn>;
+  refresh(refreshToken: string, meta: ClientMeta): Promise<SignedIn>;
+  /** Ends every session, including the caller's, and opens a fresh one for the caller. */
+  changePassword(
+    userId: string,
+    currentPassword: string,
+    newPassword: string,
+    meta: ClientMeta,
+  ): Promise<SignedIn>;
+  logoutAll(userId: string): Promise<number>;
+}
+
+/** Sign-in flows: users, sessions and access tokens together. No GraphQL here. */
+export function createAuthService(deps: {
+  users: UserService;
+  sessions: SessionService;
+  tokens: TokenService;
+  logger: Logger;
+}): AuthService {
+  const { users, sessions, tokens, logger } = deps;
+
+  async function open(user: User, meta: ClientMeta): Promise<SignedIn> {
+    const refresh = await sessions.start(user.id, meta);
+    return withAccessToken(user, refresh);
+  }
+
+  function withAccessToken(
+    user: User,
+    refresh: { sessionId: string; refreshToken: string; refreshExpiresIn: number },
+  ): SignedIn {
+    const access = tokens.issue(user.id, user.roles, refresh.sessionId);
+    return { user, ...refresh, accessToken: access.token, expiresIn: access.expiresIn };
+  }
+
+  return {
+    async signUp(email, password, meta) {
+      return open(await users.signUp(email, password), meta);
+    },
+
+    async login(email, password, meta) {
+      return open(await users.authenticate(email, password), meta);
+    },
+
+    async refresh(refreshToken, meta) {
+      const refreshed = await sessions.refresh(refreshToken, meta);
+      const user = await users.findUsable(refreshed.userId);
+      if (!user) {
+        await sessions.revoke(refreshed.sessionId, refreshed.userId, 'user_unavailable');
+        throw new AppError(ErrorCode.UNAUTHENTICATED, 'Invalid refresh token');
+      }
+      return withAccessToken(user, refreshed);
+    },
+
+    async changePassword(userId, currentPassword, newPassword, meta) {
+      const user = await users.changePassword(userId, currentPassword, newPassword);
+      const ended = await sessions.revokeAllForUser(userId, 'password_changed');
+      logSecurityEvent(logger, 'session.revoked_all', {
+        userId,
+        sessions: ended,
+        reason: 'password_changed',
+      });
+      return open(user, meta);
+    },
+
+    async logoutAll(userId) {
+      const ended = await sessions.revokeAllForUser(userId, 'logout_all');
+      logSecurityEvent(logger, 'session.revoked_all', {
+        userId,
+        sessions: ended,
+        reason: 'logout_all',
+      });
+      return ended;
+    },
+  };
+}
