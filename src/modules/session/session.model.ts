@@ -1,4 +1,5 @@
-import { Schema, Types, type Connection, type Model } from 'mongoose';
+import type { Types} from 'mongoose';
+import { Schema, type Connection, type Model } from 'mongoose';
 
 /** One sign-in on one device: the family of refresh tokens that rotation produces. */
 interface SessionDocument {
