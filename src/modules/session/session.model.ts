@@ -1,4 +1,4 @@
-import type { Types} from 'mongoose';
+import type { Types } from 'mongoose';
 import { Schema, type Connection, type Model } from 'mongoose';
 
 /** One sign-in on one device: the family of refresh tokens that rotation produces. */
