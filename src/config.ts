@@ -90,8 +90,8 @@ const envSchema = z.object({
   JWT_SIGNING_KEY_ID: optionalString,
   JWT_PRIVATE_KEY: optionalString,
   JWT_PUBLIC_KEYS: optionalString,
-  REFRESH_TOKEN_TTL: durationSeconds.default(30 * 86400).pipe(z.number().min(60)),
-  REFRESH_TOKEN_IDLE_TTL: durationSeconds.default(7 * 86400).pipe(z.number().min(60)),
+  REFRESH_TOKEN_TTL: durationSeconds.default(30 * 86400).pipe(z.number().min(1)),
+  REFRESH_TOKEN_IDLE_TTL: durationSeconds.default(7 * 86400).pipe(z.number().min(1)),
   REFRESH_REUSE_GRACE: durationSeconds.default(10).pipe(z.number().min(0).max(60)),
   REFRESH_COOKIE_NAME: z
     .string()

@@ -39,9 +39,10 @@ let accessToken = null;
 const $ = (id) => document.getElementById(id);
 const show = (id, text) => { $(id).textContent = text; $('cookies').textContent = JSON.stringify(document.cookie); };
 
-async function gql(query, variables = {}) {
+// The refresh call carries no access token: an expired one would fail the whole request (401).
+async function gql(query, variables = {}, withToken = true) {
   const headers = { 'content-type': 'application/json', 'x-graphql-yoga-csrf': '1' };
-  if (accessToken) headers.authorization = 'Bearer ' + accessToken;
+  if (accessToken && withToken) headers.authorization = 'Bearer ' + accessToken;
   const response = await fetch('/graphql', {
     method: 'POST', credentials: 'same-origin', headers, body: JSON.stringify({ query, variables }),
   });
@@ -70,7 +71,7 @@ $('me').onclick = async () => {
   show('me-result', body.data && body.data.me ? body.data.me.email : 'error ' + body.errors[0].extensions.code);
 };
 $('refresh').onclick = async () => {
-  const body = await gql('mutation { refreshToken ' + PAYLOAD + ' }');
+  const body = await gql('mutation { refreshToken ' + PAYLOAD + ' }', {}, false);
   const payload = body.data && body.data.refreshToken;
   if (!payload) { accessToken = null; return show('status', 'refresh failed ' + body.errors[0].extensions.code); }
   accessToken = payload.accessToken;

@@ -1,0 +1,334 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { freshDatabaseUri } from '../helpers/database.js';
+import { ME, bearer, errorCode, uniqueEmail } from '../helpers/operations.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+const PAYLOAD = '{ accessToken expiresIn refreshToken refreshExpiresIn user { id email } }';
+const SIGN_UP = `mutation($email: String!, $password: String!, $useCookie: Boolean! = false) {
+  signUp(email: $email, password: $password, useCookie: $useCookie) ${PAYLOAD} }`;
+const LOGIN = `mutation($email: String!, $password: String!, $useCookie: Boolean! = false) {
+  login(email: $email, password: $password, useCookie: $useCookie) ${PAYLOAD} }`;
+const REFRESH = `mutation($token: String) { refreshToken(token: $token) ${PAYLOAD} }`;
+const PASSWORD = 'correct horse battery';
+
+interface Payload {
+  accessToken: string;
+  refreshToken: string | null;
+  refreshExpiresIn: number;
+  user: { id: string; email: string };
+}
+
+const servers: TestServer[] = [];
+afterAll(() => Promise.all(servers.map((server) => server.close())));
+async function start(env: Record<string, string> = {}, databaseUri?: string) {
+  const server = await startTestServer({ env, databaseUri, label: 'sessions' });
+  servers.push(server);
+  return server;
+}
+
+async function signUpOn(server: TestServer, email = uniqueEmail('session')) {
+  const response = await server.graphql(SIGN_UP, { email, password: PASSWORD });
+  return { email, ...(response.body.data?.signUp as Payload) };
+}
+const refresh = async (server: TestServer, token: string | null) => {
+  const response = await server.graphql(REFRESH, { token });
+  return { response, payload: response.body.data?.refreshToken as Payload | undefined };
+};
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls until the access token is refused; returns how long that took. */
+async function msUntilRefused(server: TestServer, token: string) {
+  const started = Date.now();
+  while (Date.now() - started < 5000) {
+    const response = await server.graphql(ME, {}, bearer(token));
+    if (response.status === 401) return Date.now() - started;
+    await sleep(50);
+  }
+  return Infinity;
+}
+
+describe('refresh tokens', () => {
+  it('come with sign-up and login, and rotate: each works once and yields a new pair', async () => {
+    const server = await start();
+    const first = await signUpOn(server);
+    expect(first.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(first.refreshExpiresIn).toBe(7 * 86400);
+    const { payload: second } = await refresh(server, first.refreshToken);
+    expect(second?.refreshToken).toBeTruthy();
+    expect(second?.refreshToken).not.toBe(first.refreshToken);
+    expect(second?.user.id).toBe(first.user.id);
+    const me = await server.graphql(ME, {}, bearer(second!.accessToken));
+    expect((me.body.data?.me as { id: string }).id).toBe(first.user.id);
+    // The stored form is a hash: the database never holds the token itself.
+    const stored = await server.connection.collection('refresh_tokens').find().toArray();
+    expect(JSON.stringify(stored)).not.toContain(first.refreshToken);
+  });
+
+  it('lets two tabs refresh with the same token at once (grace period)', async () => {
+    const server = await start({ REFRESH_REUSE_GRACE: '10s' });
+    const { refreshToken } = await signUpOn(server);
+    const results = await Promise.all([
+      refresh(server, refreshToken),
+      refresh(server, refreshToken),
+    ]);
+    expect(results.every((result) => result.payload?.accessToken)).toBe(true);
+  });
+
+  it('treats a spent token presented after the grace period as theft and ends the whole session', async () => {
+    const server = await start({ REFRESH_REUSE_GRACE: '0' });
+    const original = await signUpOn(server);
+    const { payload: rotated } = await refresh(server, original.refreshToken);
+    await sleep(5);
+    const reuse = await refresh(server, original.refreshToken);
+    expect(errorCode(reuse.response)).toBe('UNAUTHENTICATED');
+    // The thief's replay also killed the legitimate successor and the session's access tokens.
+    expect(errorCode((await refresh(server, rotated!.refreshToken)).response)).toBe(
+      'UNAUTHENTICATED',
+    );
+    expect(await msUntilRefused(server, rotated!.accessToken)).toBeLessThanOrEqual(1500);
+    expect(server.logs.some((line) => line.includes('session.refresh_token_reuse'))).toBe(true);
+  });
+
+  it('expires after the idle time unused, and at the absolute end however often it is used', async () => {
+    const idle = await start({ REFRESH_TOKEN_IDLE_TTL: '1s', REFRESH_TOKEN_TTL: '1h' });
+    const { refreshToken } = await signUpOn(idle);
+    await sleep(1100);
+    const expired = await refresh(idle, refreshToken);
+    expect(expired.response.body.errors?.[0]?.message).toBe('Refresh token expired');
+
+    const absolute = await start({ REFRESH_TOKEN_IDLE_TTL: '1h', REFRESH_TOKEN_TTL: '2s' });
+    let token = (await signUpOn(absolute)).refreshToken;
+    await sleep(1000);
+    token = (await refresh(absolute, token)).payload!.refreshToken;
+    await sleep(1100);
+    const ended = await refresh(absolute, token);
+    expect(ended.response.body.errors?.[0]?.message).toBe('Refresh token expired');
+  });
+
+  it('never accepts an access token as a refresh token, or a refresh token as an access token', async () => {
+    const server = await start();
+    const { accessToken, refreshToken } = await signUpOn(server);
+    expect(errorCode((await refresh(server, accessToken)).response)).toBe('UNAUTHENTICATED');
+    const asBearer = await server.graphql(ME, {}, bearer(refreshToken!));
+    expect(asBearer.status).toBe(401);
+  });
+
+  it('answers garbage and missing tokens with UNAUTHENTICATED, not a 5xx', async () => {
+    const server = await start();
+    for (const token of ['', 'x', 'a'.repeat(500), null]) {
+      const { response } = await refresh(server, token);
+      expect(response.status).toBeLessThan(500);
+      expect(errorCode(response)).toBe('UNAUTHENTICATED');
+    }
+  });
+});
+
+describe('cookies for browsers', () => {
+  it('sets the refresh token as a __Host- cookie with HttpOnly, Secure, SameSite=Strict and Path=/', async () => {
+    const server = await start();
+    const response = await server.graphql(SIGN_UP, {
+      email: uniqueEmail('cookie'),
+      password: PASSWORD,
+      useCookie: true,
+    });
+    const payload = response.body.data?.signUp as Payload;
+    expect(payload.refreshToken).toBeNull();
+    const cookie = response.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/^__Host-refresh=[A-Za-z0-9_-]{43};/);
+    for (const attribute of ['HttpOnly', 'Secure', 'SameSite=Strict', 'Path=/', 'Max-Age=604800']) {
+      expect(cookie).toContain(attribute);
+    }
+    expect(cookie).not.toContain('Domain');
+  });
+
+  it('refreshes from the cookie only with the CSRF header', async () => {
+    const server = await start();
+    const response = await server.graphql(SIGN_UP, {
+      email: uniqueEmail('csrf'),
+      password: PASSWORD,
+      useCookie: true,
+    });
+    const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const without = await server.graphql(REFRESH, {}, { cookie });
+    expect(without.status).toBe(403);
+    expect(errorCode(without)).toBe('CSRF_REJECTED');
+    const withHeader = await server.graphql(REFRESH, {}, { cookie, 'x-graphql-yoga-csrf': '1' });
+    expect((withHeader.body.data?.refreshToken as Payload).refreshToken).toBeNull();
+    expect(withHeader.headers.get('set-cookie')).toMatch(/^__Host-refresh=[A-Za-z0-9_-]{43};/);
+  });
+
+  it('refuses simple (non-preflighted) requests without the CSRF header, and mutations over GET', async () => {
+    const server = await start();
+    const simple = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(simple.status).toBe(403);
+    const query = encodeURIComponent('mutation { logoutAll }');
+    const overGet = await fetch(`${server.url}/graphql?query=${query}`, {
+      headers: { accept: 'application/json', 'x-graphql-yoga-csrf': '1' },
+    });
+    expect(overGet.status).toBe(405);
+  });
+
+  it('sends CORS headers with credentials only to configured origins', async () => {
+    const server = await start({ CORS_ORIGINS: 'https://app.example.com' });
+    const preflight = (origin: string) =>
+      fetch(`${server.url}/graphql`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST' },
+      });
+    const allowed = await preflight('https://app.example.com');
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect(allowed.headers.get('access-control-allow-credentials')).toBe('true');
+    const other = await preflight('https://evil.example.net');
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    expect(other.headers.get('access-control-allow-credentials')).toBeNull();
+  });
+});
+
+describe('revocation', () => {
+  it('logout ends the current session: its access token within the 1 s bound, its refresh token at once, its cookie', async () => {
+    const server = await start();
+    const { accessToken, refreshToken } = await signUpOn(server);
+    expect((await server.graphql(ME, {}, bearer(accessToken))).status).toBe(200); // now cached
+    const logout = await server.graphql('mutation { logout }', {}, bearer(accessToken));
+    expect(logout.body.data?.logout).toBe(true);
+    expect(logout.headers.get('set-cookie')).toMatch(/^__Host-refresh=;.*Max-Age=0/);
+    expect(await msUntilRefused(server, accessToken)).toBeLessThanOrEqual(1200);
+    expect(errorCode((await refresh(server, refreshToken)).response)).toBe('UNAUTHENTICATED');
+  });
+
+  it('is seen by every replica within the bound', async () => {
+    const databaseUri = freshDatabaseUri('replicas');
+    const [a, b] = [await start({}, databaseUri), await start({}, databaseUri)];
+    const { accessToken } = await signUpOn(a);
+    expect((await b.graphql(ME, {}, bearer(accessToken))).status).toBe(200); // cached on b
+    await a.graphql('mutation { logout }', {}, bearer(accessToken));
+    expect(await msUntilRefused(b!, accessToken)).toBeLessThanOrEqual(1200);
+  });
+
+  it('logoutAll ends every session of the viewer', async () => {
+    const server = await start();
+    const { email, accessToken: first } = await signUpOn(server);
+    const second = (await server.graphql(LOGIN, { email, password: PASSWORD })).body.data
+      ?.login as Payload;
+    await server.graphql('mutation { logoutAll }', {}, bearer(first));
+    expect(await msUntilRefused(server, first)).toBeLessThanOrEqual(1200);
+    expect(await msUntilRefused(server, second.accessToken)).toBeLessThanOrEqual(1200);
+    expect(errorCode((await refresh(server, second.refreshToken)).response)).toBe(
+      'UNAUTHENTICATED',
+    );
+  });
+
+  it('changePassword checks the current password, ends every other session and returns a new one', async () => {
+    const server = await start();
+    const { email, accessToken, refreshToken } = await signUpOn(server);
+    const other = (await server.graphql(LOGIN, { email, password: PASSWORD })).body.data
+      ?.login as Payload;
+    const CHANGE = `mutation($current: String!, $next: String!) {
+      changePassword(currentPassword: $current, newPassword: $next) ${PAYLOAD} }`;
+    const wrong = await server.graphql(
+      CHANGE,
+      { current: 'not my password', next: 'brand new passphrase' },
+      bearer(accessToken),
+    );
+    expect(errorCode(wrong)).toBe('UNAUTHENTICATED');
+    const changed = await server.graphql(
+      CHANGE,
+      { current: PASSWORD, next: 'brand new passphrase' },
+      bearer(accessToken),
+    );
+    const fresh = changed.body.data?.changePassword as Payload;
+    expect(fresh.accessToken).toBeTruthy();
+    expect(await msUntilRefused(server, other.accessToken)).toBeLessThanOrEqual(1200);
+    expect(errorCode((await refresh(server, refreshToken)).response)).toBe('UNAUTHENTICATED');
+    expect((await server.graphql(ME, {}, bearer(fresh.accessToken))).status).toBe(200);
+    expect(errorCode(await server.graphql(LOGIN, { email, password: PASSWORD }))).toBe(
+      'UNAUTHENTICATED',
+    );
+    const login = await server.graphql(LOGIN, { email, password: 'brand new passphrase' });
+    expect(login.body.data?.login).toBeTruthy();
+  });
+
+  it("stops a disabled user's access and refresh tokens and refuses their login", async () => {
+    const server = await start();
+    const { email, user, accessToken, refreshToken } = await signUpOn(server);
+    await server.connection.collection('users').updateOne({ email }, { $set: { disabled: true } });
+    expect(await msUntilRefused(server, accessToken)).toBeLessThanOrEqual(1200);
+    expect(errorCode((await refresh(server, refreshToken)).response)).toBe('UNAUTHENTICATED');
+    expect(errorCode(await server.graphql(LOGIN, { email, password: PASSWORD }))).toBe(
+      'UNAUTHENTICATED',
+    );
+    expect(user.id).toBeTruthy();
+  });
+});
+
+describe('sessions and revokeSession', () => {
+  const SESSIONS = '{ sessions { id createdAt lastUsedAt userAgent ip current } }';
+
+  it("lists the viewer's active sessions and ends one by id", async () => {
+    const server = await start();
+    const { email, accessToken } = await signUpOn(server);
+    await server.graphql(LOGIN, { email, password: PASSWORD }, { 'user-agent': 'second-device' });
+    const listed = (await server.graphql(SESSIONS, {}, bearer(accessToken))).body.data
+      ?.sessions as { id: string; current: boolean; userAgent: string; ip: string }[];
+    expect(listed).toHaveLength(2);
+    expect(listed.filter((session) => session.current)).toHaveLength(1);
+    const other = listed.find((session) => !session.current)!;
+    expect(other.userAgent).toBe('second-device');
+    expect(other.ip).toBe('127.0.0.1');
+    const revoked = await server.graphql(
+      'mutation($id: ID!) { revokeSession(id: $id) }',
+      { id: other.id },
+      bearer(accessToken),
+    );
+    expect(revoked.body.data?.revokeSession).toBe(true);
+    const after = (await server.graphql(SESSIONS, {}, bearer(accessToken))).body.data
+      ?.sessions as unknown[];
+    expect(after).toHaveLength(1);
+  });
+
+  it("answers another user's session id exactly like a missing one", async () => {
+    const server = await start();
+    const alice = await signUpOn(server);
+    const bob = await signUpOn(server);
+    const bobSession = (jwt.decode(bob.accessToken) as jwt.JwtPayload).sid as string;
+    const REVOKE = 'mutation($id: ID!) { revokeSession(id: $id) }';
+    const foreign = await server.graphql(REVOKE, { id: bobSession }, bearer(alice.accessToken));
+    const missing = await server.graphql(
+      REVOKE,
+      { id: '0123456789abcdef01234567' },
+      bearer(alice.accessToken),
+    );
+    expect(foreign.body).toEqual(missing.body);
+    expect((await server.graphql(ME, {}, bearer(bob.accessToken))).status).toBe(200);
+  });
+});
+
+describe('asymmetric keys', () => {
+  it('signs ES256 tokens that verify against the published JWKS', async () => {
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+    const server = await start({ JWT_PRIVATE_KEY: pem.replace(/\n/g, '\\n') });
+    const { accessToken } = await signUpOn(server);
+    const jwks = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as {
+      keys: { kid: string; kty: string; d?: string }[];
+    };
+    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys[0]?.d).toBeUndefined();
+    const header = jwt.decode(accessToken, { complete: true })?.header;
+    expect(header?.alg).toBe('ES256');
+    const jwk = jwks.keys.find((key) => key.kid === header?.kid);
+    const publicKey = createPublicKey({ key: jwk as never, format: 'jwk' });
+    const verified = jwt.verify(accessToken, publicKey, {
+      algorithms: ['ES256'],
+    }) as jwt.JwtPayload;
+    expect(verified.sid).toBeTruthy();
+    expect((await server.graphql(ME, {}, bearer(accessToken))).status).toBe(200);
+  });
+});
