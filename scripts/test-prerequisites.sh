@@ -3,6 +3,7 @@
 #   - Redis at REDIS_URL (default 127.0.0.1:6379): started if none answers (installed if missing).
 #   - Chromium for the browser test (CHROMIUM_PATH, default /usr/bin/chromium): Debian's package.
 #   - FerretDB, the embedded MongoDB-compatible server: built from the Go module proxy.
+#   - Traefik (the TLS proxy of the deployment) and compose-validate: built from the Go module proxy.
 # Installing needs apt-get and root; without them it says what to install instead.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,3 +30,6 @@ fi
 if [ -z "${MONGODB_URI:-}" ]; then
   bash "$root/scripts/install-ferretdb.sh"
 fi
+
+bash "$root/scripts/install-traefik.sh"
+bash "$root/scripts/install-go-tools.sh"

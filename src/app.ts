@@ -3,7 +3,7 @@ import type { Connection } from 'mongoose';
 import type { Config } from './config.js';
 import type { Services } from './context.js';
 import { isDatabaseReady } from './db/mongo.js';
-import { createClientIpResolver } from './lib/client-ip.js';
+import { createClientIpResolver, createProxyTrust } from './lib/client-ip.js';
 import { createTokenService } from './lib/jwt.js';
 import type { KeyRing } from './lib/keys.js';
 import type { Logger } from './lib/logger.js';
@@ -112,6 +112,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     corsOrigins: config.corsOrigins,
     isReady: () => isDatabaseReady(connection),
     clientIp: createClientIpResolver(config.trustProxy),
+    httpsOnly: config.requireHttps ? createProxyTrust(config.trustProxy) : undefined,
     rateLimits: {
       store: stores.windows,
       limits: config.rateLimit.limits,

@@ -139,6 +139,7 @@ const envSchema = z.object({
       .optional(),
   ),
   TRUST_PROXY: trustProxy,
+  REQUIRE_HTTPS: z.enum(['true', 'false']).optional(),
   RATE_LIMIT_FAIL_OPEN: booleanFlag,
   RATE_LIMIT_MEMORY_MAX_KEYS: z.coerce.number().int().min(1000).default(100_000),
   [RATE_LIMIT_RULES.loginPerIp.setting]: limitSpec.optional(),
@@ -180,6 +181,8 @@ export interface Config {
   readonly passwordMinLength: number;
   /** Absent: rate limits and lockouts are kept in this process's memory. */
   readonly redisUrl: string | undefined;
+  /** Refuse requests that did not arrive over HTTPS (directly or via a trusted proxy). */
+  readonly requireHttps: boolean;
   /** Which peers may set X-Forwarded-For: a hop count or addresses/CIDRs; absent trusts none. */
   readonly trustProxy: number | readonly string[] | undefined;
   readonly rateLimit: {
@@ -287,6 +290,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     passwordMinLength: values.PASSWORD_MIN_LENGTH,
     redisUrl: values.REDIS_URL,
     trustProxy: values.TRUST_PROXY,
+    requireHttps:
+      values.REQUIRE_HTTPS === undefined ? isProduction : values.REQUIRE_HTTPS === 'true',
     rateLimit: Object.freeze({
       failOpen: values.RATE_LIMIT_FAIL_OPEN,
       memoryMaxKeys: values.RATE_LIMIT_MEMORY_MAX_KEYS,

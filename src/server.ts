@@ -10,6 +10,7 @@ import {
 import { EXAMPLE_PAGE } from './example/page.js';
 import { createErrorMasker } from './graphql-errors.js';
 import { GRAPHIQL_EXAMPLES } from './graphiql.js';
+import { useHttpsOnly } from './https-only.js';
 import { createResponseCookies } from './http-cookies.js';
 import type { ClientIpResolver } from './lib/client-ip.js';
 import type { KeyRing } from './lib/keys.js';
@@ -29,6 +30,8 @@ export interface ServerOptions {
   readonly rateLimits: RateLimitDeps;
   readonly keys: KeyRing;
   readonly corsOrigins: readonly string[];
+  /** Set in production: refuse requests that did not arrive over HTTPS. */
+  readonly httpsOnly?: (address: string) => boolean;
 }
 
 /** One line per request: what was asked and how it ended; never headers, variables or bodies. */
@@ -107,6 +110,7 @@ export function createServer(options: ServerOptions) {
       error: (...args) => yogaLogger.debug(args.map(String).join(' ')),
     },
     plugins: [
+      ...(options.httpsOnly ? [useHttpsOnly(options.httpsOnly)] : []),
       useStaticRoutes(routes),
       useReadinessCheck({ endpoint: '/ready', check: options.isReady }),
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
