@@ -118,6 +118,19 @@ const envSchema = z.object({
       ),
     ),
   REVOCATION_CACHE_TTL: z.coerce.number().int().min(0).max(60_000).default(1000),
+  ENABLE_INTROSPECTION: z.enum(['true', 'false']).optional(),
+  ENABLE_GRAPHIQL: z.enum(['true', 'false']).optional(),
+  MAX_QUERY_DEPTH: z.coerce.number().int().min(1).max(100).default(8),
+  MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(15),
+  MAX_DIRECTIVES: z.coerce.number().int().min(0).max(1000).default(10),
+  MAX_TOKENS: z.coerce.number().int().min(50).max(100_000).default(1000),
+  MAX_QUERY_COST: z.coerce.number().int().min(10).max(1_000_000).default(5000),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(102_400),
+  AUDIT_RETENTION: durationSeconds.default(90 * 86400).pipe(z.number().min(60)),
+  METRICS_TOKEN: optionalString.pipe(
+    z.string().min(16, 'must be at least 16 characters').optional(),
+  ),
+  SHUTDOWN_GRACE: durationSeconds.default(10).pipe(z.number().min(1).max(300)),
   JWT_ISSUER: z.string().trim().min(1).default('graphql-auth-api'),
   JWT_AUDIENCE: z.string().trim().min(1).default('graphql-auth-api'),
   ACCESS_TOKEN_TTL: durationSeconds
@@ -172,6 +185,21 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** How long a replica may keep believing a session or user is still active (ms). */
   readonly revocationCacheTtlMs: number;
+  /** Off in production unless enabled explicitly; field suggestions follow introspection. */
+  readonly introspection: boolean;
+  readonly graphiql: boolean;
+  readonly limits: {
+    readonly depth: number;
+    readonly aliases: number;
+    readonly directives: number;
+    readonly tokens: number;
+    readonly cost: number;
+    readonly bodyBytes: number;
+  };
+  readonly auditRetentionSeconds: number;
+  /** /metrics answers only with this bearer token; absent, /metrics is off. */
+  readonly metricsToken: string | undefined;
+  readonly shutdownGraceSeconds: number;
   readonly jwtIssuer: string;
   readonly jwtAudience: string;
   readonly accessTokenTtlSeconds: number;
@@ -278,6 +306,21 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     }),
     corsOrigins: Object.freeze(values.CORS_ORIGINS),
     revocationCacheTtlMs: values.REVOCATION_CACHE_TTL,
+    introspection: values.ENABLE_INTROSPECTION
+      ? values.ENABLE_INTROSPECTION === 'true'
+      : !isProduction,
+    graphiql: values.ENABLE_GRAPHIQL ? values.ENABLE_GRAPHIQL === 'true' : !isProduction,
+    limits: Object.freeze({
+      depth: values.MAX_QUERY_DEPTH,
+      aliases: values.MAX_ALIASES,
+      directives: values.MAX_DIRECTIVES,
+      tokens: values.MAX_TOKENS,
+      cost: values.MAX_QUERY_COST,
+      bodyBytes: values.MAX_BODY_BYTES,
+    }),
+    auditRetentionSeconds: values.AUDIT_RETENTION,
+    metricsToken: values.METRICS_TOKEN,
+    shutdownGraceSeconds: values.SHUTDOWN_GRACE,
     jwtIssuer: values.JWT_ISSUER,
     jwtAudience: values.JWT_AUDIENCE,
     accessTokenTtlSeconds: values.ACCESS_TOKEN_TTL,

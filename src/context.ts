@@ -3,6 +3,8 @@ import type { YogaInitialContext } from 'graphql-yoga';
 import { invalidRequestError, invalidTokenError } from './graphql-errors.js';
 import type { ClientIpResolver } from './lib/client-ip.js';
 import { TokenError, type TokenService } from './lib/jwt.js';
+import type { RequestScope } from './lib/request-scope.js';
+import type { AuditService } from './modules/audit/audit.service.js';
 import type { AuthService } from './modules/auth/auth.service.js';
 import type { RefreshCookie } from './modules/session/refresh-cookie.js';
 import type { SessionService } from './modules/session/session.service.js';
@@ -26,6 +28,7 @@ export interface Services {
   readonly sessions: SessionService;
   readonly viewerState: ViewerStateCache;
   readonly refreshCookie: RefreshCookie;
+  readonly audit: AuditService;
 }
 
 export interface Context {
@@ -49,7 +52,7 @@ const BEARER = /^Bearer(?: +(\S*))?\s*$/i;
 /** The viewer comes from `Authorization: Bearer <token>` and nowhere else. */
 export async function viewerFromAuthorization(
   header: string | null,
-  services: Pick<Services, 'tokens' | 'viewerState'>,
+  services: Pick<Services, 'tokens' | 'viewerState' | 'audit'>,
 ): Promise<Viewer> {
   if (header === null) return ANONYMOUS;
   const token = BEARER.exec(header)?.[1];
@@ -58,11 +61,15 @@ export async function viewerFromAuthorization(
   try {
     claims = services.tokens.verify(token);
   } catch (error) {
-    if (error instanceof TokenError) throw invalidTokenError(error.message);
+    if (error instanceof TokenError) {
+      services.audit.record('token.rejected', { reason: error.reason });
+      throw invalidTokenError(error.message);
+    }
     throw error;
   }
   // Logged out, password changed, account disabled or deleted: refused within the cache bound.
   if (!(await services.viewerState.isActive(claims.userId, claims.sessionId))) {
+    services.audit.record('token.rejected', { reason: 'revoked', userId: claims.userId });
     throw invalidTokenError('Token revoked');
   }
   return { kind: 'user', ...claims };
@@ -72,12 +79,18 @@ export function createContextFactory(
   services: Services,
   clientIp: ClientIpResolver,
   cookiesFor: (request: Request) => string[],
+  scope: RequestScope,
 ) {
-  return async ({ request, req }: YogaInitialContext & ServerContext): Promise<Context> => ({
-    viewer: await viewerFromAuthorization(request.headers.get('authorization'), services),
-    services,
-    clientIp: clientIp(req),
-    request,
-    responseCookies: cookiesFor(request),
-  });
+  return async ({ request, req }: YogaInitialContext & ServerContext): Promise<Context> => {
+    const address = clientIp(req);
+    const info = scope.current();
+    if (info) info.clientIp = address;
+    return {
+      viewer: await viewerFromAuthorization(request.headers.get('authorization'), services),
+      services,
+      clientIp: address,
+      request,
+      responseCookies: cookiesFor(request),
+    };
+  };
 }

@@ -1,17 +1,27 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { requestIdFrom, type RequestScope } from './lib/request-scope.js';
 import type { Server } from './server.js';
-
-const CLOSE_GRACE_MS = 5_000;
 
 export interface Listening {
   readonly url: string;
-  close(): Promise<void>;
+  /** Stops accepting, lets in-flight requests finish within graceMs, then closes the rest. */
+  close(graceMs?: number): Promise<void>;
 }
 
-function closeGracefully(http: HttpServer): Promise<void> {
+export interface ListenOptions {
+  readonly scope: RequestScope;
+  readonly maxBodyBytes: number;
+}
+
+function closeGracefully(http: HttpServer, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
-    const force = setTimeout(() => http.closeAllConnections(), CLOSE_GRACE_MS);
+    const force = setTimeout(() => http.closeAllConnections(), graceMs);
     http.close(() => {
       clearTimeout(force);
       resolve();
@@ -20,9 +30,43 @@ function closeGracefully(http: HttpServer): Promise<void> {
   });
 }
 
+function refuse(response: ServerResponse, status: number, code: string, message: string) {
+  response.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
+  response.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+}
+
+/**
+ * Bodies are bounded before Yoga reads them: Content-Length is required and checked (Node's
+ * parser then never reads past it). Every request runs in its request scope, id echoed back.
+ */
+function handler(server: Server, options: ListenOptions) {
+  const { scope, maxBodyBytes } = options;
+  return (request: IncomingMessage, response: ServerResponse) => {
+    const requestId = requestIdFrom(request.headers['x-request-id']);
+    response.setHeader('X-Request-Id', requestId);
+    if (request.headers['transfer-encoding'] !== undefined) {
+      // Without a length the size is only known after reading it all; clients send JSON with one.
+      refuse(response, 411, 'LENGTH_REQUIRED', 'Send the request body with a Content-Length');
+      request.resume();
+      return;
+    }
+    if (Number(request.headers['content-length'] ?? 0) > maxBodyBytes) {
+      refuse(response, 413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBodyBytes} bytes`);
+      request.resume();
+      return;
+    }
+    scope.run({ requestId }, () => void server(request, response));
+  };
+}
+
 /** Serves the Yoga app over HTTP; port 0 picks a free port. */
-export function listen(server: Server, host: string, port: number): Promise<Listening> {
-  const http = createServer(server);
+export function listen(
+  server: Server,
+  host: string,
+  port: number,
+  options: ListenOptions,
+): Promise<Listening> {
+  const http = createServer(handler(server, options));
   http.headersTimeout = 10_000;
   http.requestTimeout = 30_000;
   return new Promise((resolve, reject) => {
@@ -30,7 +74,10 @@ export function listen(server: Server, host: string, port: number): Promise<List
     http.listen(port, host, () => {
       const address = http.address() as AddressInfo;
       const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      resolve({ url: `http://${shownHost}:${address.port}`, close: () => closeGracefully(http) });
+      resolve({
+        url: `http://${shownHost}:${address.port}`,
+        close: (graceMs = 5000) => closeGracefully(http, graceMs),
+      });
     });
   });
 }

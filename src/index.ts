@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
-import { createApp } from './app.js';
+import { createApp, type App } from './app.js';
 import { ConfigError, parseConfig, type Config } from './config.js';
 import { EmbeddedDatabaseError, startFerretDB, type EmbeddedDatabase } from './db/ferretdb.js';
 import { connectMongo } from './db/mongo.js';
@@ -11,6 +11,7 @@ import { loadOrCreateDevSecret } from './lib/dev-secret.js';
 import { hmacKeyRing, parseSecrets } from './lib/keys.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createRedis } from './lib/redis.js';
+import { RequestScope } from './lib/request-scope.js';
 
 /** Entry point: the only place that reads the process environment, owns resources and exits. */
 
@@ -18,11 +19,18 @@ interface Resources {
   embedded?: EmbeddedDatabase;
   connection?: Connection;
   redis?: Redis;
+  app?: App;
   http?: Listening;
+  shutdownGraceMs?: number;
+  auditSweep?: NodeJS.Timeout;
 }
 
+const AUDIT_SWEEP_MS = 3_600_000;
+
 async function release(resources: Resources) {
-  await resources.http?.close();
+  clearInterval(resources.auditSweep);
+  await resources.http?.close(resources.shutdownGraceMs);
+  await resources.app?.services.audit.flush();
   await resources.connection?.close().catch(() => undefined);
   resources.redis?.disconnect();
   await resources.embedded?.stop();
@@ -53,7 +61,7 @@ async function bootstrapAdmin(
   }
 }
 
-async function start(config: Config, logger: Logger, resources: Resources) {
+async function start(config: Config, logger: Logger, scope: RequestScope, resources: Resources) {
   let keys = config.keyRing;
   if (!keys) {
     logger.warn('JWT_SECRET is not set; using a development secret kept in DATA_DIR');
@@ -77,15 +85,27 @@ async function start(config: Config, logger: Logger, resources: Resources) {
     // Not fatal: until Redis answers, protected operations fail closed (or open, if configured).
     await resources.redis.connect().catch(() => undefined);
   }
-  const app = await createApp({
+  const app = (resources.app = await createApp({
     config,
     logger,
+    scope,
     connection: resources.connection,
     keys,
     redis: resources.redis,
-  });
+  }));
   await bootstrapAdmin(config, app, logger);
-  resources.http = await listen(app.server, config.host, config.port);
+  resources.http = await listen(app.server, config.host, config.port, {
+    scope: app.scope,
+    maxBodyBytes: config.limits.bodyBytes,
+  });
+  resources.shutdownGraceMs = config.shutdownGraceSeconds * 1000;
+  const prune = () =>
+    app.services.audit.prune().catch((error: Error) => {
+      logger.warn({ err: { message: error.message } }, 'audit retention sweep failed');
+      return 0;
+    });
+  await prune();
+  resources.auditSweep = setInterval(() => void prune(), AUDIT_SWEEP_MS).unref();
   logger.info(
     {
       url: `${resources.http.url}/graphql`,
@@ -105,7 +125,8 @@ async function main() {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   }
-  const logger = createLogger(config.logLevel);
+  const scope = new RequestScope();
+  const logger = createLogger(config.logLevel, undefined, scope);
   const resources: Resources = {};
 
   let stopping = false;
@@ -120,7 +141,7 @@ async function main() {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   try {
-    await start(config, logger, resources);
+    await start(config, logger, scope, resources);
   } catch (error) {
     const expected = error instanceof ConfigError || error instanceof EmbeddedDatabaseError;
     if (expected) process.stderr.write(`${error.message}\n`);

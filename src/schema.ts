@@ -5,6 +5,7 @@ import { builder } from './builder.js';
 import './modules/user/user.schema.js';
 import './modules/auth/auth.schema.js';
 import './modules/session/session.schema.js';
+import './modules/audit/audit.schema.js';
 
 export const schema = builder.toSchema({
   directives: [...specifiedDirectives, authDirective, publicDirective, rateLimitDirective],

@@ -1,6 +1,8 @@
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { timingSafeEqual } from 'node:crypto';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, useReadinessCheck, type Plugin } from 'graphql-yoga';
+import type { Config } from './config.js';
 import {
   createContextFactory,
   type Context,
@@ -10,85 +12,99 @@ import {
 import { EXAMPLE_PAGE } from './example/page.js';
 import { createErrorMasker } from './graphql-errors.js';
 import { GRAPHIQL_EXAMPLES } from './graphiql.js';
-import { useHttpsOnly } from './https-only.js';
+import { abuseLimitPlugins } from './hardening/abuse-limits.js';
+import { useRequestLog } from './hardening/request-log.js';
 import { createResponseCookies } from './http-cookies.js';
+import { useHttpsOnly } from './https-only.js';
 import type { ClientIpResolver } from './lib/client-ip.js';
 import type { KeyRing } from './lib/keys.js';
 import type { Logger } from './lib/logger.js';
+import type { Metrics } from './lib/metrics.js';
+import type { RequestScope } from './lib/request-scope.js';
 import { CSRF_HEADER } from './modules/auth/auth.schema.js';
 import { applyRateLimits, type RateLimitDeps } from './rate-limit/enforce.js';
 import { useRateLimitHttpStatus } from './rate-limit/http-status.js';
 import { schema } from './schema.js';
 
 export interface ServerOptions {
+  readonly config: Config;
   readonly services: Services;
   readonly logger: Logger;
-  /** GraphiQL and the example page (development only). */
-  readonly developerTools: boolean;
+  readonly scope: RequestScope;
+  readonly metrics: Metrics;
+  readonly keys: KeyRing;
   readonly isReady: () => Promise<boolean>;
   readonly clientIp: ClientIpResolver;
   readonly rateLimits: RateLimitDeps;
-  readonly keys: KeyRing;
-  readonly corsOrigins: readonly string[];
-  /** Set in production: refuse requests that did not arrive over HTTPS. */
+  /** Set when REQUIRE_HTTPS: which peers may vouch for HTTPS with X-Forwarded-Proto. */
   readonly httpsOnly?: (address: string) => boolean;
 }
 
-/** One line per request: what was asked and how it ended; never headers, variables or bodies. */
-function useRequestLog(logger: Logger): Plugin {
-  const started = new WeakMap<Request, number>();
-  return {
-    onRequest({ request }) {
-      started.set(request, performance.now());
-    },
-    onResponse({ request, response }) {
-      const start = started.get(request);
-      logger.info(
-        {
-          method: request.method,
-          path: new URL(request.url).pathname,
-          status: response.status,
-          durationMs: start === undefined ? undefined : Math.round(performance.now() - start),
-        },
-        'request',
-      );
-    },
-  };
-}
+type Route = (request: Request) => Response | Promise<Response>;
 
-/** Fixed documents served beside GraphQL: the JWKS, and the example page in development. */
-function useStaticRoutes(routes: Record<string, () => Response>): Plugin {
+/** Fixed documents served beside GraphQL: JWKS, metrics, and the example page in development. */
+function useStaticRoutes(routes: Record<string, Route>): Plugin {
   return {
-    onRequest({ url, request, endResponse }) {
+    async onRequest({ url, request, endResponse }) {
       const route = routes[url.pathname];
-      if (route && request.method === 'GET') endResponse(route());
+      if (route && request.method === 'GET') endResponse(await route(request));
     },
   };
 }
 
-/** The Yoga app; it never listens (src/index.ts and the tests do). */
-export function createServer(options: ServerOptions) {
-  const { logger, keys } = options;
-  const yogaLogger = logger.child({ component: 'yoga' });
-  const cookies = createResponseCookies();
-  const allowedOrigins = new Set(options.corsOrigins);
-  const routes: Record<string, () => Response> = {
+function bearerMatches(request: Request, token: string) {
+  const presented = Buffer.from(request.headers.get('authorization') ?? '');
+  const expected = Buffer.from(`Bearer ${token}`);
+  return presented.length === expected.length && timingSafeEqual(presented, expected);
+}
+
+function staticRoutes(options: ServerOptions): Record<string, Route> {
+  const { config, keys, metrics } = options;
+  const routes: Record<string, Route> = {
     '/.well-known/jwks.json': () =>
       Response.json(keys.jwks, { headers: { 'cache-control': 'public, max-age=300' } }),
   };
-  if (options.developerTools) {
+  if (config.metricsToken) {
+    const token = config.metricsToken;
+    routes['/metrics'] = async (request) =>
+      bearerMatches(request, token)
+        ? new Response(await metrics.registry.metrics(), {
+            headers: { 'content-type': metrics.registry.contentType },
+          })
+        : new Response('metrics need the configured bearer token\n', {
+            status: 401,
+            headers: { 'www-authenticate': 'Bearer' },
+          });
+  }
+  if (config.graphiql) {
     routes['/example'] = () =>
       new Response(EXAMPLE_PAGE, { headers: { 'content-type': 'text/html; charset=utf-8' } });
   }
+  return routes;
+}
+
+/** The Yoga app; it never listens (src/http.ts does). */
+export function createServer(options: ServerOptions) {
+  const { logger, config } = options;
+  const yogaLogger = logger.child({ component: 'yoga' });
+  const cookies = createResponseCookies();
+  const allowedOrigins = new Set(config.corsOrigins);
   return createYoga<ServerContext, Context>({
     schema: applyRateLimits(schema, options.rateLimits),
-    context: createContextFactory(options.services, options.clientIp, cookies.forRequest),
+    context: createContextFactory(
+      options.services,
+      options.clientIp,
+      cookies.forRequest,
+      options.scope,
+    ),
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
-    graphiql: options.developerTools ? GRAPHIQL_EXAMPLES : false,
+    graphiql: config.graphiql ? GRAPHIQL_EXAMPLES : false,
     // Bundled assets: GraphiQL works offline and the page loads nothing from a CDN.
     renderGraphiQL,
+    // Array batching stays off (Yoga's default): one operation per request.
+    batching: false,
     // Only listed origins get CORS headers (with credentials); Yoga's default would allow any.
     cors: (request) => {
       const origin = request.headers.get('origin');
@@ -100,7 +116,8 @@ export function createServer(options: ServerOptions) {
         allowedHeaders: ['content-type', 'authorization', CSRF_HEADER],
       };
     },
-    maskedErrors: { maskError: createErrorMasker(logger) },
+    // isDev off everywhere: no original errors or stack traces in responses, even in development.
+    maskedErrors: { maskError: createErrorMasker(logger), isDev: false },
     logging: {
       debug: (...args) => yogaLogger.debug(args.map(String).join(' ')),
       info: (...args) => yogaLogger.info(args.map(String).join(' ')),
@@ -110,11 +127,12 @@ export function createServer(options: ServerOptions) {
       error: (...args) => yogaLogger.debug(args.map(String).join(' ')),
     },
     plugins: [
+      useRequestLog(logger, options.metrics),
       ...(options.httpsOnly ? [useHttpsOnly(options.httpsOnly)] : []),
-      useStaticRoutes(routes),
+      useStaticRoutes(staticRoutes(options)),
       useReadinessCheck({ endpoint: '/ready', check: options.isReady }),
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
-      useRequestLog(logger),
+      ...abuseLimitPlugins(config),
       useRateLimitHttpStatus(),
       cookies.plugin,
     ],

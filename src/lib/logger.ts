@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import type { RequestScope } from './request-scope.js';
 
 export type { Logger };
 
@@ -26,9 +27,18 @@ const REDACTED_PATHS = [
   '*.variables',
 ];
 
-export function createLogger(level: LevelWithSilent, destination?: DestinationStream): Logger {
+/** With a request scope, every line logged while serving a request carries its request id. */
+export function createLogger(
+  level: LevelWithSilent,
+  destination?: DestinationStream,
+  scope?: RequestScope,
+): Logger {
   const options = {
     level,
+    mixin: () => {
+      const requestId = scope?.current()?.requestId;
+      return requestId ? { requestId } : {};
+    },
     base: { service: 'graphql-auth-api' },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,

@@ -2,21 +2,33 @@ import { createHash } from 'node:crypto';
 import type { Logger } from './logger.js';
 
 export type SecurityEvent =
-  | 'rate_limit.hit'
+  | 'login.succeeded'
+  | 'login.failed'
   | 'login.locked_out'
   | 'login.refused_while_locked'
+  | 'user.signed_up'
+  | 'admin.bootstrap_created'
+  | 'token.rejected'
+  | 'rate_limit.hit'
   | 'rate_limit.store_unavailable'
   | 'rate_limit.store_unavailable_fail_open'
   | 'session.refresh_token_reuse'
   | 'session.revoked_all';
 
-/** Structured, greppable security log lines; callers pass identifiers, never credentials. */
-export function logSecurityEvent(
-  logger: Logger,
-  event: SecurityEvent,
-  fields: Record<string, string | number | undefined> = {},
-) {
-  logger.warn({ securityEvent: event, ...fields }, `security event: ${event}`);
+export type SecurityEventFields = Record<string, string | number | undefined>;
+
+/** Where security events go; callers pass identifiers, never credentials. */
+export interface AuditLog {
+  record(event: SecurityEvent, fields?: SecurityEventFields): void;
+}
+
+/** Structured, greppable log lines only (the app adds storage: src/modules/audit). */
+export function logOnlyAuditLog(logger: Logger): AuditLog {
+  return {
+    record(event, fields = {}) {
+      logger.warn({ securityEvent: event, ...fields }, `security event: ${event}`);
+    },
+  };
 }
 
 /** A stable pseudonym for an account or client key, so logs and Redis never hold the email. */

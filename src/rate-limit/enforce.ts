@@ -5,8 +5,7 @@ import type { Context } from '../context.js';
 import { rateLimited } from '../errors.js';
 import { parseDurationMs } from '../lib/duration.js';
 import { normalizeEmail } from '../lib/email.js';
-import type { Logger } from '../lib/logger.js';
-import { logSecurityEvent, pseudonym } from '../lib/security-events.js';
+import { pseudonym, type AuditLog } from '../lib/security-events.js';
 import { ruleKey, type EffectiveLimit } from './rules.js';
 import type { SlidingWindowStore, WindowHit } from './store.js';
 import type { StoreGuard } from './store-guard.js';
@@ -28,7 +27,7 @@ export interface RateLimitDeps {
   readonly store: SlidingWindowStore;
   readonly limits: ReadonlyMap<string, EffectiveLimit>;
   readonly guard: StoreGuard;
-  readonly logger: Logger;
+  readonly audit: AuditLog;
 }
 
 /** Spellings of one identity must share a counter: "A@x.io " and "a@x.io" are one account. */
@@ -80,7 +79,7 @@ async function enforce(
     { max: rule.max, window: `${rule.windowMs}ms`, identityArgs: [...rule.identityArgs] },
   );
   if (refused) {
-    logSecurityEvent(deps.logger, 'rate_limit.hit', {
+    deps.audit.record('rate_limit.hit', {
       rule: rule.key,
       clientIp: resolverArgs.context.clientIp,
       retryAfterMs: hit.retryAfterMs,

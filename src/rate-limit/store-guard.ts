@@ -1,6 +1,5 @@
 import { serviceUnavailable } from '../errors.js';
-import type { Logger } from '../lib/logger.js';
-import { logSecurityEvent } from '../lib/security-events.js';
+import type { AuditLog } from '../lib/security-events.js';
 import { StoreUnavailableError } from './store.js';
 
 export type StoreGuard = <T>(operation: () => Promise<T>, whenOpen: T) => Promise<T>;
@@ -9,15 +8,14 @@ export type StoreGuard = <T>(operation: () => Promise<T>, whenOpen: T) => Promis
  * What happens when the shared store is down: by default the protected operation fails closed
  * with SERVICE_UNAVAILABLE; with failOpen it goes ahead as if allowed. Both are logged.
  */
-export function createStoreGuard(options: { failOpen: boolean; logger: Logger }): StoreGuard {
-  const { failOpen, logger } = options;
+export function createStoreGuard(options: { failOpen: boolean; audit: AuditLog }): StoreGuard {
+  const { failOpen, audit } = options;
   return async (operation, whenOpen) => {
     try {
       return await operation();
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
-      logSecurityEvent(
-        logger,
+      audit.record(
         failOpen ? 'rate_limit.store_unavailable_fail_open' : 'rate_limit.store_unavailable',
         { reason: error.message },
       );

@@ -7,6 +7,7 @@ import { connectMongo } from '../../src/db/mongo.js';
 import { listen } from '../../src/http.js';
 import { hmacKeyRing, parseSecrets } from '../../src/lib/keys.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { RequestScope } from '../../src/lib/request-scope.js';
 import type { PasswordHasher } from '../../src/lib/password.js';
 import { freshDatabaseUri } from './database.js';
 
@@ -69,19 +70,24 @@ export async function startTestServer(
       done();
     },
   });
-  const logger = createLogger(config.logLevel, sink);
+  const scope = new RequestScope();
+  const logger = createLogger(config.logLevel, sink, scope);
   const connection = await connectMongo(
     options.databaseUri ?? freshDatabaseUri(options.label ?? 'server'),
   );
   const app = await createApp({
     config,
     logger,
+    scope,
     connection,
     keys: config.keyRing ?? hmacKeyRing(parseSecrets(TEST_JWT_SECRET)),
     redis: options.redis,
     hasher: options.hasher,
   });
-  const http = await listen(app.server, '127.0.0.1', 0);
+  const http = await listen(app.server, '127.0.0.1', 0, {
+    scope,
+    maxBodyBytes: config.limits.bodyBytes,
+  });
 
   return {
     url: http.url,
@@ -94,6 +100,7 @@ export async function startTestServer(
     },
     async close() {
       await http.close();
+      await app.services.audit.flush();
       await connection.close();
     },
   };

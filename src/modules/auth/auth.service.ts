@@ -1,7 +1,6 @@
 import { AppError, ErrorCode } from '../../errors.js';
 import type { TokenService } from '../../lib/jwt.js';
-import type { Logger } from '../../lib/logger.js';
-import { logSecurityEvent } from '../../lib/security-events.js';
+import type { AuditLog } from '../../lib/security-events.js';
 import type { ClientMeta, SessionService } from '../session/session.service.js';
 import type { User } from '../user/user.model.js';
 import type { UserService } from '../user/user.service.js';
@@ -35,9 +34,9 @@ export function createAuthService(deps: {
   users: UserService;
   sessions: SessionService;
   tokens: TokenService;
-  logger: Logger;
+  audit: AuditLog;
 }): AuthService {
-  const { users, sessions, tokens, logger } = deps;
+  const { users, sessions, tokens, audit } = deps;
 
   async function open(user: User, meta: ClientMeta): Promise<SignedIn> {
     const refresh = await sessions.start(user.id, meta);
@@ -74,7 +73,7 @@ export function createAuthService(deps: {
     async changePassword(userId, currentPassword, newPassword, meta) {
       const user = await users.changePassword(userId, currentPassword, newPassword);
       const ended = await sessions.revokeAllForUser(userId, 'password_changed');
-      logSecurityEvent(logger, 'session.revoked_all', {
+      audit.record('session.revoked_all', {
         userId,
         sessions: ended,
         reason: 'password_changed',
@@ -84,7 +83,7 @@ export function createAuthService(deps: {
 
     async logoutAll(userId) {
       const ended = await sessions.revokeAllForUser(userId, 'logout_all');
-      logSecurityEvent(logger, 'session.revoked_all', {
+      audit.record('session.revoked_all', {
         userId,
         sessions: ended,
         reason: 'logout_all',

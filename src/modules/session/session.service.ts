@@ -1,8 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Types, isValidObjectId } from 'mongoose';
 import { AppError, ErrorCode } from '../../errors.js';
-import type { Logger } from '../../lib/logger.js';
-import { logSecurityEvent } from '../../lib/security-events.js';
+import type { AuditLog } from '../../lib/security-events.js';
 import {
   toSessionInfo,
   type RefreshTokenModel,
@@ -51,10 +50,10 @@ export function createSessionService(deps: {
   sessions: SessionModel;
   refreshTokens: RefreshTokenModel;
   policy: SessionPolicy;
-  logger: Logger;
+  audit: AuditLog;
   now?: () => number;
 }): SessionService {
-  const { sessions, refreshTokens, policy, logger } = deps;
+  const { sessions, refreshTokens, policy, audit } = deps;
   const now = deps.now ?? Date.now;
 
   async function issueToken(sessionId: Types.ObjectId, userId: string, expiresAt: Date) {
@@ -122,7 +121,7 @@ export function createSessionService(deps: {
         // Two tabs refreshing with one token at once both get through; later, it is theft.
         if (at - usedAt > policy.reuseGraceSeconds * 1000) {
           await revokeSession({ _id: session._id }, 'refresh_token_reuse');
-          logSecurityEvent(logger, 'session.refresh_token_reuse', {
+          audit.record('session.refresh_token_reuse', {
             userId: String(session.userId),
             sessionId: String(session._id),
             clientIp: meta.ip,

@@ -9,7 +9,7 @@ import {
   type PasswordPolicy,
   type PasswordProblem,
 } from '../../lib/password.js';
-import { logSecurityEvent, pseudonym } from '../../lib/security-events.js';
+import { pseudonym, type AuditLog } from '../../lib/security-events.js';
 import type { Gate, LockoutStore } from '../../rate-limit/lockout.js';
 import type { StoreGuard } from '../../rate-limit/store-guard.js';
 import { isDuplicateKeyError, toUser, type Role, type User, type UserModel } from './user.model.js';
@@ -46,6 +46,7 @@ export interface UserServiceDeps {
   lockout: LockoutStore;
   guard: StoreGuard;
   logger: Logger;
+  audit: AuditLog;
 }
 
 function checkedEmail(email: string) {
@@ -55,7 +56,7 @@ function checkedEmail(email: string) {
 }
 
 export function createUserService(deps: UserServiceDeps): UserService {
-  const { users, hasher, policy, lockout, guard, logger } = deps;
+  const { users, hasher, policy, lockout, guard, logger, audit } = deps;
 
   async function signUp(email: string, password: string, roles: Role[] = ['USER']) {
     const normalized = checkedEmail(email);
@@ -64,6 +65,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
     const passwordHash = await hasher.hash(password);
     try {
       const created = await users.create({ email: normalized, passwordHash, roles });
+      audit.record('user.signed_up', { userId: String(created._id) });
       return toUser(created);
     } catch (error) {
       if (isDuplicateKeyError(error)) throw badUserInput('email', 'Email is already registered');
@@ -94,15 +96,16 @@ export function createUserService(deps: UserServiceDeps): UserService {
       const account = `lockout:${pseudonym(normalized)}`;
       const gate = await guard(() => lockout.begin(account), OPEN_GATE);
       if (!gate.allowed) {
-        logSecurityEvent(logger, 'login.refused_while_locked', { account: pseudonym(normalized) });
+        audit.record('login.refused_while_locked', { account: pseudonym(normalized) });
         throw rateLimited(gate.retryAfterMs);
       }
 
       const found = await verifyPassword(normalized, password);
       if (!found || found.disabled) {
+        audit.record('login.failed', { account: pseudonym(normalized) });
         const lockedForMs = await guard(() => lockout.recordFailure(account), 0);
         if (lockedForMs > 0) {
-          logSecurityEvent(logger, 'login.locked_out', {
+          audit.record('login.locked_out', {
             account: pseudonym(normalized),
             lockedForMs,
           });
@@ -110,6 +113,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
         throw invalidCredentials();
       }
       await guard(() => lockout.recordSuccess(account), undefined);
+      audit.record('login.succeeded', { userId: String(found._id) });
       if (hasher.needsRehash(found.passwordHash)) {
         const passwordHash = await hasher.hash(password);
         await users.updateOne({ _id: found._id }, { $set: { passwordHash } });
@@ -157,7 +161,8 @@ export function createUserService(deps: UserServiceDeps): UserService {
       const normalized = checkedEmail(email);
       if (await users.exists({ email: normalized })) return 'exists';
       try {
-        await signUp(normalized, password, ['USER', 'ADMIN']);
+        const admin = await signUp(normalized, password, ['USER', 'ADMIN']);
+        audit.record('admin.bootstrap_created', { userId: admin.id });
         return 'created';
       } catch (error) {
         // Another replica created it between our check and insert.

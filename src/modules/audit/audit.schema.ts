@@ -1,0 +1,44 @@
+import { guarded, requiresAdmin } from '../../auth/guards.js';
+import { builder } from '../../builder.js';
+import type { AuditEvent } from './audit.model.js';
+import { MAX_AUDIT_PAGE } from './audit.service.js';
+
+const AuditEventType = builder.objectRef<AuditEvent>('AuditEvent').implement({
+  description: 'A security event: sign-ins, lockouts, limit hits, rejected tokens, revocations.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'Pass as `after` to page on.' }),
+    type: t.exposeString('type', { description: 'Such as login.failed or rate_limit.hit.' }),
+    at: t.field({ type: 'DateTime', description: 'When it happened.', resolve: (e) => e.at }),
+    userId: t.exposeID('userId', { nullable: true, description: 'The user, when known.' }),
+    clientIp: t.exposeString('clientIp', { nullable: true, description: 'Client address.' }),
+    requestId: t.exposeString('requestId', {
+      nullable: true,
+      description: 'Matches X-Request-Id and the request log line.',
+    }),
+    details: t.string({
+      description: 'Other identifiers of the event as a JSON object (never credentials).',
+      resolve: (e) => JSON.stringify(e.details),
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  auditEvents: t.field({
+    ...guarded(requiresAdmin),
+    type: [AuditEventType],
+    description: `Security events, newest first, at most ${MAX_AUDIT_PAGE} per page.`,
+    args: {
+      first: t.arg.int({ defaultValue: 50, required: true, description: 'Page size.' }),
+      after: t.arg.string({ required: false, description: 'Id of the last event seen.' }),
+      type: t.arg.string({ required: false, description: 'Only events of this type.' }),
+      userId: t.arg.id({ required: false, description: 'Only events of this user.' }),
+    },
+    resolve: (_root, args, context) =>
+      context.services.audit.list({
+        first: args.first,
+        after: args.after ?? undefined,
+        type: args.type ?? undefined,
+        userId: args.userId === null || args.userId === undefined ? undefined : String(args.userId),
+      }),
+  }),
+}));

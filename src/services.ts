@@ -1,0 +1,120 @@
+import type { Redis } from 'ioredis';
+import type { Connection } from 'mongoose';
+import type { Config } from './config.js';
+import type { Services } from './context.js';
+import { createTokenService } from './lib/jwt.js';
+import type { KeyRing } from './lib/keys.js';
+import type { Logger } from './lib/logger.js';
+import type { Metrics } from './lib/metrics.js';
+import { createPasswordHasher, createPasswordPolicy, type PasswordHasher } from './lib/password.js';
+import type { RequestScope } from './lib/request-scope.js';
+import { createAuditEventModel } from './modules/audit/audit.model.js';
+import { createAuditService } from './modules/audit/audit.service.js';
+import { createAuthService } from './modules/auth/auth.service.js';
+import { createRefreshCookie } from './modules/session/refresh-cookie.js';
+import { createSessionModels } from './modules/session/session.model.js';
+import { createSessionService } from './modules/session/session.service.js';
+import { createViewerStateCache } from './modules/session/viewer-state.js';
+import { createUserModel } from './modules/user/user.model.js';
+import { createUserService } from './modules/user/user.service.js';
+import { MemoryLockoutStore, RedisLockoutStore, type LockoutStore } from './rate-limit/lockout.js';
+import { BoundedMemoryWindowStore } from './rate-limit/memory-store.js';
+import { RedisWindowStore } from './rate-limit/redis-store.js';
+import type { SlidingWindowStore } from './rate-limit/store.js';
+import { createStoreGuard, type StoreGuard } from './rate-limit/store-guard.js';
+
+export interface ServiceDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly connection: Connection;
+  readonly keys: KeyRing;
+  readonly scope: RequestScope;
+  readonly metrics: Metrics;
+  /** Shared limits and lockouts for every replica; without it they live in this process. */
+  readonly redis?: Redis;
+  /** Tests pass the real hasher wrapped to count verifications. */
+  readonly hasher?: PasswordHasher;
+}
+
+function protectionStores(config: Config, redis: Redis | undefined) {
+  const policy = {
+    threshold: config.lockout.threshold,
+    maxDelayMs: config.lockout.maxDelaySeconds * 1000,
+    hourlyCap: config.lockout.hourlyCap,
+  };
+  const windows: SlidingWindowStore = redis
+    ? new RedisWindowStore(redis)
+    : new BoundedMemoryWindowStore(config.rateLimit.memoryMaxKeys);
+  const lockout: LockoutStore = redis
+    ? new RedisLockoutStore(redis, policy)
+    : new MemoryLockoutStore(policy, config.rateLimit.memoryMaxKeys);
+  return { windows, lockout };
+}
+
+/** Every service, wired once at start-up around one connection, key ring and store backend. */
+export async function createServices(deps: ServiceDeps): Promise<{
+  services: Services;
+  windows: SlidingWindowStore;
+  guard: StoreGuard;
+}> {
+  const { config, logger, connection } = deps;
+  const userModel = createUserModel(connection);
+  const sessionModels = createSessionModels(connection);
+  const auditModel = createAuditEventModel(connection);
+  // Unique indexes exist before the first sign-up can race another.
+  await Promise.all(
+    [userModel, sessionModels.sessions, sessionModels.refreshTokens, auditModel].map((model) =>
+      model.createIndexes(),
+    ),
+  );
+  const audit = createAuditService({
+    events: auditModel,
+    logger,
+    scope: deps.scope,
+    metrics: deps.metrics,
+    retentionSeconds: config.auditRetentionSeconds,
+  });
+  const guard = createStoreGuard({ failOpen: config.rateLimit.failOpen, audit });
+  const stores = protectionStores(config, deps.redis);
+  const users = createUserService({
+    users: userModel,
+    hasher: deps.hasher ?? (await createPasswordHasher(config.bcryptCost)),
+    policy: createPasswordPolicy(config.passwordMinLength),
+    lockout: stores.lockout,
+    guard,
+    logger,
+    audit,
+  });
+  const tokens = createTokenService({
+    keys: deps.keys,
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    ttlSeconds: config.accessTokenTtlSeconds,
+  });
+  const sessions = createSessionService({
+    ...sessionModels,
+    policy: {
+      ttlSeconds: config.refresh.ttlSeconds,
+      idleTtlSeconds: config.refresh.idleTtlSeconds,
+      reuseGraceSeconds: config.refresh.reuseGraceSeconds,
+    },
+    audit,
+  });
+  const services: Services = {
+    users,
+    tokens,
+    sessions,
+    audit,
+    auth: createAuthService({ users, sessions, tokens, audit }),
+    viewerState: createViewerStateCache({
+      ttlMs: config.revocationCacheTtlMs,
+      load: async (userId, sessionId) =>
+        Boolean(await users.findUsable(userId)) && (await sessions.isActive(userId, sessionId)),
+    }),
+    refreshCookie: createRefreshCookie({
+      name: config.refresh.cookieName,
+      secure: config.refresh.cookieSecure,
+    }),
+  };
+  return { services, windows: stores.windows, guard };
+}
