@@ -1,0 +1,56 @@
+import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+/** graphql-armor's rejections, by message, and the stable code each gets. */
+const REJECTIONS: [RegExp, string][] = [
+  [/Query depth limit of \d+ exceeded/, 'QUERY_TOO_DEEP'],
+  [/Aliases limit of \d+ exceeded/, 'TOO_MANY_ALIASES'],
+  [/Directives limit of \d+ exceeded/, 'TOO_MANY_DIRECTIVES'],
+  [/Token limit of \d+ exceeded/, 'TOO_MANY_TOKENS'],
+  [/Query Cost limit of \d+ exceeded/, 'QUERY_TOO_COMPLEX'],
+];
+
+function codeFor(error: GraphQLError): string {
+  const rejection = REJECTIONS.find(([pattern]) => pattern.test(error.message))?.[1];
+  if (rejection) return rejection;
+  const existing = error.extensions?.code;
+  if (typeof existing === 'string') return existing;
+  return /^Variable "\$/.test(error.message) ? 'BAD_USER_INPUT' : 'BAD_REQUEST';
+}
+
+/**
+ * Requests rejected before execution (no `data` in the result) always get a stable
+ * extensions.code and an HTTP 4xx (400 unless a more precise status was set), whatever the
+ * client's Accept header; no error carries its original error or a stack.
+ */
+export function useRequestErrorCodes(): Plugin {
+  return {
+    onResultProcess({ result, setResult }) {
+      if (Array.isArray(result) || !('errors' in result) || !result.errors?.length) return;
+      const rejected = !('data' in result) || result.data === undefined;
+      const errors = result.errors.map((error) => {
+        const extensions: Record<string, unknown> = { ...error.extensions };
+        delete extensions.originalError;
+        if (rejected || REJECTIONS.some(([pattern]) => pattern.test(error.message))) {
+          extensions.code = codeFor(error);
+          // Yoga marks spec errors so application/json clients get 200; we answer 4xx to all.
+          const http = { ...(extensions.http as Record<string, unknown> | undefined) };
+          delete http.spec;
+          extensions.http = {
+            ...http,
+            status: typeof http.status === 'number' ? http.status : 400,
+          };
+        }
+        return new GraphQLError(error.message.replace(/^Syntax Error: (?=\w+ limit|Query)/, ''), {
+          nodes: error.nodes,
+          source: error.source,
+          positions: error.positions,
+          path: error.path,
+          originalError: error.originalError,
+          extensions,
+        });
+      });
+      setResult({ ...result, errors });
+    },
+  };
+}
