@@ -93,12 +93,14 @@ export async function startFerretDB(options: {
   binary: string;
   dataDir: string;
   logger: Logger;
+  /** A fixed port (tests that restart the database); default: a free one. */
+  port?: number;
 }): Promise<EmbeddedDatabase> {
   const { binary, logger } = options;
   await ensureFerretDB(binary, logger);
   const dataDir = path.join(options.dataDir, 'ferretdb');
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const port = await freeLoopbackPort();
+  const port = options.port ?? (await freeLoopbackPort());
   const child = spawn(
     binary,
     [

@@ -18,8 +18,11 @@ const ROUTES: Record<string, string> = {
   '/example': 'example',
 };
 
-/** Root field of the executed operation: a bounded metrics label, unlike client operation names. */
-function rootField(document: DocumentNode, operationName: string | null | undefined) {
+/**
+ * The executed operation's name (for logs) and its root field (a bounded metrics label, unlike
+ * the names clients choose).
+ */
+function describeOperation(document: DocumentNode, operationName: string | null | undefined) {
   const operations = document.definitions.filter(
     (definition): definition is OperationDefinitionNode =>
       definition.kind === Kind.OPERATION_DEFINITION,
@@ -28,7 +31,10 @@ function rootField(document: DocumentNode, operationName: string | null | undefi
     ? operations.find((candidate) => candidate.name?.value === operationName)
     : operations[0];
   const first = operation?.selectionSet.selections[0];
-  return first?.kind === Kind.FIELD ? `${operation?.operation}.${first.name.value}` : 'unknown';
+  return {
+    name: operation?.name?.value.slice(0, 100),
+    field: first?.kind === Kind.FIELD ? `${operation?.operation}.${first.name.value}` : 'unknown',
+  };
 }
 
 /**
@@ -49,8 +55,9 @@ export function useRequestLog(logger: Logger, metrics: Metrics): Plugin {
       const request = (args.contextValue as { request?: Request }).request;
       const outcome = request && outcomes.get(request);
       if (!outcome) return;
-      outcome.operation = rootField(args.document, args.operationName);
-      outcome.operationName = args.operationName?.slice(0, 100) ?? undefined;
+      const described = describeOperation(args.document, args.operationName);
+      outcome.operation = described.field;
+      outcome.operationName = described.name;
     },
     onResultProcess({ request, result }) {
       const outcome = outcomes.get(request);

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseConfig } from '../../src/config.js';
+import { startFerretDB, type EmbeddedDatabase } from '../../src/db/ferretdb.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { LOGIN, ME, bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
+import { freePort } from '../helpers/redis.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+/** A database of this test's own, on the embedded server, which the test stops and restarts. */
+let dataDir: string;
+let port: number;
+let database: EmbeddedDatabase;
+let server: TestServer;
+
+const startDatabase = async () =>
+  startFerretDB({
+    binary: parseConfig({}).ferretdbBinary,
+    dataDir,
+    logger: createLogger('silent'),
+    port,
+  });
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'auth-api-outage-'));
+  port = await freePort();
+  database = await startDatabase();
+  server = await startTestServer({ databaseUri: `mongodb://127.0.0.1:${port}/outage` });
+}, 60_000);
+afterAll(async () => {
+  await server.close().catch(() => undefined);
+  await database.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('when the database goes away', () => {
+  it('answers SERVICE_UNAVAILABLE, turns /ready to 503, keeps /health, and recovers with no user lost', async () => {
+    const email = uniqueEmail('outage');
+    const { token } = await signUp(server, email);
+    const login = () => server.graphql(LOGIN, { email, password: 'correct horse battery' });
+    expect((await login()).body.data?.login).toBeTruthy();
+
+    await database.stop();
+    const refused = await login();
+    expect(refused.status).toBe(503);
+    expect(errorCode(refused)).toBe('SERVICE_UNAVAILABLE');
+    expect(refused.text).not.toMatch(/Mongo|ECONNREFUSED|\bat /);
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // past the revocation cache
+    const me = await server.graphql(ME, {}, bearer(token));
+    expect(me.status).toBe(503);
+    expect(errorCode(me)).toBe('SERVICE_UNAVAILABLE');
+    expect((await fetch(`${server.url}/ready`)).status).toBe(503);
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+
+    database = await startDatabase();
+    const deadline = Date.now() + 30_000;
+    let recovered = await login();
+    while (!recovered.body.data?.login && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      recovered = await login();
+    }
+    expect(recovered.body.data?.login).toBeTruthy();
+    expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+    expect((await server.graphql(ME, {}, bearer(token))).body.data?.me).toBeTruthy();
+  });
+});
