@@ -42,6 +42,12 @@ const limitSpec = z
     'needs max >= 1 and a window of at least 1s',
   );
 
+/** true, false, or empty/absent for "the default for this environment". */
+const optionalFlag = z
+  .enum(['true', 'false', ''])
+  .optional()
+  .transform((value) => (value === '' ? undefined : value));
+
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', ''])
   .optional()
@@ -118,8 +124,8 @@ const envSchema = z.object({
       ),
     ),
   REVOCATION_CACHE_TTL: z.coerce.number().int().min(0).max(60_000).default(1000),
-  ENABLE_INTROSPECTION: z.enum(['true', 'false']).optional(),
-  ENABLE_GRAPHIQL: z.enum(['true', 'false']).optional(),
+  ENABLE_INTROSPECTION: optionalFlag,
+  ENABLE_GRAPHIQL: optionalFlag,
   MAX_QUERY_DEPTH: z.coerce.number().int().min(1).max(100).default(8),
   MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(15),
   MAX_DIRECTIVES: z.coerce.number().int().min(0).max(1000).default(10),
@@ -152,7 +158,7 @@ const envSchema = z.object({
       .optional(),
   ),
   TRUST_PROXY: trustProxy,
-  REQUIRE_HTTPS: z.enum(['true', 'false']).optional(),
+  REQUIRE_HTTPS: optionalFlag,
   RATE_LIMIT_FAIL_OPEN: booleanFlag,
   RATE_LIMIT_MEMORY_MAX_KEYS: z.coerce.number().int().min(1000).default(100_000),
   [RATE_LIMIT_RULES.loginPerIp.setting]: limitSpec.optional(),

@@ -1,5 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, parseConfig, weakSecretReason } from '../../src/config.js';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseEnv } from 'node:util';
+import { ConfigError, PROJECT_ROOT, parseConfig, weakSecretReason } from '../../src/config.js';
 
 const strongSecret = 'q8Xz1-Lr0pWm4TnY7bVc2Gd9Hs6Jk3Fa5Ue0Io';
 
@@ -102,5 +105,12 @@ describe('config', () => {
     ['PASSWORD_MIN_LENGTH', '6'],
   ])('refuses %s=%j, naming it', (key, value) => {
     expect(() => parseConfig({ [key]: value })).toThrow(new RegExp(key));
+  });
+
+  it('accepts .env.example as it ships (so copying it to .env just works)', async () => {
+    const text = await readFile(path.join(PROJECT_ROOT, '.env.example'), 'utf8');
+    const config = parseConfig(parseEnv(text) as NodeJS.ProcessEnv);
+    expect(config.env).toBe('development');
+    expect(config.limits.depth).toBe(8);
   });
 });
