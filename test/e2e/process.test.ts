@@ -108,6 +108,24 @@ describe('the server process (npm start)', () => {
     }
   });
 
+  it('on SIGTERM lets an in-flight request finish, then exits 0', async () => {
+    const server = await startServerProcess(
+      { ...databaseEnv(), DATA_DIR: path.join(workDir, 'shutdown'), PORT: '0', BCRYPT_COST: '13' },
+      workDir,
+    );
+    // A cost-13 bcrypt hash takes hundreds of milliseconds: still running when SIGTERM arrives.
+    const inFlight = call(server.url, SIGN_UP, {
+      email: 'slow@example.com',
+      password: 'slow password 1',
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const exited = server.stop();
+    const response = await inFlight;
+    expect(response.data?.signUp?.accessToken).toEqual(expect.any(String));
+    expect(await exited).toBe(0);
+    expect(server.stdout()).toContain('"signal":"SIGTERM"');
+  });
+
   it('refuses to start in production without JWT_SECRET, saying why, without a stack trace', async () => {
     const result = await runUntilExit(
       { ...databaseEnv(), NODE_ENV: 'production', PORT: '0' },
