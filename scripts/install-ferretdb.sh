@@ -12,7 +12,9 @@ version=v1.24.2
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin="${FERRETDB_BIN:-$root/tools/bin/ferretdb}"
 
-if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q "version: $version"; then
+# Output captured first: a pipe into `grep -q` or `head` could SIGPIPE the binary under pipefail.
+installed_version() { "$bin" --version 2>/dev/null || true; }
+if [ -x "$bin" ] && grep -q "version: $version" <<<"$(installed_version)"; then
   exit 0
 fi
 
@@ -39,4 +41,4 @@ echo "$version" > "$src/build/version/version.txt"
 (cd "$src" && go build -trimpath -o "$bin.tmp" ./cmd/ferretdb)
 mv "$bin.tmp" "$bin"
 rm -rf "$src"
-"$bin" --version | head -n 1 >&2
+grep -m 1 version <<<"$(installed_version)" >&2

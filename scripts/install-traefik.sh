@@ -9,7 +9,9 @@ version=v3.6.12
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin="${TRAEFIK_BIN:-$root/tools/bin/traefik}"
 
-if [ -x "$bin" ] && "$bin" version 2>/dev/null | grep -q "Version:[[:space:]]*${version#v}"; then
+# Output captured first: a pipe into `grep -q` or `head` could SIGPIPE the binary under pipefail.
+installed_version() { "$bin" version 2>/dev/null || true; }
+if [ -x "$bin" ] && grep -q "Version:[[:space:]]*${version#v}" <<<"$(installed_version)"; then
   exit 0
 fi
 if ! command -v go >/dev/null 2>&1; then
@@ -35,4 +37,4 @@ chmod -R u+w "$src"
   -o "$bin.tmp" ./cmd/traefik)
 mv "$bin.tmp" "$bin"
 rm -rf "$src"
-"$bin" version | head -n 1 >&2
+grep -m 1 Version <<<"$(installed_version)" >&2
