@@ -4,20 +4,20 @@
 #
 # Not `go install …@v1.24.2`: a binary built that way panics at start-up because the module
 # ships without the generated build/version/version.txt that FerretDB's own release build
-# writes, and some proxies refuse the version-list lookup `go install` makes. So we copy the
-# pinned module source into tools/, write that one file, and build it the way FerretDB does.
+# writes, and some proxies refuse the version-list lookup `go install` makes. So we build a copy
+# of the pinned module source with that one file written, the way FerretDB does.
 set -euo pipefail
 
 version=v1.24.2
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin="${FERRETDB_BIN:-$root/tools/bin/ferretdb}"
+source "$root/scripts/lib/go-module-build.sh"
 
 # Output captured first: a pipe into `grep -q` or `head` could SIGPIPE the binary under pipefail.
 installed_version() { "$bin" --version 2>/dev/null || true; }
 if [ -x "$bin" ] && grep -q "version: $version" <<<"$(installed_version)"; then
   exit 0
 fi
-
 if ! command -v go >/dev/null 2>&1; then
   echo "FerretDB $version is not installed and Go was not found on PATH." >&2
   echo "Install Go 1.24 or newer (https://go.dev/dl/), or set MONGODB_URI to a MongoDB server." >&2
@@ -25,20 +25,6 @@ if ! command -v go >/dev/null 2>&1; then
 fi
 
 echo "Building FerretDB $version into tools/bin (first run only; about a minute)..." >&2
-export GOFLAGS=-buildvcs=false
-module_dir=$(go mod download -json "github.com/FerretDB/FerretDB@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-if [ -z "$module_dir" ] || [ ! -d "$module_dir" ]; then
-  echo "Could not download github.com/FerretDB/FerretDB@$version from the Go module proxy." >&2
-  exit 1
-fi
-
-src="$root/tools/src/ferretdb-$version"
-rm -rf "$src"
-mkdir -p "$(dirname "$src")" "$(dirname "$bin")"
-cp -R "$module_dir" "$src"
-chmod -R u+w "$src"
-echo "$version" > "$src/build/version/version.txt"
-(cd "$src" && go build -trimpath -o "$bin.tmp" ./cmd/ferretdb)
-mv "$bin.tmp" "$bin"
-rm -rf "$src"
+prepare_copy() { echo "$version" >"$1/build/version/version.txt"; }
+build_released_module github.com/FerretDB/FerretDB "$version" ./cmd/ferretdb "$bin"
 grep -m 1 version <<<"$(installed_version)" >&2

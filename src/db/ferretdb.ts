@@ -1,9 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { access, constants, mkdir } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../config.js';
 import type { Logger } from '../lib/logger.js';
+import { canConnect, freeLoopbackPort } from '../lib/net.js';
 
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 5_000;
@@ -37,28 +37,6 @@ export async function ensureFerretDB(binary: string, logger: Logger): Promise<vo
       'Could not install the embedded database (FerretDB). Install Go 1.24+ and run `npm run setup:ferretdb`, or set MONGODB_URI to a MongoDB server.',
     );
   }
-}
-
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 async function waitUntilListening(child: ChildProcess, port: number, output: () => string) {

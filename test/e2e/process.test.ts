@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { canConnect } from '../../src/lib/net.js';
 import { freshDatabaseUri } from '../helpers/database.js';
 import { LOGIN, ME, SIGN_UP, USERS } from '../helpers/operations.js';
 import { runUntilExit, startServerProcess } from '../helpers/process.js';
@@ -17,16 +17,6 @@ afterAll(() => rm(workDir, { recursive: true, force: true }));
 /** Against MONGODB_URI when the suite runs on a real MongoDB; otherwise the embedded default. */
 const databaseEnv = (): Record<string, string> =>
   process.env.MONGODB_URI ? { MONGODB_URI: freshDatabaseUri('e2e') } : {};
-
-const canConnect = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 
 async function call(url: string, query: string, variables: object = {}, token?: string) {
   const response = await fetch(url, {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import type { Redis } from 'ioredis';
+import { canConnect } from '../../src/lib/net.js';
 import { createRedis } from '../../src/lib/redis.js';
 import { createLogger } from '../../src/lib/logger.js';
 
@@ -14,16 +14,7 @@ export async function connectTestRedis(url = sharedRedisUrl()): Promise<Redis> {
   return redis;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freeLoopbackPort as freePort } from '../../src/lib/net.js';
 
 /** A private redis-server that a test may stop and start again on the same port. */
 export class DisposableRedis {
@@ -48,15 +39,7 @@ export class DisposableRedis {
       { stdio: 'ignore' },
     );
     for (let attempt = 0; attempt < 100; attempt += 1) {
-      const up = await new Promise<boolean>((resolve) => {
-        const socket = net.connect({ host: '127.0.0.1', port: this.port });
-        socket.once('connect', () => {
-          socket.destroy();
-          resolve(true);
-        });
-        socket.once('error', () => resolve(false));
-      });
-      if (up) return;
+      if (await canConnect(this.port)) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error(`redis-server did not start on port ${this.port}`);

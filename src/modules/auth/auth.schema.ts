@@ -76,6 +76,15 @@ function cookieToken(context: Context): string | undefined {
   return token;
 }
 
+/** Browsers ask for the refresh token as an HttpOnly cookie; API clients take it from the body. */
+const cookieDelivery = builder.args((t) => ({
+  useCookie: t.boolean({
+    defaultValue: false,
+    required: true,
+    description: 'Set the refresh token as an HttpOnly cookie instead of returning it.',
+  }),
+}));
+
 builder.mutationFields((t) => ({
   signUp: t.field({
     ...guarded(isPublic, RATE_LIMIT_RULES.signUpPerIp),
@@ -87,11 +96,7 @@ builder.mutationFields((t) => ({
         required: true,
         description: 'At least 8 characters, at most 72 bytes.',
       }),
-      useCookie: t.arg.boolean({
-        defaultValue: false,
-        required: true,
-        description: 'Set the refresh token as an HttpOnly cookie instead of returning it.',
-      }),
+      ...cookieDelivery,
     },
     resolve: async (_root, { email, password, useCookie }, context) =>
       payload(
@@ -107,11 +112,7 @@ builder.mutationFields((t) => ({
     args: {
       email: t.arg.string({ required: true }),
       password: t.arg.string({ required: true }),
-      useCookie: t.arg.boolean({
-        defaultValue: false,
-        required: true,
-        description: 'Set the refresh token as an HttpOnly cookie instead of returning it.',
-      }),
+      ...cookieDelivery,
     },
     resolve: async (_root, { email, password, useCookie }, context) =>
       payload(
@@ -127,11 +128,7 @@ builder.mutationFields((t) => ({
       'Trade a refresh token (the argument, else the cookie) for new tokens. Each refresh token works once; reusing a spent one ends its session.',
     args: {
       token: t.arg.string({ required: false, description: 'Omit to use the refresh cookie.' }),
-      useCookie: t.arg.boolean({
-        defaultValue: false,
-        required: true,
-        description: 'Answer with the cookie; implied when the cookie was used.',
-      }),
+      ...cookieDelivery,
     },
     resolve: async (_root, args, context) => {
       const fromCookie = args.token ? undefined : cookieToken(context);
@@ -178,11 +175,7 @@ builder.mutationFields((t) => ({
     args: {
       currentPassword: t.arg.string({ required: true }),
       newPassword: t.arg.string({ required: true }),
-      useCookie: t.arg.boolean({
-        defaultValue: false,
-        required: true,
-        description: 'Set the new refresh token as an HttpOnly cookie instead of returning it.',
-      }),
+      ...cookieDelivery,
     },
     resolve: async (_root, args, context) => {
       const signedIn = await context.services.auth.changePassword(
