@@ -9,6 +9,7 @@ import type { AuthService } from './modules/auth/auth.service.js';
 import type { RefreshCookie } from './modules/session/refresh-cookie.js';
 import type { SessionService } from './modules/session/session.service.js';
 import type { ViewerStateCache } from './modules/session/viewer-state.js';
+import type { User } from './modules/user/user.model.js';
 import type { UserService } from './modules/user/user.service.js';
 
 export type Viewer =
@@ -19,6 +20,8 @@ export type Viewer =
       readonly roles: readonly string[];
       readonly tokenId: string;
       readonly sessionId: string;
+      /** The account as of at most REVOCATION_CACHE_TTL ago. */
+      readonly account: User;
     };
 
 export interface Services {
@@ -68,11 +71,13 @@ export async function viewerFromAuthorization(
     throw error;
   }
   // Logged out, password changed, account disabled or deleted: refused within the cache bound.
-  if (!(await services.viewerState.isActive(claims.userId, claims.sessionId))) {
+  const account = await services.viewerState.account(claims.userId, claims.sessionId);
+  if (!account) {
     services.audit.record('token.rejected', { reason: 'revoked', userId: claims.userId });
     throw invalidTokenError('Token revoked');
   }
-  return { kind: 'user', ...claims };
+  // Roles come from the account, not the token: a role change applies within the cache bound.
+  return { kind: 'user', ...claims, roles: account.roles, account };
 }
 
 export function createContextFactory(

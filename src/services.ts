@@ -108,8 +108,13 @@ export async function createServices(deps: ServiceDeps): Promise<{
     auth: createAuthService({ users, sessions, tokens, audit }),
     viewerState: createViewerStateCache({
       ttlMs: config.revocationCacheTtlMs,
-      load: async (userId, sessionId) =>
-        Boolean(await users.findUsable(userId)) && (await sessions.isActive(userId, sessionId)),
+      load: async (userId, sessionId) => {
+        const [user, active] = await Promise.all([
+          users.findUsable(userId),
+          sessions.isActive(userId, sessionId),
+        ]);
+        return active ? user : undefined;
+      },
     }),
     refreshCookie: createRefreshCookie({
       name: config.refresh.cookieName,

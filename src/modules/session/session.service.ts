@@ -139,7 +139,7 @@ export function createSessionService(deps: {
     },
 
     async revoke(sessionId, userId, reason) {
-      if (!isValidObjectId(sessionId)) return false;
+      if (!isValidObjectId(sessionId) || !isValidObjectId(userId)) return false;
       // Scoped to the owner: another user's session id is answered like a missing one.
       const count = await revokeSession(
         { _id: sessionId, userId: new Types.ObjectId(userId) },
@@ -165,7 +165,7 @@ export function createSessionService(deps: {
     },
 
     async isActive(userId, sessionId) {
-      if (!isValidObjectId(sessionId)) return false;
+      if (!isValidObjectId(sessionId) || !isValidObjectId(userId)) return false;
       const session = await sessions
         .findOne({ _id: sessionId, userId: new Types.ObjectId(userId) })
         .select('revokedAt')

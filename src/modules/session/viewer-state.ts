@@ -1,11 +1,14 @@
 import { BoundedMap } from '../../lib/bounded-map.js';
+import type { User } from '../user/user.model.js';
 
-export type ViewerStateLoader = (userId: string, sessionId: string) => Promise<boolean>;
+/** The account behind an access token, or undefined if the user or the session is no longer usable. */
+export type ViewerStateLoader = (userId: string, sessionId: string) => Promise<User | undefined>;
 
 /**
- * Whether an access token's user and session are still usable, remembered for ttlMs per replica.
- * This bounds how long a revoked token keeps working (ttlMs on every replica, whatever their
- * number) while keeping the database off the hot path: at most one lookup per session per ttlMs.
+ * The account behind an access token while its user and session are usable, remembered for ttlMs
+ * per replica. This bounds how long a revoked token keeps working (ttlMs on every replica,
+ * whatever their number) and how stale a cached account can be, while keeping the database off
+ * the hot path: at most one lookup per session per ttlMs, and `me` needs none.
  * Failed lookups are not remembered.
  */
 export function createViewerStateCache(options: {
@@ -16,9 +19,9 @@ export function createViewerStateCache(options: {
 }) {
   const { load, ttlMs } = options;
   const now = options.now ?? Date.now;
-  const entries = new BoundedMap<Promise<boolean>>(options.maxKeys ?? 100_000);
+  const entries = new BoundedMap<Promise<User | undefined>>(options.maxKeys ?? 100_000);
   return {
-    isActive(userId: string, sessionId: string): Promise<boolean> {
+    account(userId: string, sessionId: string): Promise<User | undefined> {
       if (ttlMs === 0) return load(userId, sessionId);
       const key = `${userId}:${sessionId}`;
       const at = now();

@@ -32,9 +32,10 @@ builder.queryFields((t) => ({
     ...guarded(requiresAuthentication),
     type: UserType,
     nullable: true,
-    description: 'The user the access token belongs to; null if that account no longer exists.',
-    resolve: (_root, _args, context) =>
-      context.services.users.findById(signedInViewer(context).userId),
+    description:
+      'The user the access token belongs to (null is kept for compatibility; a deleted account gets a 401).',
+    // Served from the request's viewer (at most REVOCATION_CACHE_TTL old): no database read.
+    resolve: (_root, _args, context) => signedInViewer(context).account,
   }),
   users: t.field({
     ...guarded(requiresAdmin),
