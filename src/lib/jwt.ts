@@ -42,11 +42,17 @@ export interface TokenService {
   verify(token: string): AccessClaims;
 }
 
+/** Just the JOSE header, to pick the key; jsonwebtoken decodes the whole token again anyway. */
 function headerOf(token: string): Record<string, unknown> | undefined {
-  const decoded = jwt.decode(token, { complete: true });
-  return decoded && typeof decoded === 'object'
-    ? (decoded.header as unknown as Record<string, unknown>)
-    : undefined;
+  const end = token.indexOf('.');
+  if (end <= 0) return undefined;
+  try {
+    const text = Buffer.from(token.slice(0, end), 'base64url').toString('utf8');
+    const header: unknown = JSON.parse(text);
+    return header && typeof header === 'object' ? (header as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function createTokenService(options: TokenServiceOptions): TokenService {
