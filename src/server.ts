@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga, useReadinessCheck, type Plugin } from 'graphql-yoga';
+import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Config } from './config.js';
 import {
   createContextFactory,
@@ -42,12 +42,19 @@ export interface ServerOptions {
 
 type Route = (request: Request) => Response | Promise<Response>;
 
-/** Fixed documents served beside GraphQL: JWKS, metrics, and the example page in development. */
+/**
+ * Fixed documents served beside GraphQL: readiness, JWKS, metrics, and the example page in
+ * development. A plain map lookup, synchronous unless a route matches: this hook runs on every
+ * request, and Yoga's readiness plugin would run a URLPattern match on each.
+ */
 function useStaticRoutes(routes: Record<string, Route>): Plugin {
   return {
-    async onRequest({ url, request, endResponse }) {
+    onRequest({ url, request, endResponse }) {
       const route = routes[url.pathname];
-      if (route && request.method === 'GET') endResponse(await route(request));
+      if (!route || request.method !== 'GET') return;
+      const response = route(request);
+      if (response instanceof Response) return endResponse(response);
+      return response.then(endResponse);
     },
   };
 }
@@ -61,6 +68,8 @@ function bearerMatches(request: Request, token: string) {
 function staticRoutes(options: ServerOptions): Record<string, Route> {
   const { config, keys, metrics } = options;
   const routes: Record<string, Route> = {
+    // 200 only while the database answers; /health (Yoga's) answers while the process runs.
+    '/ready': async () => new Response(null, { status: (await options.isReady()) ? 200 : 503 }),
     '/.well-known/jwks.json': () =>
       Response.json(keys.jwks, { headers: { 'cache-control': 'public, max-age=300' } }),
   };
@@ -130,7 +139,6 @@ export function createServer(options: ServerOptions) {
       useRequestLog(logger, options.metrics),
       ...(options.httpsOnly ? [useHttpsOnly(options.httpsOnly)] : []),
       useStaticRoutes(staticRoutes(options)),
-      useReadinessCheck({ endpoint: '/ready', check: options.isReady }),
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       ...abuseLimitPlugins(config),
       useRateLimitHttpStatus(),
