@@ -4,12 +4,9 @@
  * and memory at start and end; passes with zero 5xx and stable memory.
  *   SOAK_SECONDS (30), SOAK_CONCURRENCY (8), MONGODB_URI (else embedded FerretDB), REDIS_URL.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { createApp } from '../src/app.js';
+import { benchDatabase } from './database.js';
 import { parseConfig } from '../src/config.js';
-import { startFerretDB, type EmbeddedDatabase } from '../src/db/ferretdb.js';
 import { connectMongo } from '../src/db/mongo.js';
 import { listen } from '../src/http.js';
 import { createLogger } from '../src/lib/logger.js';
@@ -40,18 +37,8 @@ const config = parseConfig({
   REDIS_URL: process.env.REDIS_URL,
 });
 
-let embedded: EmbeddedDatabase | undefined;
-let dataDir: string | undefined;
-let uri = process.env.MONGODB_URI;
-if (!uri) {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'auth-api-soak-'));
-  embedded = await startFerretDB({
-    binary: config.ferretdbBinary,
-    dataDir,
-    logger: createLogger('silent'),
-  });
-  uri = embedded.uri;
-}
+const database = await benchDatabase('soak');
+const uri = database.uri;
 const scope = new RequestScope();
 const logger = createLogger('silent', undefined, scope);
 const connection = await connectMongo(uri);
@@ -193,6 +180,5 @@ console.log(
 await http.close();
 redis?.disconnect();
 await connection.close();
-await embedded?.stop();
-if (dataDir) await rm(dataDir, { recursive: true, force: true });
+await database.close();
 process.exit(fiveXX === 0 && memoryStable ? 0 : 1);

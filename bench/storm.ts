@@ -7,14 +7,12 @@
  *   STORM_SECONDS (4), MONGODB_URI (else FerretDB).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { benchDatabase } from './database.js';
 import bcrypt from 'bcrypt';
-import { PROJECT_ROOT, parseConfig } from '../src/config.js';
-import { startFerretDB, type EmbeddedDatabase } from '../src/db/ferretdb.js';
-import { createLogger } from '../src/lib/logger.js';
+import { PROJECT_ROOT } from '../src/config.js';
 
 const SECONDS = Number(process.env.STORM_SECONDS ?? 4);
 const SECRET = 'bench-only-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
@@ -92,18 +90,8 @@ function loginLoad(base: string, email: string, concurrency: number, seconds: nu
   });
 }
 
-let embedded: EmbeddedDatabase | undefined;
-let dataDir: string | undefined;
-let uri = process.env.MONGODB_URI;
-if (!uri) {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'auth-api-storm-'));
-  embedded = await startFerretDB({
-    binary: parseConfig({}).ferretdbBinary,
-    dataDir,
-    logger: createLogger('silent'),
-  });
-  uri = embedded.uri;
-}
+const database = await benchDatabase('storm');
+const uri = database.uri;
 
 // The ceiling: every core hashing all the time. Hash time measured here, now.
 const hashTimes: number[] = [];
@@ -175,6 +163,5 @@ try {
     'targets: me p99 during the storm ≤ 2× idle p99; event-loop delay p99 < 20 ms; logins/s ≥ 80% of the ceiling',
   );
 } finally {
-  await embedded?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await database.close();
 }

@@ -9,13 +9,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { PROJECT_ROOT, parseConfig } from '../src/config.js';
-import { startFerretDB, type EmbeddedDatabase } from '../src/db/ferretdb.js';
-import { createLogger } from '../src/lib/logger.js';
+import { benchDatabase } from './database.js';
+import { PROJECT_ROOT } from '../src/config.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -80,19 +78,8 @@ async function load(server: Server, token: string, seconds: number) {
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-// The project's database: MONGODB_URI, or the embedded FerretDB in a temporary directory.
-let embedded: EmbeddedDatabase | undefined;
-let dataDir: string | undefined;
-let mongodbUri = process.env.MONGODB_URI;
-if (!mongodbUri) {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'auth-api-bench-'));
-  embedded = await startFerretDB({
-    binary: parseConfig({}).ferretdbBinary,
-    dataDir,
-    logger: createLogger('silent'),
-  });
-  mongodbUri = embedded.uri;
-}
+const database = await benchDatabase('bench');
+const mongodbUri = database.uri;
 
 const servers: Server[] = [];
 try {
@@ -181,6 +168,5 @@ try {
   );
 } finally {
   for (const server of servers) server.child.kill('SIGTERM');
-  await embedded?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await database.close();
 }

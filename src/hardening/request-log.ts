@@ -5,6 +5,7 @@ import type { Metrics } from '../lib/metrics.js';
 
 interface Outcome {
   started: number;
+  path: string;
   operation: string;
   operationName?: string;
   errorCodes: string[];
@@ -47,6 +48,7 @@ export function useRequestLog(logger: Logger, metrics: Metrics): Plugin {
     onRequest({ request, url }) {
       outcomes.set(request, {
         started: performance.now(),
+        path: url.pathname,
         operation: ROUTES[url.pathname] ?? (url.pathname === '/graphql' ? 'invalid' : 'other'),
         errorCodes: [],
       });
@@ -79,7 +81,7 @@ export function useRequestLog(logger: Logger, metrics: Metrics): Plugin {
       logger.info(
         {
           method: request.method,
-          path: new URL(request.url).pathname,
+          path: outcome.path,
           status: response.status,
           durationMs: Math.round(seconds * 1000),
           operation: outcome.operation,
