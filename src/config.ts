@@ -1,7 +1,14 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
+import {
+  booleanFlag,
+  durationSeconds,
+  limitSpec,
+  optionalFlag,
+  optionalString,
+  trustProxy,
+} from './config-fields.js';
 import { parseDurationMs } from './lib/duration.js';
 import {
   KeyConfigError,
@@ -21,64 +28,6 @@ const EXAMPLE_SECRET_MARKER = 'replace-me';
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
-
-/** Accepts `900`, `900s`, `15m`, `1h`, `1d` and returns whole seconds. */
-const durationSeconds = z
-  .string()
-  .trim()
-  .regex(/^\d+[smhd]?$/, 'must be a number of seconds or a duration such as 15m, 1h')
-  .transform((value) => Math.floor((parseDurationMs(value) ?? 0) / 1000));
-
-const limitSpec = z
-  .string()
-  .trim()
-  .regex(/^\d+\/\d+(ms|s|m|h|d)?$/, 'must be <max>/<window>, such as 10/1m')
-  .transform((value): EffectiveLimit => {
-    const [max = '', window = ''] = value.split('/');
-    return { max: Number.parseInt(max, 10), windowMs: parseDurationMs(window) ?? 0 };
-  })
-  .refine(
-    (limit) => limit.max >= 1 && limit.windowMs >= 1000,
-    'needs max >= 1 and a window of at least 1s',
-  );
-
-/** true, false, or empty/absent for "the default for this environment". */
-const optionalFlag = z
-  .enum(['true', 'false', ''])
-  .optional()
-  .transform((value) => (value === '' ? undefined : value));
-
-const booleanFlag = z
-  .enum(['true', 'false', '1', '0', ''])
-  .optional()
-  .transform((value) => value === 'true' || value === '1');
-
-/** A hop count, or addresses, CIDRs and proxy-addr names (loopback, linklocal, uniquelocal). */
-const trustProxy = z
-  .string()
-  .trim()
-  .optional()
-  .transform((value, context): number | string[] | undefined => {
-    if (value === undefined || value === '' || value === 'false') return undefined;
-    if (/^\d+$/.test(value)) return Number.parseInt(value, 10);
-    const entries = value
-      .split(',')
-      .map((entry) => entry.trim())
-      .filter(Boolean);
-    try {
-      proxyAddr.compile(entries);
-    } catch (error) {
-      context.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-    return entries;
-  });
-
-const optionalString = z
-  .string()
-  .trim()
-  .optional()
-  .transform((value) => (value === '' ? undefined : value));
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
