@@ -81,46 +81,48 @@ export function createUserService(deps: UserServiceDeps): UserService {
     return found && matches ? found : undefined;
   }
 
+  async function authenticate(email: string, password: string): Promise<User> {
+    // bcrypt ignores bytes after the 72nd, so such a password could match a different stored one;
+    // sign-up never stores either kind, so refusing them here loses nothing.
+    const problem = passwordProblem(password, 1);
+    if (problem === 'too_long' || problem === 'nul_character') {
+      throw badUserInput('password', passwordMessage(problem, policy.minLength));
+    }
+    const normalized = normalizeEmail(email);
+    // Keyed by email whether or not the account exists, so lockouts reveal nothing.
+    const account = `lockout:${pseudonym(normalized)}`;
+    const gate = await guard(() => lockout.begin(account), OPEN_GATE);
+    if (!gate.allowed) {
+      audit.record('login.refused_while_locked', { account: pseudonym(normalized) });
+      throw rateLimited(gate.retryAfterMs);
+    }
+
+    const found = await verifyPassword(normalized, password);
+    if (!found || found.disabled) {
+      audit.record('login.failed', { account: pseudonym(normalized) });
+      const lockedForMs = await guard(() => lockout.recordFailure(account), 0);
+      if (lockedForMs > 0) {
+        audit.record('login.locked_out', {
+          account: pseudonym(normalized),
+          lockedForMs,
+        });
+      }
+      throw invalidCredentials();
+    }
+    await guard(() => lockout.recordSuccess(account), undefined);
+    audit.record('login.succeeded', { userId: String(found._id) });
+    if (hasher.needsRehash(found.passwordHash)) {
+      const passwordHash = await hasher.hash(password);
+      await users.updateOne({ _id: found._id }, { $set: { passwordHash } });
+      logger.info({ userId: String(found._id) }, 'password re-hashed at the configured cost');
+    }
+    return toUser(found);
+  }
+
   return {
     signUp,
 
-    async authenticate(email, password) {
-      // bcrypt ignores bytes after the 72nd, so such a password could match a different stored one;
-      // sign-up never stores either kind, so refusing them here loses nothing.
-      const problem = passwordProblem(password, 1);
-      if (problem === 'too_long' || problem === 'nul_character') {
-        throw badUserInput('password', passwordMessage(problem, policy.minLength));
-      }
-      const normalized = normalizeEmail(email);
-      // Keyed by email whether or not the account exists, so lockouts reveal nothing.
-      const account = `lockout:${pseudonym(normalized)}`;
-      const gate = await guard(() => lockout.begin(account), OPEN_GATE);
-      if (!gate.allowed) {
-        audit.record('login.refused_while_locked', { account: pseudonym(normalized) });
-        throw rateLimited(gate.retryAfterMs);
-      }
-
-      const found = await verifyPassword(normalized, password);
-      if (!found || found.disabled) {
-        audit.record('login.failed', { account: pseudonym(normalized) });
-        const lockedForMs = await guard(() => lockout.recordFailure(account), 0);
-        if (lockedForMs > 0) {
-          audit.record('login.locked_out', {
-            account: pseudonym(normalized),
-            lockedForMs,
-          });
-        }
-        throw invalidCredentials();
-      }
-      await guard(() => lockout.recordSuccess(account), undefined);
-      audit.record('login.succeeded', { userId: String(found._id) });
-      if (hasher.needsRehash(found.passwordHash)) {
-        const passwordHash = await hasher.hash(password);
-        await users.updateOne({ _id: found._id }, { $set: { passwordHash } });
-        logger.info({ userId: String(found._id) }, 'password re-hashed at the configured cost');
-      }
-      return toUser(found);
-    },
+    authenticate,
 
     async findById(id) {
       if (!isValidObjectId(id)) return undefined;
@@ -139,7 +141,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
       if (!current) throw invalidCredentials();
       const problem = policy.problem(newPassword);
       if (problem) throw badUserInput('newPassword', passwordMessage(problem, policy.minLength));
-      const user = await this.authenticate(current.email, currentPassword);
+      const user = await authenticate(current.email, currentPassword);
       const passwordHash = await hasher.hash(newPassword);
       await users.updateOne({ _id: id }, { $set: { passwordHash } });
       return user;
