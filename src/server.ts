@@ -114,6 +114,9 @@ export function createServer(options: ServerOptions) {
     renderGraphiQL,
     // Array batching stays off (Yoga's default): one operation per request.
     batching: false,
+    // src/http.ts already bounds every body by its required Content-Length before Yoga sees it;
+    // Yoga's own limit would pipe each body through a TransformStream as well (~40 µs a request).
+    maxRequestBodySize: false,
     // Only listed origins get CORS headers (with credentials); Yoga's default would allow any.
     cors: (request) => {
       const origin = request.headers.get('origin');
