@@ -1,11 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { BoundedMap } from './bounded-map.js';
 import type { KeyRing } from './keys.js';
 
 /** RFC 9068 / RFC 8725: access tokens say what they are, so no other JWT passes for one. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 /** Far above any token we issue; refuses to spend verification work on junk. */
 const MAX_TOKEN_LENGTH = 4096;
+/**
+ * Tokens verified recently, by their exact text, until they expire. A token is presented on
+ * every request of its lifetime, and re-checking its signature each time was the largest cost
+ * of authentication on the hot path. Only tokens that verified are kept (junk cannot fill it);
+ * the keys cannot change while the process runs, so an exact match verifies the same way again.
+ */
+const VERIFIED_CACHE_SIZE = 10_000;
 
 export interface AccessClaims {
   readonly userId: string;
@@ -34,6 +42,8 @@ export interface TokenServiceOptions {
   readonly issuer: string;
   readonly audience: string;
   readonly ttlSeconds: number;
+  /** For tests: the clock the verified-token cache expires entries by. */
+  readonly now?: () => number;
 }
 
 export interface TokenService {
@@ -57,12 +67,47 @@ function headerOf(token: string): Record<string, unknown> | undefined {
 
 export function createTokenService(options: TokenServiceOptions): TokenService {
   const { keys } = options;
+  const now = options.now ?? Date.now;
+  const verified = new BoundedMap<AccessClaims>(VERIFIED_CACHE_SIZE);
   const verifyOptions: jwt.VerifyOptions & { complete?: false } = {
     // Exactly the configured algorithm: a token naming another one (alg confusion) is refused.
     algorithms: [keys.algorithm],
     issuer: options.issuer,
     audience: options.audience,
   };
+
+  /** The full check: size, header, key, signature, claims; `at` is the clock in ms. */
+  function verifySignedToken(token: string, at: number) {
+    if (token.length > MAX_TOKEN_LENGTH) throw new TokenError('invalid');
+    const header = headerOf(token);
+    const key = typeof header?.kid === 'string' ? keys.verification.get(header.kid) : undefined;
+    if (!header || header.typ !== ACCESS_TOKEN_TYPE || !key) throw new TokenError('invalid');
+    let payload: string | jwt.JwtPayload;
+    try {
+      payload = jwt.verify(token, key, { ...verifyOptions, clockTimestamp: Math.floor(at / 1000) });
+    } catch (error) {
+      throw new TokenError(error instanceof jwt.TokenExpiredError ? 'expired' : 'invalid');
+    }
+    if (
+      typeof payload !== 'object' ||
+      typeof payload.sub !== 'string' ||
+      typeof payload.jti !== 'string' ||
+      typeof payload.sid !== 'string' ||
+      typeof payload.exp !== 'number' ||
+      !Array.isArray(payload.roles) ||
+      !payload.roles.every((role): role is string => typeof role === 'string')
+    ) {
+      throw new TokenError('invalid');
+    }
+    const claims: AccessClaims = {
+      userId: payload.sub,
+      roles: Object.freeze(payload.roles),
+      tokenId: payload.jti,
+      sessionId: payload.sid,
+    };
+    // jsonwebtoken refuses a token once the clock reaches exp; the cache forgets it then too.
+    return { claims: Object.freeze(claims), expiresAtMs: payload.exp * 1000 };
+  }
 
   return {
     issue(userId, roles, sessionId) {
@@ -80,33 +125,12 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     },
 
     verify(token) {
-      if (token.length > MAX_TOKEN_LENGTH) throw new TokenError('invalid');
-      const header = headerOf(token);
-      const key = typeof header?.kid === 'string' ? keys.verification.get(header.kid) : undefined;
-      if (!header || header.typ !== ACCESS_TOKEN_TYPE || !key) throw new TokenError('invalid');
-      let payload: string | jwt.JwtPayload;
-      try {
-        payload = jwt.verify(token, key, verifyOptions);
-      } catch (error) {
-        throw new TokenError(error instanceof jwt.TokenExpiredError ? 'expired' : 'invalid');
-      }
-      if (
-        typeof payload !== 'object' ||
-        typeof payload.sub !== 'string' ||
-        typeof payload.jti !== 'string' ||
-        typeof payload.sid !== 'string' ||
-        typeof payload.exp !== 'number' ||
-        !Array.isArray(payload.roles) ||
-        !payload.roles.every((role): role is string => typeof role === 'string')
-      ) {
-        throw new TokenError('invalid');
-      }
-      return {
-        userId: payload.sub,
-        roles: payload.roles,
-        tokenId: payload.jti,
-        sessionId: payload.sid,
-      };
+      const at = now();
+      const cached = verified.get(token, at);
+      if (cached) return cached;
+      const { claims, expiresAtMs } = verifySignedToken(token, at);
+      verified.set(token, claims, expiresAtMs, at);
+      return claims;
     },
   };
 }

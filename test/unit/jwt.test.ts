@@ -87,6 +87,59 @@ describe('token service', () => {
   });
 });
 
+describe('verified-token cache', () => {
+  it('keeps answering for a verified token until its exp, then reports it expired', () => {
+    let clock = Date.now();
+    const tokens = createTokenService({ ...options, now: () => clock });
+    const { token } = tokens.issue('user-1', ['USER'], 'session-1');
+    const first = tokens.verify(token);
+    expect(tokens.verify(token)).toBe(first); // served from the cache, not decoded again
+    const exp = (jwt.decode(token) as jwt.JwtPayload).exp!;
+    clock = exp * 1000 - 1;
+    expect(tokens.verify(token).userId).toBe('user-1');
+    clock = exp * 1000;
+    expect(() => tokens.verify(token)).toThrow('Token expired');
+    clock = exp * 1000 + 60_000;
+    expect(() => tokens.verify(token)).toThrow('Token expired');
+  });
+
+  it('does not let a token that differs in any character ride on a cached one', () => {
+    const tokens = createTokenService(options);
+    const { token } = tokens.issue('u', ['USER'], 's');
+    tokens.verify(token);
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const flipped = signature.at(-2) === 'A' ? 'B' : 'A';
+    const tampered = [
+      `${header}.${payload}.${signature.slice(0, -2)}${flipped}${signature.at(-1)}`,
+      `${header}.${Buffer.from(JSON.stringify({ ...(jwt.decode(token) as object), roles: ['ADMIN'] })).toString('base64url')}.${signature}`,
+      `${token} `,
+    ];
+    for (const candidate of tampered) {
+      expect(() => tokens.verify(candidate)).toThrow('Invalid token');
+    }
+    expect(tokens.verify(token).roles).toEqual(['USER']);
+  });
+
+  it('does not remember failures: a token refused before its nbf is accepted once valid', () => {
+    let clock = Date.now();
+    const tokens = createTokenService({ ...options, now: () => clock });
+    const token = jwt.sign({ roles: [], sid: 's' }, options.keys.signing.key, {
+      algorithm: 'HS256',
+      keyid: options.keys.signing.kid,
+      header: { alg: 'HS256', typ: 'at+jwt' },
+      subject: 'u',
+      issuer: options.issuer,
+      audience: options.audience,
+      jwtid: 'j',
+      expiresIn: 120,
+      notBefore: 30,
+    });
+    expect(() => tokens.verify(token)).toThrow('Invalid token');
+    clock += 31_000;
+    expect(tokens.verify(token).userId).toBe('u');
+  });
+});
+
 describe('key rotation', () => {
   const oldKey = 'old:old-secret-0123456789-abcdefghijklmnopqrstu';
   const newKey = 'new:new-secret-0123456789-abcdefghijklmnopqrstu';
