@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -92,6 +93,7 @@ const envSchema = z.object({
     .default(15 * 60)
     .pipe(z.number().min(1, 'must be at least 1 second').max(86400, 'must be at most 1 day')),
   BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
+  HASH_THREADS: z.coerce.number().int().min(1).max(256).default(availableParallelism()),
   BOOTSTRAP_ADMIN_EMAIL: optionalString,
   // Not trimmed: spaces are legitimate password characters.
   BOOTSTRAP_ADMIN_PASSWORD: z
@@ -159,6 +161,8 @@ export interface Config {
   readonly jwtAudience: string;
   readonly accessTokenTtlSeconds: number;
   readonly bcryptCost: number;
+  /** Password hashes computed at once, one worker thread each. */
+  readonly hashThreads: number;
   readonly bootstrapAdmin: { readonly email: string; readonly password: string } | undefined;
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   readonly passwordMinLength: number;
@@ -280,6 +284,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     jwtAudience: values.JWT_AUDIENCE,
     accessTokenTtlSeconds: values.ACCESS_TOKEN_TTL,
     bcryptCost: values.BCRYPT_COST,
+    hashThreads: values.HASH_THREADS,
     bootstrapAdmin:
       adminEmail !== undefined && adminPassword !== undefined
         ? Object.freeze({ email: adminEmail, password: adminPassword })

@@ -10,6 +10,7 @@ import { listen, type Listening } from './http.js';
 import { loadOrCreateDevSecret } from './lib/dev-secret.js';
 import { hmacKeyRing, parseSecrets } from './lib/keys.js';
 import { createLogger, type Logger } from './lib/logger.js';
+import { createPasswordHasher, type PasswordHasher } from './lib/password.js';
 import { createRedis } from './lib/redis.js';
 import { RequestScope } from './lib/request-scope.js';
 
@@ -19,6 +20,7 @@ interface Resources {
   embedded?: EmbeddedDatabase;
   connection?: Connection;
   redis?: Redis;
+  hasher?: PasswordHasher;
   app?: App;
   http?: Listening;
   shutdownGraceMs?: number;
@@ -31,6 +33,7 @@ async function release(resources: Resources) {
   clearInterval(resources.auditSweep);
   await resources.http?.close(resources.shutdownGraceMs);
   await resources.app?.services.audit.flush();
+  await resources.hasher?.close();
   await resources.connection?.close().catch(() => undefined);
   resources.redis?.disconnect();
   await resources.embedded?.stop();
@@ -85,6 +88,10 @@ async function start(config: Config, logger: Logger, scope: RequestScope, resour
     // Not fatal: until Redis answers, protected operations fail closed (or open, if configured).
     await resources.redis.connect().catch(() => undefined);
   }
+  resources.hasher = await createPasswordHasher({
+    cost: config.bcryptCost,
+    threads: config.hashThreads,
+  });
   const app = (resources.app = await createApp({
     config,
     logger,
@@ -92,6 +99,7 @@ async function start(config: Config, logger: Logger, scope: RequestScope, resour
     connection: resources.connection,
     keys,
     redis: resources.redis,
+    hasher: resources.hasher,
   }));
   await bootstrapAdmin(config, app, logger);
   resources.http = await listen(app.server, config.host, config.port, {

@@ -33,7 +33,11 @@ export interface ServiceDeps {
   readonly metrics: Metrics;
   /** Shared limits and lockouts for every replica; without it they live in this process. */
   readonly redis?: Redis;
-  /** Tests pass the real hasher wrapped to count verifications. */
+  /**
+   * The entry point passes the hasher it closes at shutdown; tests pass the real one wrapped to
+   * count verifications. Without one, a hasher is made here (its idle threads do not keep the
+   * process alive).
+   */
   readonly hasher?: PasswordHasher;
 }
 
@@ -79,7 +83,9 @@ export async function createServices(deps: ServiceDeps): Promise<{
   const stores = protectionStores(config, deps.redis);
   const users = createUserService({
     users: userModel,
-    hasher: deps.hasher ?? (await createPasswordHasher(config.bcryptCost)),
+    hasher:
+      deps.hasher ??
+      (await createPasswordHasher({ cost: config.bcryptCost, threads: config.hashThreads })),
     policy: createPasswordPolicy(config.passwordMinLength),
     lockout: stores.lockout,
     guard,

@@ -1,5 +1,6 @@
 import { dictionary } from '@zxcvbn-ts/language-common';
 import bcrypt from 'bcrypt';
+import { Piscina } from 'piscina';
 
 /** bcrypt reads at most 72 bytes; longer passwords would silently collide on their first 72. */
 export const MAX_PASSWORD_BYTES = 72;
@@ -50,17 +51,51 @@ export interface PasswordHasher {
   /** Always runs one bcrypt comparison, against a dummy hash when there is no stored one. */
   verify(password: string, storedHash: string | undefined): Promise<boolean>;
   needsRehash(storedHash: string): boolean;
+  /** Stops the hashing threads once queued work is done. */
+  close(): Promise<void>;
 }
 
-/** Cost is fixed at start-up; the dummy hash is made once so unknown emails cost a real comparison. */
-export async function createPasswordHasher(cost: number): Promise<PasswordHasher> {
-  const dummyHash = await bcrypt.hash('dummy password for timing equalization', cost);
+export interface HashingOptions {
+  readonly cost: number;
+  /** Hashes computed at once; each is a thread that keeps one core busy. */
+  readonly threads: number;
+}
+
+/**
+ * Below the event loop's priority (nice +10): while a login storm leaves CPU to spare, hashes
+ * use all of it; when requests need it, the kernel runs the event loop first, so a storm slows
+ * logins rather than every other request.
+ */
+export const HASHING_NICE_INCREMENT = 10;
+
+/**
+ * bcrypt runs in a pool of worker threads (piscina) rather than on libuv's thread pool: the pool
+ * is sized to the cores instead of UV_THREADPOOL_SIZE (which must be set before Node starts and
+ * is shared with DNS and file work), and its threads can run at a lower priority. Cost is fixed
+ * at start-up; the dummy hash is made once so unknown emails cost a real comparison.
+ */
+export async function createPasswordHasher(options: HashingOptions): Promise<PasswordHasher> {
+  const { cost } = options;
+  const pool = new Piscina({
+    filename: new URL('./password-worker.js', import.meta.url).href,
+    minThreads: 1,
+    maxThreads: options.threads,
+    // Idle threads exit after a minute; the first login after a quiet spell starts one (~20 ms).
+    idleTimeout: 60_000,
+    niceIncrement: HASHING_NICE_INCREMENT,
+  });
+  const hash = (password: string): Promise<string> =>
+    pool.run({ op: 'hash', password: normalizePassword(password), cost });
+  const compare = (password: string, against: string): Promise<boolean> =>
+    pool.run({ op: 'compare', password: normalizePassword(password), hash: against });
+  const dummyHash = await hash('dummy password for timing equalization');
   return {
-    hash: (password) => bcrypt.hash(normalizePassword(password), cost),
+    hash,
     async verify(password, storedHash) {
-      const matches = await bcrypt.compare(normalizePassword(password), storedHash ?? dummyHash);
+      const matches = await compare(password, storedHash ?? dummyHash);
       return storedHash !== undefined && matches;
     },
     needsRehash: (storedHash) => bcrypt.getRounds(storedHash) !== cost,
+    close: () => pool.close(),
   };
 }

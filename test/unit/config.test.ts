@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { ConfigError, PROJECT_ROOT, parseConfig, weakSecretReason } from '../../src/config.js';
@@ -57,12 +58,19 @@ describe('config', () => {
     ['PORT', '70000'],
     ['BCRYPT_COST', '3'],
     ['BCRYPT_COST', '20'],
+    ['HASH_THREADS', '0'],
+    ['HASH_THREADS', 'many'],
     ['ACCESS_TOKEN_TTL', 'soon'],
     ['ACCESS_TOKEN_TTL', '0'],
     ['NODE_ENV', 'staging'],
     ['MONGODB_URI', 'http://localhost'],
   ])('names %s in the error when it is %s', (key, value) => {
     expect(() => parseConfig({ [key]: value })).toThrow(new RegExp(`${key}`));
+  });
+
+  it('hashes passwords on as many threads as there are cores unless HASH_THREADS says', () => {
+    expect(parseConfig({}).hashThreads).toBe(availableParallelism());
+    expect(parseConfig({ HASH_THREADS: '3' }).hashThreads).toBe(3);
   });
 
   it('requires the bootstrap admin email and password together', () => {

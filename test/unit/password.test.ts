@@ -1,6 +1,25 @@
 import { describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
 import bcrypt from 'bcrypt';
-import { createPasswordHasher, passwordProblem } from '../../src/lib/password.js';
+import {
+  HASHING_NICE_INCREMENT,
+  createPasswordHasher,
+  passwordProblem,
+} from '../../src/lib/password.js';
+
+/** Linux /proc/<pid>/task/<tid>/stat: field 19 is the thread's nice value. */
+function threadNiceValues() {
+  return readdirSync('/proc/self/task').flatMap((tid) => {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return [
+        { tid: Number(tid), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) },
+      ];
+    } catch {
+      return []; // the thread ended while we looked
+    }
+  });
+}
 
 describe('password rules', () => {
   it.each([
@@ -18,7 +37,7 @@ describe('password rules', () => {
 
 describe('password hasher', () => {
   it('verifies the right password and refuses a wrong one', async () => {
-    const hasher = await createPasswordHasher(4);
+    const hasher = await createPasswordHasher({ cost: 4, threads: 1 });
     const hash = await hasher.hash('correct horse');
     expect(hash).not.toContain('correct horse');
     expect(await hasher.verify('correct horse', hash)).toBe(true);
@@ -26,19 +45,66 @@ describe('password hasher', () => {
   });
 
   it('never verifies against a missing hash, even for the dummy password', async () => {
-    const hasher = await createPasswordHasher(4);
+    const hasher = await createPasswordHasher({ cost: 4, threads: 1 });
     expect(await hasher.verify('dummy password for timing equalization', undefined)).toBe(false);
   });
 
   it('treats canonically equivalent Unicode spellings as the same password', async () => {
-    const hasher = await createPasswordHasher(4);
+    const hasher = await createPasswordHasher({ cost: 4, threads: 1 });
     const hash = await hasher.hash('caf\u00e9 au lait');
     expect(await hasher.verify('cafe\u0301 au lait', hash)).toBe(true);
   });
 
   it('asks for a re-hash only when the cost differs', async () => {
-    const hasher = await createPasswordHasher(5);
+    const hasher = await createPasswordHasher({ cost: 5, threads: 1 });
     expect(hasher.needsRehash(await bcrypt.hash('x', 4))).toBe(true);
     expect(hasher.needsRehash(await bcrypt.hash('x', 5))).toBe(false);
+  });
+
+  it("hashes in worker threads that run below the event loop's CPU priority", async () => {
+    const before = new Set(threadNiceValues().map((thread) => thread.tid));
+    const mainNice = threadNiceValues().find((thread) => thread.tid === process.pid)!.nice;
+    const hasher = await createPasswordHasher({ cost: 4, threads: 2 });
+    try {
+      await Promise.all([hasher.hash('first password'), hasher.hash('second password')]);
+      const started = threadNiceValues().filter((thread) => !before.has(thread.tid));
+      const lowered = started.filter(
+        (thread) => thread.nice === Math.min(19, mainNice + HASHING_NICE_INCREMENT),
+      );
+      expect(lowered.length).toBeGreaterThanOrEqual(1);
+      expect(lowered.length).toBeLessThanOrEqual(2);
+      expect(threadNiceValues().find((thread) => thread.tid === process.pid)!.nice).toBe(mainNice);
+    } finally {
+      await hasher.close();
+    }
+  });
+
+  it('keeps the event loop free while it hashes', async () => {
+    const hasher = await createPasswordHasher({ cost: 10, threads: 1 });
+    try {
+      let ticks = 0;
+      const ticking = setInterval(() => (ticks += 1), 1);
+      const hashed = await hasher.hash('a password that takes a while');
+      clearInterval(ticking);
+      expect(await hasher.verify('a password that takes a while', hashed)).toBe(true);
+      // bcrypt at cost 10 takes tens of milliseconds: on the event loop no timer could fire.
+      expect(ticks).toBeGreaterThan(1);
+    } finally {
+      await hasher.close();
+    }
+  });
+
+  it('ends its threads when closed', async () => {
+    const before = new Set(threadNiceValues().map((thread) => thread.tid));
+    const hasher = await createPasswordHasher({ cost: 4, threads: 2 });
+    await Promise.all([hasher.hash('first password'), hasher.hash('second password')]);
+    const isNew = (thread: { tid: number }) => !before.has(thread.tid);
+    expect(threadNiceValues().filter(isNew).length).toBeGreaterThanOrEqual(1);
+    await hasher.close();
+    // A worker's thread is joined shortly after its exit event.
+    for (let i = 0; i < 50 && threadNiceValues().some(isNew); i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(threadNiceValues().filter(isNew)).toEqual([]);
   });
 });
