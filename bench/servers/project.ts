@@ -1,10 +1,13 @@
 /** (b) This project end to end: the real app, production settings, on MONGODB_URI. */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import { connectMongo } from '../../src/db/mongo.js';
 import { listen } from '../../src/http.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { createPasswordHasher } from '../../src/lib/password.js';
 import { RequestScope } from '../../src/lib/request-scope.js';
+import { createLibuvHasher } from './libuv-hasher.js';
 import { announce, env } from './common.js';
 
 const config = parseConfig({
@@ -12,6 +15,7 @@ const config = parseConfig({
   REQUIRE_HTTPS: 'false',
   JWT_SECRET: env('BENCH_JWT_SECRET'),
   BCRYPT_COST: process.env.BCRYPT_COST ?? '12',
+  ...(process.env.HASH_THREADS ? { HASH_THREADS: process.env.HASH_THREADS } : {}),
   LOG_LEVEL: 'silent',
   METRICS_TOKEN: 'bench-metrics-token-0123456789',
   RATE_LIMIT_LOGIN_PER_IP: '1000000/1m',
@@ -23,9 +27,23 @@ const config = parseConfig({
 const scope = new RequestScope();
 const logger = createLogger('silent', undefined, scope);
 const connection = await connectMongo(env('MONGODB_URI'));
-const app = await createApp({ config, logger, scope, connection, keys: config.keyRing! });
+const hasher = process.env.BENCH_LIBUV_HASHER
+  ? await createLibuvHasher(config.bcryptCost)
+  : await createPasswordHasher({ cost: config.bcryptCost, threads: config.hashThreads });
+const app = await createApp({ config, logger, scope, connection, keys: config.keyRing!, hasher });
 const http = await listen(app.server, '127.0.0.1', 0, {
   scope,
   maxBodyBytes: config.limits.bodyBytes,
 });
+
+// bench:storm asks over IPC for the event-loop delay since it last asked (1 ms resolution).
+if (process.send) {
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  process.on('message', (message) => {
+    if (message !== 'loop-delay') return;
+    process.send!({ p99Ms: delay.percentile(99) / 1e6 });
+    delay.reset();
+  });
+}
 announce(Number(new URL(http.url).port));
