@@ -10,6 +10,8 @@ const yoga = createYoga({
   logging: false,
   graphiql: false,
   landingPage: false,
+  // (a′): the one Yoga default the project turns off (it bounds bodies by Content-Length itself).
+  ...(process.env.BENCH_NO_BODY_LIMIT ? { maxRequestBodySize: false as const } : {}),
 });
 const server = createServer(yoga).listen(0, '127.0.0.1', () => {
   announce((server.address() as { port: number }).port);
