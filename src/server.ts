@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin } from 'graphql-yoga';
+import { useScopeCacheRelease } from './auth/scope-cache.js';
 import type { Config } from './config.js';
 import {
   createContextFactory,
@@ -146,6 +147,7 @@ export function createServer(options: ServerOptions) {
       ...abuseLimitPlugins(config),
       useRateLimitHttpStatus(),
       cookies.plugin,
+      useScopeCacheRelease(),
     ],
   });
 }
