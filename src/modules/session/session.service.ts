@@ -166,11 +166,10 @@ export function createSessionService(deps: {
 
     async isActive(userId, sessionId) {
       if (!isValidObjectId(sessionId) || !isValidObjectId(userId)) return false;
-      const session = await sessions
-        .findOne({ _id: sessionId, userId: new Types.ObjectId(userId) })
-        .select('revokedAt')
-        .lean();
-      return Boolean(session && !session.revokedAt);
+      // By _id alone, the owner compared here: the embedded FerretDB scans for a compound
+      // filter (114 ms at 5,000 sessions against 12 ms), and this runs on the request path.
+      const session = await sessions.findOne({ _id: sessionId }).select('userId revokedAt').lean();
+      return Boolean(session && !session.revokedAt && String(session.userId) === userId);
     },
   };
 }
