@@ -4,12 +4,21 @@ import type { User } from '../user/user.model.js';
 /** The account behind an access token, or undefined if the user or the session is no longer usable. */
 export type ViewerStateLoader = (userId: string, sessionId: string) => Promise<User | undefined>;
 
+interface Entry {
+  readonly account: Promise<User | undefined>;
+  /** When the lookup behind `account` started: the entry is as fresh as that, no fresher. */
+  readonly loadedAt: number;
+  refreshing: boolean;
+}
+
 /**
  * The account behind an access token while its user and session are usable, remembered for ttlMs
  * per replica. This bounds how long a revoked token keeps working (ttlMs on every replica,
  * whatever their number) and how stale a cached account can be, while keeping the database off
- * the hot path: at most one lookup per session per ttlMs, and `me` needs none.
- * Failed lookups are not remembered.
+ * the hot path: at most two lookups per session per ttlMs, and `me` needs none.
+ * An entry past half its life is looked up again in the background while it keeps answering, so
+ * a busy session's requests never wait for the database; an entry is never used past ttlMs from
+ * the start of its lookup. Failed lookups are not remembered.
  */
 export function createViewerStateCache(options: {
   load: ViewerStateLoader;
@@ -19,18 +28,43 @@ export function createViewerStateCache(options: {
 }) {
   const { load, ttlMs } = options;
   const now = options.now ?? Date.now;
-  const entries = new BoundedMap<Promise<User | undefined>>(options.maxKeys ?? 100_000);
+  const entries = new BoundedMap<Entry>(options.maxKeys ?? 100_000);
+
+  const lookUp = (userId: string, sessionId: string, at: number): Entry => ({
+    account: load(userId, sessionId),
+    loadedAt: at,
+    refreshing: false,
+  });
+
   return {
     account(userId: string, sessionId: string): Promise<User | undefined> {
       if (ttlMs === 0) return load(userId, sessionId);
       const key = `${userId}:${sessionId}`;
       const at = now();
       const cached = entries.get(key, at);
-      if (cached) return cached;
-      const loading = load(userId, sessionId);
-      loading.catch(() => entries.delete(key));
-      entries.set(key, loading, at + ttlMs, at);
-      return loading;
+      if (!cached) {
+        const entry = lookUp(userId, sessionId, at);
+        entries.set(key, entry, at + ttlMs, at);
+        entry.account.catch(() => entries.delete(key));
+        return entry.account;
+      }
+      if (!cached.refreshing && at - cached.loadedAt >= ttlMs / 2) {
+        cached.refreshing = true;
+        const next = lookUp(userId, sessionId, at);
+        // The fresh answer replaces the old one once it has arrived (unless a newer one did);
+        // a failed refresh leaves the old entry to expire on time.
+        next.account.then(
+          () => {
+            const settledAt = now();
+            const current = entries.get(key, settledAt);
+            if (!current || current.loadedAt < next.loadedAt) {
+              entries.set(key, next, next.loadedAt + ttlMs, settledAt);
+            }
+          },
+          () => undefined,
+        );
+      }
+      return cached.account;
     },
   };
 }
