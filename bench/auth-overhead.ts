@@ -9,47 +9,18 @@
  * and server CPU microseconds per request. Responses must be identical (checked first).
  *   BENCH_ROUNDS (3), BENCH_SECONDS (3), BENCH_CONNECTIONS (32), MONGODB_URI (else FerretDB).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import autocannon from 'autocannon';
 import { benchDatabase } from './database.js';
+import { BENCH_SECRET, signUpBenchUser, startBenchServer, type BenchServer } from './launch.js';
 import { isEntryPoint, median, printTargets, type TargetResult } from './report.js';
-import { PROJECT_ROOT } from '../src/config.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const SECRET = 'bench-only-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 const QUERY = JSON.stringify({ query: '{ me { id email roles } }' });
 const CLOCK_TICKS = 100; // Linux USER_HZ
-
-interface Server {
-  name: string;
-  child: ChildProcess;
-  url: string;
-}
-
-function start(name: string, script: string, env: Record<string, string>): Promise<Server> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(PROJECT_ROOT, 'bench', 'servers', script)],
-    {
-      env: { ...process.env, ...env, NODE_ENV: 'production' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const port = /ready (\d+)/.exec(output)?.[1];
-      if (port) resolve({ name, child, url: `http://127.0.0.1:${port}/graphql` });
-    });
-    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
-  });
-}
 
 /** utime + stime of a process, in microseconds. */
 function cpuMicros(pid: number) {
@@ -57,7 +28,7 @@ function cpuMicros(pid: number) {
   return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1e6;
 }
 
-async function load(server: Server, token: string, seconds: number) {
+async function load(server: BenchServer, token: string, seconds: number) {
   const before = cpuMicros(server.child.pid!);
   const result = await autocannon({
     url: server.url,
@@ -84,41 +55,30 @@ export async function run(): Promise<TargetResult[]> {
   const database = await benchDatabase('bench');
   const mongodbUri = database.uri;
 
-  const servers: Server[] = [];
+  const servers: BenchServer[] = [];
   try {
-    const project = await start('(b) this project', 'project.ts', {
-      BENCH_JWT_SECRET: SECRET,
+    const project = await startBenchServer('(b) this project', 'project.ts', {
+      BENCH_JWT_SECRET: BENCH_SECRET,
       MONGODB_URI: mongodbUri,
       BCRYPT_COST: '10',
     });
     servers.push(project);
     const email = `bench-${Date.now()}@example.com`;
-    const signUp = (await (
-      await fetch(project.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          query:
-            'mutation($e: String!) { signUp(email: $e, password: "bench password 1") { accessToken user { id } } }',
-          variables: { e: email },
-        }),
-      })
-    ).json()) as { data: { signUp: { accessToken: string; user: { id: string } } } };
-    const token = signUp.data.signUp.accessToken;
+    const { token, userId } = await signUpBenchUser(project.url, email);
     const userEnv = {
-      BENCH_JWT_SECRET: SECRET,
-      BENCH_USER_ID: signUp.data.signUp.user.id,
+      BENCH_JWT_SECRET: BENCH_SECRET,
+      BENCH_USER_ID: userId,
       BENCH_USER_EMAIL: email,
     };
     servers.unshift(
-      await start('(a) bare Yoga', 'bare-yoga.ts', userEnv),
-      await start('(a′) bare Yoga, body limit off', 'bare-yoga.ts', {
+      await startBenchServer('(a) bare Yoga', 'bare-yoga.ts', userEnv),
+      await startBenchServer('(a′) bare Yoga, body limit off', 'bare-yoga.ts', {
         ...userEnv,
         BENCH_NO_BODY_LIMIT: '1',
       }),
     );
-    servers.push(await start('(c) Apollo + shield', 'apollo-shield.ts', userEnv));
-    servers.push(await start('(d) Yoga + jwt + generic-auth', 'yoga-jwt.ts', userEnv));
+    servers.push(await startBenchServer('(c) Apollo + shield', 'apollo-shield.ts', userEnv));
+    servers.push(await startBenchServer('(d) Yoga + jwt + generic-auth', 'yoga-jwt.ts', userEnv));
 
     // Identical answers first: a faster wrong answer proves nothing.
     const answers = await Promise.all(

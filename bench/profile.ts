@@ -4,40 +4,22 @@
  * self time by package and the hottest functions. PROFILE_SERVER: project.ts (default),
  * bare-yoga.ts, apollo-shield.ts, yoga-jwt.ts.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { benchDatabase } from './database.js';
+import { BENCH_SECRET, signUpBenchUser, startBenchServer } from './launch.js';
 import { PROJECT_ROOT } from '../src/config.js';
 
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 10);
 const SERVER = process.env.PROFILE_SERVER ?? 'project.ts';
-const SECRET = 'bench-only-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 const QUERY = JSON.stringify({ query: '{ me { id email roles } }' });
 
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount: number;
-}
-
-function startServer(script: string, env: Record<string, string>, profileDir: string) {
-  const args = ['--import', 'tsx', path.join(PROJECT_ROOT, 'bench', 'servers', script)];
-  const child = spawn(process.execPath, [`--cpu-prof`, `--cpu-prof-dir=${profileDir}`, ...args], {
-    env: { ...process.env, ...env, NODE_ENV: 'production' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise<{ child: typeof child; url: string }>((resolve, reject) => {
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const port = /ready (\d+)/.exec(output)?.[1];
-      if (port) resolve({ child, url: `http://127.0.0.1:${port}/graphql` });
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
 }
 
 function packageOf(url: string) {
@@ -54,43 +36,25 @@ function packageOf(url: string) {
 const database = await benchDatabase('profile');
 const profileDir = await mkdtemp(path.join(os.tmpdir(), 'auth-api-profile-'));
 try {
-  // The project signs up the user and issues the token every server accepts.
-  const project = await startServer(
-    'project.ts',
-    { BENCH_JWT_SECRET: SECRET, MONGODB_URI: database.uri, BCRYPT_COST: '4' },
-    await mkdtemp(path.join(os.tmpdir(), 'auth-api-profile-unused-')),
-  );
-  const signUp = (await (
-    await fetch(project.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        query:
-          'mutation($e: String!) { signUp(email: $e, password: "bench password 1") { accessToken user { id } } }',
-        variables: { e: `profile-${Date.now()}@example.com` },
-      }),
-    })
-  ).json()) as { data: { signUp: { accessToken: string; user: { id: string } } } };
-  const token = signUp.data.signUp.accessToken;
+  const projectEnv = {
+    BENCH_JWT_SECRET: BENCH_SECRET,
+    MONGODB_URI: database.uri,
+    BCRYPT_COST: '4',
+  };
+  const profiled = [`--cpu-prof`, `--cpu-prof-dir=${profileDir}`];
+  // The project signs the user up and issues the token every server accepts.
+  const project = await startBenchServer('project', 'project.ts', projectEnv, {
+    nodeFlags: SERVER === 'project.ts' ? profiled : [],
+  });
+  const { token, userId } = await signUpBenchUser(project.url, `profile-${Date.now()}@example.com`);
   let target = project;
   if (SERVER !== 'project.ts') {
     project.child.kill('SIGTERM');
-    target = await startServer(
+    target = await startBenchServer(
       SERVER,
-      {
-        BENCH_JWT_SECRET: SECRET,
-        BENCH_USER_ID: signUp.data.signUp.user.id,
-        BENCH_USER_EMAIL: 'x',
-      },
-      profileDir,
-    );
-  } else {
-    // Restart under the profiler, on the same database.
-    project.child.kill('SIGTERM');
-    target = await startServer(
-      'project.ts',
-      { BENCH_JWT_SECRET: SECRET, MONGODB_URI: database.uri, BCRYPT_COST: '4' },
-      profileDir,
+      SERVER,
+      { BENCH_JWT_SECRET: BENCH_SECRET, BENCH_USER_ID: userId, BENCH_USER_EMAIL: 'x' },
+      { nodeFlags: profiled },
     );
   }
   const result = await autocannon({

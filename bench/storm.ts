@@ -10,18 +10,16 @@
  * which targets it meets.
  *   STORM_SECONDS (5), MONGODB_URI (else FerretDB).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import autocannon from 'autocannon';
 import bcrypt from 'bcrypt';
 import { benchDatabase } from './database.js';
+import { BENCH_SECRET, startBenchServer } from './launch.js';
 import { isEntryPoint, printTargets, type TargetResult } from './report.js';
-import { PROJECT_ROOT } from '../src/config.js';
 
 const SECONDS = Number(process.env.STORM_SECONDS ?? 5);
-const SECRET = 'bench-only-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 const METRICS = 'bench-metrics-token-0123456789';
 const PASSWORD = 'storm password 1';
 const CONCURRENCIES = [2, 8, 16];
@@ -45,31 +43,6 @@ const VARIANTS: Variant[] = THREAD_COUNTS.flatMap((threads): Variant[] => [
   },
   { hasher: WORKERS, threads, env: { HASH_THREADS: String(threads) } },
 ]);
-
-async function startProject(uri: string, env: Record<string, string>) {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(PROJECT_ROOT, 'bench', 'servers', 'project.ts')],
-    {
-      env: {
-        ...process.env,
-        BENCH_JWT_SECRET: SECRET,
-        MONGODB_URI: uri,
-        BCRYPT_COST: '12',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    },
-  );
-  const port = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      const match = /ready (\d+)/.exec(chunk.toString());
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`project exited with ${code}`)));
-  });
-  return { child, base: `http://127.0.0.1:${port}` };
-}
 
 /** The server's event-loop delay p99 since the previous question. */
 function loopDelayP99(child: ChildProcess) {
@@ -157,7 +130,14 @@ export async function run(): Promise<TargetResult[]> {
   let rate: number | undefined;
   try {
     for (const variant of VARIANTS) {
-      const { child, base } = await startProject(uri, variant.env);
+      const server = await startBenchServer(
+        `project (${variant.hasher}, ${variant.threads})`,
+        'project.ts',
+        { BENCH_JWT_SECRET: BENCH_SECRET, MONGODB_URI: uri, BCRYPT_COST: '12', ...variant.env },
+        { ipc: true },
+      );
+      const { child } = server;
+      const base = new URL(server.url).origin;
       try {
         const email = `storm-${variant.threads}-${Date.now()}@example.com`;
         const token = (

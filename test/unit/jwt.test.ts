@@ -12,6 +12,19 @@ const options = {
   ttlSeconds: 60,
 };
 
+/** An access token signed with the test key, bypassing the service, with these sign options. */
+const signedToken = (overrides: jwt.SignOptions) =>
+  jwt.sign({ roles: [], sid: 's' }, options.keys.signing.key, {
+    algorithm: 'HS256',
+    keyid: options.keys.signing.kid,
+    header: { alg: 'HS256', typ: 'at+jwt' },
+    subject: 'u',
+    issuer: options.issuer,
+    audience: options.audience,
+    jwtid: 'j',
+    ...overrides,
+  });
+
 describe('token service', () => {
   it('issues an HS256 at+jwt with kid, sub, iss, aud, iat, exp, jti, sid and roles', () => {
     const tokens = createTokenService(options);
@@ -60,16 +73,7 @@ describe('token service', () => {
   });
 
   it('reports an expired token as expired', () => {
-    const token = jwt.sign({ roles: [], sid: 's' }, options.keys.signing.key, {
-      algorithm: 'HS256',
-      keyid: options.keys.signing.kid,
-      header: { alg: 'HS256', typ: 'at+jwt' },
-      subject: 'u',
-      issuer: options.issuer,
-      audience: options.audience,
-      jwtid: 'j',
-      expiresIn: -1,
-    });
+    const token = signedToken({ expiresIn: -1 });
     expect(() => createTokenService(options).verify(token)).toThrow('Token expired');
   });
 
@@ -123,17 +127,7 @@ describe('verified-token cache', () => {
   it('does not remember failures: a token refused before its nbf is accepted once valid', () => {
     let clock = Date.now();
     const tokens = createTokenService({ ...options, now: () => clock });
-    const token = jwt.sign({ roles: [], sid: 's' }, options.keys.signing.key, {
-      algorithm: 'HS256',
-      keyid: options.keys.signing.kid,
-      header: { alg: 'HS256', typ: 'at+jwt' },
-      subject: 'u',
-      issuer: options.issuer,
-      audience: options.audience,
-      jwtid: 'j',
-      expiresIn: 120,
-      notBefore: 30,
-    });
+    const token = signedToken({ expiresIn: 120, notBefore: 30 });
     expect(() => tokens.verify(token)).toThrow('Invalid token');
     clock += 31_000;
     expect(tokens.verify(token).userId).toBe('u');

@@ -15,29 +15,35 @@ function controlledLoader() {
 
 const settled = () => new Promise((resolve) => setImmediate(resolve));
 
+/** A cache on a test clock whose first lookup (at 0) has answered alice. */
+async function primedCache() {
+  const clock = { now: 0 };
+  const { load, calls } = controlledLoader();
+  const cache = createViewerStateCache({ load, ttlMs: TTL, now: () => clock.now });
+  const loading = cache.account('u1', 's1');
+  calls[0]!.resolve(alice);
+  await loading;
+  return { cache, calls, clock };
+}
+
 describe('viewer state cache', () => {
   it('looks a session up once per half TTL and answers from memory in between', async () => {
-    let clock = 0;
+    const clock = { now: 0 };
     const { load, calls } = controlledLoader();
-    const cache = createViewerStateCache({ load, ttlMs: TTL, now: () => clock });
+    const cache = createViewerStateCache({ load, ttlMs: TTL, now: () => clock.now });
     const first = cache.account('u1', 's1');
     const second = cache.account('u1', 's1');
     calls[0]!.resolve(alice);
     expect(await first).toBe(alice);
     expect(await second).toBe(alice);
-    clock = TTL / 2 - 1;
+    clock.now = TTL / 2 - 1;
     expect(await cache.account('u1', 's1')).toBe(alice);
     expect(calls).toHaveLength(1);
   });
 
   it('refreshes in the background past half its TTL, without making requests wait', async () => {
-    let clock = 0;
-    const { load, calls } = controlledLoader();
-    const cache = createViewerStateCache({ load, ttlMs: TTL, now: () => clock });
-    const loading = cache.account('u1', 's1');
-    calls[0]!.resolve(alice);
-    await loading;
-    clock = TTL / 2;
+    const { cache, calls, clock } = await primedCache();
+    clock.now = TTL / 2;
     // Answered from the entry while the refresh (never released here) is pending.
     expect(await cache.account('u1', 's1')).toBe(alice);
     expect(await cache.account('u1', 's1')).toBe(alice);
@@ -45,30 +51,20 @@ describe('viewer state cache', () => {
   });
 
   it('applies a revocation seen by the refresh at once', async () => {
-    let clock = 0;
-    const { load, calls } = controlledLoader();
-    const cache = createViewerStateCache({ load, ttlMs: TTL, now: () => clock });
-    const loading = cache.account('u1', 's1');
-    calls[0]!.resolve(alice);
-    await loading;
-    clock = 600;
+    const { cache, calls, clock } = await primedCache();
+    clock.now = 600;
     await cache.account('u1', 's1');
     calls[1]!.resolve(undefined); // the session was revoked in the meantime
     await settled();
-    clock = 650;
+    clock.now = 650;
     expect(await cache.account('u1', 's1')).toBeUndefined();
   });
 
   it('never answers from an entry older than its TTL, even while a refresh is slow', async () => {
-    let clock = 0;
-    const { load, calls } = controlledLoader();
-    const cache = createViewerStateCache({ load, ttlMs: TTL, now: () => clock });
-    const loading = cache.account('u1', 's1');
-    calls[0]!.resolve(alice);
-    await loading;
-    clock = 600;
+    const { cache, calls, clock } = await primedCache();
+    clock.now = 600;
     await cache.account('u1', 's1'); // starts a refresh that does not come back in time
-    clock = TTL; // the first lookup started at 0: its answer may no longer be used
+    clock.now = TTL; // the first lookup started at 0: its answer may no longer be used
     const waiting = cache.account('u1', 's1');
     expect(calls).toHaveLength(3);
     calls[2]!.resolve(undefined);
