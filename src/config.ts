@@ -11,6 +11,7 @@ import {
   trustProxy,
 } from './config-fields.js';
 import { parseDurationMs } from './lib/duration.js';
+import type { HashingOptions } from './lib/password.js';
 import {
   KeyConfigError,
   asymmetricKeyRing,
@@ -94,6 +95,7 @@ const envSchema = z.object({
     .pipe(z.number().min(1, 'must be at least 1 second').max(86400, 'must be at most 1 day')),
   BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
   HASH_THREADS: z.coerce.number().int().min(1).max(256).default(availableParallelism()),
+  HASH_QUEUE_LIMIT: z.coerce.number().int().min(0).max(100_000).optional(),
   BOOTSTRAP_ADMIN_EMAIL: optionalString,
   // Not trimmed: spaces are legitimate password characters.
   BOOTSTRAP_ADMIN_PASSWORD: z
@@ -160,9 +162,8 @@ export interface Config {
   readonly jwtIssuer: string;
   readonly jwtAudience: string;
   readonly accessTokenTtlSeconds: number;
-  readonly bcryptCost: number;
-  /** Password hashes computed at once, one worker thread each. */
-  readonly hashThreads: number;
+  /** bcrypt cost, hashing threads and how many hashes may wait (see lib/password.ts). */
+  readonly hashing: HashingOptions;
   readonly bootstrapAdmin: { readonly email: string; readonly password: string } | undefined;
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   readonly passwordMinLength: number;
@@ -283,8 +284,12 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     jwtIssuer: values.JWT_ISSUER,
     jwtAudience: values.JWT_AUDIENCE,
     accessTokenTtlSeconds: values.ACCESS_TOKEN_TTL,
-    bcryptCost: values.BCRYPT_COST,
-    hashThreads: values.HASH_THREADS,
+    hashing: {
+      cost: values.BCRYPT_COST,
+      threads: values.HASH_THREADS,
+      // A few seconds of work per thread at the default cost: 32 hashes of ~0.2 s each.
+      queueLimit: values.HASH_QUEUE_LIMIT ?? 32 * values.HASH_THREADS,
+    },
     bootstrapAdmin:
       adminEmail !== undefined && adminPassword !== undefined
         ? Object.freeze({ email: adminEmail, password: adminPassword })

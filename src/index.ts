@@ -88,10 +88,7 @@ async function start(config: Config, logger: Logger, scope: RequestScope, resour
     // Not fatal: until Redis answers, protected operations fail closed (or open, if configured).
     await resources.redis.connect().catch(() => undefined);
   }
-  resources.hasher = await createPasswordHasher({
-    cost: config.bcryptCost,
-    threads: config.hashThreads,
-  });
+  resources.hasher = await createPasswordHasher(config.hashing);
   const app = (resources.app = await createApp({
     config,
     logger,

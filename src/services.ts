@@ -83,9 +83,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
   const stores = protectionStores(config, deps.redis);
   const users = createUserService({
     users: userModel,
-    hasher:
-      deps.hasher ??
-      (await createPasswordHasher({ cost: config.bcryptCost, threads: config.hashThreads })),
+    hasher: deps.hasher ?? (await createPasswordHasher(config.hashing)),
     policy: createPasswordPolicy(config.passwordMinLength),
     lockout: stores.lockout,
     guard,

@@ -28,8 +28,8 @@ const scope = new RequestScope();
 const logger = createLogger('silent', undefined, scope);
 const connection = await connectMongo(env('MONGODB_URI'));
 const hasher = process.env.BENCH_LIBUV_HASHER
-  ? await createLibuvHasher(config.bcryptCost)
-  : await createPasswordHasher({ cost: config.bcryptCost, threads: config.hashThreads });
+  ? await createLibuvHasher(config.hashing.cost)
+  : await createPasswordHasher(config.hashing);
 const app = await createApp({ config, logger, scope, connection, keys: config.keyRing!, hasher });
 const http = await listen(app.server, '127.0.0.1', 0, {
   scope,

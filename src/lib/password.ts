@@ -1,6 +1,7 @@
 import { dictionary } from '@zxcvbn-ts/language-common';
 import bcrypt from 'bcrypt';
 import { Piscina } from 'piscina';
+import { AppError, ErrorCode } from '../errors.js';
 
 /** bcrypt reads at most 72 bytes; longer passwords would silently collide on their first 72. */
 export const MAX_PASSWORD_BYTES = 72;
@@ -59,7 +60,17 @@ export interface HashingOptions {
   readonly cost: number;
   /** Hashes computed at once; each is a thread that keeps one core busy. */
   readonly threads: number;
+  /** Hashes that may wait for a thread; beyond it, callers are refused at once. */
+  readonly queueLimit: number;
 }
+
+/**
+ * A login that would wait behind a full queue would answer after its client gave up, holding a
+ * connection until then; refusing it at once (503, try again) keeps a storm's backlog, and the
+ * wait of the logins that are let in, bounded.
+ */
+export const hashingOverloaded = () =>
+  new AppError(ErrorCode.SERVICE_UNAVAILABLE, 'Too many sign-ins at once; try again shortly');
 
 /**
  * Below the event loop's priority (nice +10): while a login storm leaves CPU to spare, hashes
@@ -75,7 +86,7 @@ export const HASHING_NICE_INCREMENT = 10;
  * at start-up; the dummy hash is made once so unknown emails cost a real comparison.
  */
 export async function createPasswordHasher(options: HashingOptions): Promise<PasswordHasher> {
-  const { cost } = options;
+  const { cost, queueLimit } = options;
   const pool = new Piscina({
     filename: new URL('./password-worker.js', import.meta.url).href,
     minThreads: 1,
@@ -84,11 +95,27 @@ export async function createPasswordHasher(options: HashingOptions): Promise<Pas
     idleTimeout: 60_000,
     niceIncrement: HASHING_NICE_INCREMENT,
   });
-  const hash = (password: string): Promise<string> =>
-    pool.run({ op: 'hash', password: normalizePassword(password), cost });
-  const compare = (password: string, against: string): Promise<boolean> =>
-    pool.run({ op: 'compare', password: normalizePassword(password), hash: against });
-  const dummyHash = await hash('dummy password for timing equalization');
+  // Hashes running or waiting; counted here, since piscina's queueSize leaves out the running.
+  let admitted = 0;
+  const run = async <T>(task: object): Promise<T> => {
+    if (admitted >= options.threads + queueLimit) throw hashingOverloaded();
+    admitted += 1;
+    try {
+      return (await pool.run(task)) as T;
+    } finally {
+      admitted -= 1;
+    }
+  };
+  const hash = (password: string) =>
+    run<string>({ op: 'hash', password: normalizePassword(password), cost });
+  const compare = (password: string, against: string) =>
+    run<boolean>({ op: 'compare', password: normalizePassword(password), hash: against });
+  const dummyHash = await hash('dummy password for timing equalization').catch(
+    async (error: unknown) => {
+      await pool.destroy(); // no thread may outlive a hasher that never started
+      throw error;
+    },
+  );
   return {
     hash,
     async verify(password, storedHash) {

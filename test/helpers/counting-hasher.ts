@@ -2,7 +2,7 @@ import { createPasswordHasher, type PasswordHasher } from '../../src/lib/passwor
 
 /** The real bcrypt hasher, counting how many password verifications actually ran. */
 export async function countingHasher(cost = 4) {
-  const real = await createPasswordHasher({ cost, threads: 2 });
+  const real = await createPasswordHasher({ cost, threads: 2, queueLimit: 1000 });
   const counter = { verifications: 0 };
   const hasher: PasswordHasher = {
     ...real,

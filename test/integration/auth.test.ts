@@ -131,6 +131,36 @@ describe('signUp, login and me', () => {
   });
 });
 
+describe('a login storm beyond the hashing queue', () => {
+  it('is refused at once with 503 SERVICE_UNAVAILABLE, and logins work again after it', async () => {
+    const email = uniqueEmail('storm');
+    await signUp(server, email);
+    // One thread, no waiting room, a slow cost: concurrent logins past the first are refused.
+    const busy = await startTestServer({
+      env: { BCRYPT_COST: '10', HASH_THREADS: '1', HASH_QUEUE_LIMIT: '0' },
+      databaseUri: connectionUri(server),
+    });
+    try {
+      const password = 'correct horse battery';
+      const responses = await Promise.all(
+        Array.from({ length: 4 }, () => busy.graphql(LOGIN, { email, password })),
+      );
+      const refused = responses.filter((response) => response.status === 503);
+      expect(refused.length).toBeGreaterThanOrEqual(1);
+      for (const response of refused) {
+        expect(errorCode(response)).toBe('SERVICE_UNAVAILABLE');
+        expect(response.body.errors?.[0]?.message).toMatch(/try again/);
+        expect(response.text).not.toMatch(/piscina|Task queue|stack/i);
+      }
+      expect(responses.some((response) => response.status === 200)).toBe(true);
+      const later = await busy.graphql(LOGIN, { email, password });
+      expect(later.body.errors).toBeUndefined();
+    } finally {
+      await busy.close();
+    }
+  });
+});
+
 function connectionUri(target: TestServer) {
   const base = new URL(process.env.TEST_MONGODB_URI as string);
   base.pathname = `/${target.connection.name}`;

@@ -17,7 +17,7 @@ describe('config', () => {
       host: '127.0.0.1',
       mongodbUri: undefined,
       accessTokenTtlSeconds: 900,
-      bcryptCost: 12,
+      hashing: expect.objectContaining({ cost: 12 }),
       bootstrapAdmin: undefined,
     });
     expect(config.dataDir).toMatch(/\.data$/);
@@ -60,6 +60,7 @@ describe('config', () => {
     ['BCRYPT_COST', '20'],
     ['HASH_THREADS', '0'],
     ['HASH_THREADS', 'many'],
+    ['HASH_QUEUE_LIMIT', '-1'],
     ['ACCESS_TOKEN_TTL', 'soon'],
     ['ACCESS_TOKEN_TTL', '0'],
     ['NODE_ENV', 'staging'],
@@ -69,8 +70,13 @@ describe('config', () => {
   });
 
   it('hashes passwords on as many threads as there are cores unless HASH_THREADS says', () => {
-    expect(parseConfig({}).hashThreads).toBe(availableParallelism());
-    expect(parseConfig({ HASH_THREADS: '3' }).hashThreads).toBe(3);
+    expect(parseConfig({}).hashing.threads).toBe(availableParallelism());
+    expect(parseConfig({ HASH_THREADS: '3' }).hashing).toEqual({
+      cost: 12,
+      threads: 3,
+      queueLimit: 96,
+    });
+    expect(parseConfig({ HASH_QUEUE_LIMIT: '0' }).hashing.queueLimit).toBe(0);
   });
 
   it('requires the bootstrap admin email and password together', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import bcrypt from 'bcrypt';
+import { ErrorCode, type AppError } from '../../src/errors.js';
 import {
   HASHING_NICE_INCREMENT,
   createPasswordHasher,
@@ -37,7 +38,7 @@ describe('password rules', () => {
 
 describe('password hasher', () => {
   it('verifies the right password and refuses a wrong one', async () => {
-    const hasher = await createPasswordHasher({ cost: 4, threads: 1 });
+    const hasher = await createPasswordHasher({ cost: 4, threads: 1, queueLimit: 100 });
     const hash = await hasher.hash('correct horse');
     expect(hash).not.toContain('correct horse');
     expect(await hasher.verify('correct horse', hash)).toBe(true);
@@ -45,18 +46,18 @@ describe('password hasher', () => {
   });
 
   it('never verifies against a missing hash, even for the dummy password', async () => {
-    const hasher = await createPasswordHasher({ cost: 4, threads: 1 });
+    const hasher = await createPasswordHasher({ cost: 4, threads: 1, queueLimit: 100 });
     expect(await hasher.verify('dummy password for timing equalization', undefined)).toBe(false);
   });
 
   it('treats canonically equivalent Unicode spellings as the same password', async () => {
-    const hasher = await createPasswordHasher({ cost: 4, threads: 1 });
+    const hasher = await createPasswordHasher({ cost: 4, threads: 1, queueLimit: 100 });
     const hash = await hasher.hash('caf\u00e9 au lait');
     expect(await hasher.verify('cafe\u0301 au lait', hash)).toBe(true);
   });
 
   it('asks for a re-hash only when the cost differs', async () => {
-    const hasher = await createPasswordHasher({ cost: 5, threads: 1 });
+    const hasher = await createPasswordHasher({ cost: 5, threads: 1, queueLimit: 100 });
     expect(hasher.needsRehash(await bcrypt.hash('x', 4))).toBe(true);
     expect(hasher.needsRehash(await bcrypt.hash('x', 5))).toBe(false);
   });
@@ -64,7 +65,7 @@ describe('password hasher', () => {
   it("hashes in worker threads that run below the event loop's CPU priority", async () => {
     const before = new Set(threadNiceValues().map((thread) => thread.tid));
     const mainNice = threadNiceValues().find((thread) => thread.tid === process.pid)!.nice;
-    const hasher = await createPasswordHasher({ cost: 4, threads: 2 });
+    const hasher = await createPasswordHasher({ cost: 4, threads: 2, queueLimit: 100 });
     try {
       await Promise.all([hasher.hash('first password'), hasher.hash('second password')]);
       const started = threadNiceValues().filter((thread) => !before.has(thread.tid));
@@ -80,7 +81,7 @@ describe('password hasher', () => {
   });
 
   it('keeps the event loop free while it hashes', async () => {
-    const hasher = await createPasswordHasher({ cost: 10, threads: 1 });
+    const hasher = await createPasswordHasher({ cost: 10, threads: 1, queueLimit: 100 });
     try {
       let ticks = 0;
       const ticking = setInterval(() => (ticks += 1), 1);
@@ -96,7 +97,7 @@ describe('password hasher', () => {
 
   it('ends its threads when closed', async () => {
     const before = new Set(threadNiceValues().map((thread) => thread.tid));
-    const hasher = await createPasswordHasher({ cost: 4, threads: 2 });
+    const hasher = await createPasswordHasher({ cost: 4, threads: 2, queueLimit: 100 });
     await Promise.all([hasher.hash('first password'), hasher.hash('second password')]);
     const isNew = (thread: { tid: number }) => !before.has(thread.tid);
     expect(threadNiceValues().filter(isNew).length).toBeGreaterThanOrEqual(1);
@@ -106,5 +107,27 @@ describe('password hasher', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(threadNiceValues().filter(isNew)).toEqual([]);
+  });
+
+  it('refuses at once, with SERVICE_UNAVAILABLE, a hash that would wait behind a full queue', async () => {
+    const hasher = await createPasswordHasher({ cost: 10, threads: 1, queueLimit: 2 });
+    try {
+      const attempts = Array.from({ length: 6 }, (_, i) =>
+        hasher.hash(`password number ${i}`).then(
+          () => 'hashed',
+          (error: AppError) => error.code,
+        ),
+      );
+      const outcomes = await Promise.all(attempts);
+      // One runs, two wait, the other three are refused without waiting for a thread.
+      expect(outcomes.filter((outcome) => outcome === 'hashed')).toHaveLength(3);
+      expect(outcomes.filter((outcome) => outcome === ErrorCode.SERVICE_UNAVAILABLE)).toHaveLength(
+        3,
+      );
+      // The queue drained: the next one is let in again.
+      expect(await hasher.hash('after the storm')).toMatch(/^\$2b\$10\$/);
+    } finally {
+      await hasher.close();
+    }
   });
 });
