@@ -10,7 +10,14 @@ export const durationSeconds = z
   .string()
   .trim()
   .regex(/^\d+[smhd]?$/, 'must be a number of seconds or a duration such as 15m, 1h')
-  .transform((value) => Math.floor((parseDurationMs(value) ?? 0) / 1000));
+  .transform((value, context) => {
+    const ms = parseDurationMs(value);
+    if (ms === undefined) {
+      context.addIssue({ code: 'custom', message: 'is too large' });
+      return z.NEVER;
+    }
+    return Math.floor(ms / 1000);
+  });
 
 export const limitSpec = z
   .string()
@@ -21,8 +28,12 @@ export const limitSpec = z
     return { max: Number.parseInt(max, 10), windowMs: parseDurationMs(window) ?? 0 };
   })
   .refine(
-    (limit) => limit.max >= 1 && limit.windowMs >= 1000,
-    'needs max >= 1 and a window of at least 1s',
+    (limit) =>
+      limit.max >= 1 &&
+      Number.isSafeInteger(limit.max) &&
+      limit.windowMs >= 1000 &&
+      limit.windowMs <= 366 * 86_400_000,
+    'needs max >= 1 and a window from 1s to a year',
   );
 
 /** true, false, or empty/absent for "the default for this environment". */

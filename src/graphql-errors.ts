@@ -32,15 +32,31 @@ function fromAppError(error: AppError, source?: GraphQLError) {
   });
 }
 
-/** RFC 6750: a rejected token is a 401 for the whole request, with a WWW-Authenticate challenge. */
-function bearerChallenge(error: 'invalid_token' | 'invalid_request', description: string) {
+/**
+ * RFC 6750 §3.1 allows only %x20-21 / %x23-5B / %x5D-7E in error_description: no quotes or
+ * backslashes (strict parsers break on them), nothing outside printable ASCII.
+ */
+export const challengeDescription = (text: string) =>
+  text.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '');
+
+/**
+ * RFC 6750: a rejected token is a 401 for the whole request with a WWW-Authenticate challenge;
+ * a malformed request is a 400; a request that used another scheme gets a bare challenge.
+ */
+function bearerChallenge(
+  status: 400 | 401,
+  error: 'invalid_token' | 'invalid_request' | undefined,
+  description: string,
+) {
   return createGraphQLError(description, {
     extensions: {
       code: ErrorCode.UNAUTHENTICATED,
       http: {
-        status: 401,
+        status,
         headers: {
-          'WWW-Authenticate': `Bearer error="${error}", error_description="${description}"`,
+          'WWW-Authenticate': error
+            ? `Bearer error="${error}", error_description="${challengeDescription(description)}"`
+            : 'Bearer',
         },
       },
     },
@@ -48,9 +64,11 @@ function bearerChallenge(error: 'invalid_token' | 'invalid_request', description
 }
 
 export const invalidTokenError = (description: string) =>
-  bearerChallenge('invalid_token', description);
+  bearerChallenge(401, 'invalid_token', description);
 export const invalidRequestError = (description: string) =>
-  bearerChallenge('invalid_request', description);
+  bearerChallenge(400, 'invalid_request', description);
+export const unsupportedSchemeError = () =>
+  bearerChallenge(401, undefined, 'Use the Bearer scheme: Authorization: Bearer <access token>');
 
 export function createErrorMasker(logger: Logger) {
   return (error: unknown, message: string): Error => {

@@ -82,6 +82,9 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     const header = headerOf(token);
     const key = typeof header?.kid === 'string' ? keys.verification.get(header.kid) : undefined;
     if (!header || header.typ !== ACCESS_TOKEN_TYPE || !key) throw new TokenError('invalid');
+    // RFC 7515 §4.1.11: a token that marks extensions as critical is invalid unless every one is
+    // understood, and jsonwebtoken understands none (it would silently ignore them).
+    if ('crit' in header) throw new TokenError('invalid');
     let payload: string | jwt.JwtPayload;
     try {
       payload = jwt.verify(token, key, { ...verifyOptions, clockTimestamp: Math.floor(at / 1000) });

@@ -118,13 +118,37 @@ describe('access tokens in the Authorization header', () => {
   it.each([
     ['Bearer with no token', 'Bearer'],
     ['Bearer and spaces only', 'Bearer   '],
-    ['another scheme', 'Basic dXNlcjpwYXNz'],
-    ['a token without a scheme', 'eyJhbGciOiJIUzI1NiJ9.e30.x'],
-  ])('answers %s with 401 invalid_request', async (_name, header) => {
+    ['Bearer and two words', 'Bearer abc def'],
+    ['Bearer and a token with a quote', 'Bearer abc"def'],
+  ])('answers %s with 400 invalid_request (RFC 6750 §3.1)', async (_name, header) => {
     const response = await server.graphql(ME, {}, { authorization: header });
-    expect(response.status).toBe(401);
+    expect(response.status).toBe(400);
     expect(response.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_request"/);
     expect(errorCode(response)).toBe('UNAUTHENTICATED');
+  });
+
+  it.each([
+    ['another scheme', 'Basic dXNlcjpwYXNz'],
+    ['a token without a scheme', 'eyJhbGciOiJIUzI1NiJ9.e30.x'],
+  ])(
+    'answers %s with 401 and a bare challenge: no error code (RFC 6750 §3.1)',
+    async (_n, header) => {
+      const response = await server.graphql(ME, {}, { authorization: header });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer');
+      expect(errorCode(response)).toBe('UNAUTHENTICATED');
+    },
+  );
+
+  it('puts only characters RFC 6750 allows in every error_description: no quotes or backslashes', async () => {
+    for (const header of ['Bearer', 'Bearer a b', `Bearer ${'x'.repeat(9000)}`, 'Bearer abc']) {
+      const challenge = (await server.graphql(ME, {}, { authorization: header })).headers.get(
+        'www-authenticate',
+      );
+      const description = /error_description="(.*)"$/.exec(challenge ?? '')?.[1];
+      expect(description).toBeDefined();
+      expect(description).toMatch(/^[\x20\x21\x23-\x5b\x5d-\x7e]+$/);
+    }
   });
 
   it('accepts the scheme name in any case', async () => {

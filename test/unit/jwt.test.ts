@@ -92,6 +92,17 @@ describe('token service', () => {
 });
 
 describe('verified-token cache', () => {
+  it('refuses a token with a crit header, which jsonwebtoken would ignore (RFC 7515 §4.1.11)', () => {
+    const tokens = createTokenService(options);
+    const critical = signedToken({
+      expiresIn: 60,
+      header: { alg: 'HS256', typ: 'at+jwt', crit: ['exp-policy'] } as jwt.JwtHeader,
+    });
+    expect(jwt.verify(critical, options.keys.signing.key)).toBeTruthy();
+    expect(() => tokens.verify(critical)).toThrow('Invalid token');
+    expect(tokens.verify(signedToken({ expiresIn: 60 })).userId).toBe('u');
+  });
+
   it('keeps answering for a verified token until its exp, then reports it expired', () => {
     let clock = Date.now();
     const tokens = createTokenService({ ...options, now: () => clock });
