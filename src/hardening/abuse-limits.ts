@@ -1,4 +1,3 @@
-import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
@@ -8,10 +7,13 @@ import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspect
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
 import { useRequestErrorCodes } from './error-codes.js';
+import { useInputHygiene } from './input-hygiene.js';
+import { useSelectionLimit } from './selection-limit.js';
 
 /**
  * The OWASP GraphQL limits, in one place: graphql-armor checks depth, aliases, directives, tokens
- * and cost before execution; error-codes.ts gives each rejection a stable code and HTTP 400.
+ * and cost before execution, selection-limit.ts the number of fields before validation;
+ * error-codes.ts gives each rejection a stable code and HTTP 400.
  */
 export function abuseLimitPlugins(config: Config): Plugin[] {
   const { limits } = config;
@@ -21,11 +23,11 @@ export function abuseLimitPlugins(config: Config): Plugin[] {
     maxAliasesPlugin({ n: limits.aliases, allowList: [] }) as Plugin,
     maxDirectivesPlugin({ n: limits.directives }) as Plugin,
     costLimitPlugin({ maxCost: limits.cost }) as Plugin,
-    useRequestErrorCodes(),
-  ];
-  if (!config.introspection) {
+    useSelectionLimit(limits.selections),
+    useInputHygiene(),
     // With introspection off, "Did you mean …?" hints would leak the schema one field at a time.
-    plugins.push(useDisableIntrospection() as Plugin, blockFieldSuggestionsPlugin() as Plugin);
-  }
+    useRequestErrorCodes({ hideSuggestions: !config.introspection }),
+  ];
+  if (!config.introspection) plugins.push(useDisableIntrospection() as Plugin);
   return plugins;
 }

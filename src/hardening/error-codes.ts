@@ -10,6 +10,15 @@ const REJECTIONS: [RegExp, string][] = [
   [/Query Cost limit of \d+ exceeded/, 'QUERY_TOO_COMPLEX'],
 ];
 
+/**
+ * graphql-js ends a message with its suggestions ("Did you mean "me"?", "Did you mean the enum
+ * value "ADMIN"?"): removed whole, not masked, since even a placeholder marks a near miss.
+ */
+function withoutSuggestion(message: string) {
+  const at = message.lastIndexOf('Did you mean ');
+  return at === -1 || !message.endsWith('?') ? message : message.slice(0, at).trimEnd();
+}
+
 function codeFor(error: GraphQLError): string {
   const rejection = REJECTIONS.find(([pattern]) => pattern.test(error.message))?.[1];
   if (rejection) return rejection;
@@ -23,7 +32,7 @@ function codeFor(error: GraphQLError): string {
  * extensions.code and an HTTP 4xx (400 unless a more precise status was set), whatever the
  * client's Accept header; no error carries its original error or a stack.
  */
-export function useRequestErrorCodes(): Plugin {
+export function useRequestErrorCodes(options: { hideSuggestions: boolean }): Plugin {
   return {
     onResultProcess({ result, setResult }) {
       if (Array.isArray(result) || !('errors' in result) || !result.errors?.length) return;
@@ -41,7 +50,9 @@ export function useRequestErrorCodes(): Plugin {
             status: typeof http.status === 'number' ? http.status : 400,
           };
         }
-        return new GraphQLError(error.message.replace(/^Syntax Error: (?=\w+ limit|Query)/, ''), {
+        let message = error.message.replace(/^Syntax Error: (?=\w+ limit|Query)/, '');
+        if (options.hideSuggestions) message = withoutSuggestion(message);
+        return new GraphQLError(message, {
           nodes: error.nodes,
           source: error.source,
           positions: error.positions,

@@ -1,9 +1,28 @@
 /** RFC 5321 limits a forward path to 254 characters. */
 const MAX_EMAIL_LENGTH = 254;
+/**
+ * Raw input longer than this is refused before any other work: NFKC can lengthen text many
+ * times over, and no valid address needs more room than this for surrounding spaces.
+ */
+export const MAX_EMAIL_INPUT_LENGTH = 320;
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/u;
+/**
+ * Control characters (NUL, CR, LF …) and format characters (zero-width spaces and joiners, bidi
+ * overrides): invisible, so two addresses that look alike would be different accounts.
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}]/u;
+
+/**
+ * What must hold of the raw input before it is normalized or looked up. Lone surrogates are
+ * refused because storage turns each into U+FFFD, so different inputs would reach one account.
+ */
+export const isAcceptableEmailInput = (email: string) =>
+  email.length <= MAX_EMAIL_INPUT_LENGTH && email.isWellFormed() && !INVISIBLE.test(email);
 
 /** One spelling per mailbox, so the unique index sees "A@x.io " and "a@x.io" as the same user. */
 export const normalizeEmail = (email: string) => email.trim().normalize('NFKC').toLowerCase();
 
 export const isValidEmail = (normalized: string) =>
-  normalized.length <= MAX_EMAIL_LENGTH && EMAIL_SHAPE.test(normalized);
+  normalized.length <= MAX_EMAIL_LENGTH &&
+  !INVISIBLE.test(normalized) &&
+  EMAIL_SHAPE.test(normalized);
