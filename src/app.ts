@@ -4,6 +4,7 @@ import { isDatabaseReady } from './db/mongo.js';
 import { createClientIpResolver, createProxyTrust } from './lib/client-ip.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
 import { RequestScope } from './lib/request-scope.js';
+import { createPasswordGate } from './rate-limit/password-gate.js';
 import { createServer, type Server } from './server.js';
 import { createServices, type ServiceDeps } from './services.js';
 
@@ -33,7 +34,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
     isReady: () => isDatabaseReady(connection),
     clientIp: createClientIpResolver(config.trustProxy),
     httpsOnly: config.requireHttps ? createProxyTrust(config.trustProxy) : undefined,
-    rateLimits: { store: windows, limits: config.rateLimit.limits, guard, audit: services.audit },
+    rateLimits: {
+      store: windows,
+      limits: config.rateLimit.limits,
+      guard,
+      audit: services.audit,
+      passwordGate: createPasswordGate(config.rateLimit.passwordChecksPerClient),
+    },
   });
   return { server, services, scope, metrics, config };
 }

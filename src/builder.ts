@@ -13,9 +13,10 @@ export const builder = new SchemaBuilder<{
   Directives: {
     auth: { locations: 'FIELD_DEFINITION'; args: { requires: 'AUTHENTICATED' | 'ADMIN' } };
     public: { locations: 'FIELD_DEFINITION'; args: Record<string, never> };
+    checksPassword: { locations: 'FIELD_DEFINITION'; args: Record<string, never> };
     rateLimit: {
       locations: 'FIELD_DEFINITION';
-      args: { max: number; window: string; identityArgs?: string[] };
+      args: { max: number; window: string; identityArgs?: string[]; perUser?: boolean };
     };
   };
   DefaultFieldNullability: false;

@@ -19,7 +19,12 @@ import {
   parseSecrets,
   type KeyRing,
 } from './lib/keys.js';
-import { RATE_LIMIT_RULES, ruleKey, type EffectiveLimit } from './rate-limit/rules.js';
+import {
+  RATE_LIMIT_RULES,
+  ruleKey,
+  type EffectiveLimit,
+  type RateLimitRule,
+} from './rate-limit/rules.js';
 
 /** The only reader of process.env: every setting is parsed and validated here, once, at start-up. */
 
@@ -55,6 +60,12 @@ const envSchema = z.object({
     .trim()
     .regex(/^[A-Za-z0-9_-]+$/, 'must be a cookie name of letters, digits, _ and -')
     .default('__Host-refresh'),
+  DEVICE_COOKIE_NAME: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be a cookie name of letters, digits, _ and -')
+    .default('__Host-device'),
+  DEVICE_TOKEN_TTL: durationSeconds.default(90 * 86400).pipe(z.number().min(60)),
   REFRESH_COOKIE_SECURE: z
     .enum(['true', 'false'])
     .default('true')
@@ -82,6 +93,7 @@ const envSchema = z.object({
   MAX_DIRECTIVES: z.coerce.number().int().min(0).max(1000).default(10),
   MAX_TOKENS: z.coerce.number().int().min(50).max(100_000).default(1000),
   MAX_QUERY_COST: z.coerce.number().int().min(10).max(1_000_000).default(5000),
+  MAX_SELECTIONS: z.coerce.number().int().min(10).max(100_000).default(300),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(102_400),
   AUDIT_RETENTION: durationSeconds.default(90 * 86400).pipe(z.number().min(60)),
   METRICS_TOKEN: optionalString.pipe(
@@ -111,13 +123,18 @@ const envSchema = z.object({
       .optional(),
   ),
   TRUST_PROXY: trustProxy,
+  IPV6_CLIENT_PREFIX: z.coerce.number().int().min(32).max(128).default(64),
   REQUIRE_HTTPS: optionalFlag,
   RATE_LIMIT_FAIL_OPEN: booleanFlag,
   RATE_LIMIT_MEMORY_MAX_KEYS: z.coerce.number().int().min(1000).default(100_000),
+  PASSWORD_CHECKS_PER_CLIENT: z.coerce.number().int().min(1).max(1000).default(4),
+  RATE_LIMIT_INVALID_TOKENS_PER_IP: limitSpec.default({ max: 30, windowMs: 60_000 }),
   [RATE_LIMIT_RULES.loginPerIp.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.loginPerIpAndEmail.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.signUpPerIp.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.refreshPerIp.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.changePasswordPerIp.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.changePasswordPerUser.setting]: limitSpec.optional(),
   LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
   LOCKOUT_MAX_DELAY: durationSeconds.default(15 * 60).pipe(z.number().min(1)),
   LOCKOUT_HOURLY_CAP: z.coerce.number().int().min(1).max(10_000).default(100),
@@ -141,6 +158,10 @@ export interface Config {
     readonly cookieName: string;
     readonly cookieSecure: boolean;
   };
+  /** Cookie that carries the device token to browsers; Secure follows REFRESH_COOKIE_SECURE. */
+  readonly deviceCookieName: string;
+  /** How long a client stays known to an account after its last successful sign-in. */
+  readonly deviceTokenTtlSeconds: number;
   readonly corsOrigins: readonly string[];
   /** How long a replica may keep believing a session or user is still active (ms). */
   readonly revocationCacheTtlMs: number;
@@ -153,6 +174,8 @@ export interface Config {
     readonly directives: number;
     readonly tokens: number;
     readonly cost: number;
+    /** Fields per document, duplicates and fragment spreads included. */
+    readonly selections: number;
     readonly bodyBytes: number;
   };
   readonly auditRetentionSeconds: number;
@@ -173,12 +196,18 @@ export interface Config {
   readonly requireHttps: boolean;
   /** Which peers may set X-Forwarded-For: a hop count or addresses/CIDRs; absent trusts none. */
   readonly trustProxy: number | readonly string[] | undefined;
+  /** IPv6 clients are counted by this prefix (a /64 is one machine), for every per-client limit. */
+  readonly ipv6ClientPrefix: number;
   readonly rateLimit: {
     /** Let calls through (logged) instead of refusing them when the shared store is down. */
     readonly failOpen: boolean;
     readonly memoryMaxKeys: number;
     /** By ruleKey(field, identityArgs). */
     readonly limits: ReadonlyMap<string, EffectiveLimit>;
+    /** Password-checking fields one address or user may have running or queued at once. */
+    readonly passwordChecksPerClient: number;
+    /** Rejected access tokens one client may send before it gets RATE_LIMITED instead. */
+    readonly invalidTokensPerIp: EffectiveLimit;
   };
   readonly lockout: {
     readonly threshold: number;
@@ -247,6 +276,18 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     );
   }
 
+  // Browsers silently drop a __Host- or __Secure- cookie without Secure: sign-ins would seem to
+  // work and every refresh through the cookie would then fail.
+  if (!values.REFRESH_COOKIE_SECURE) {
+    for (const key of ['REFRESH_COOKIE_NAME', 'DEVICE_COOKIE_NAME'] as const) {
+      if (/^__(Host|Secure)-/i.test(values[key])) {
+        throw new ConfigError(
+          `Invalid configuration:\n  ${key}=${values[key]} with REFRESH_COOKIE_SECURE=false: browsers drop a cookie with this prefix unless it is Secure. Keep REFRESH_COOKIE_SECURE=true, or choose a name without the __Host-/__Secure- prefix for plain-http development.`,
+        );
+      }
+    }
+  }
+
   const dataDir = path.resolve(values.DATA_DIR);
   return Object.freeze({
     env: values.NODE_ENV,
@@ -264,6 +305,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       cookieName: values.REFRESH_COOKIE_NAME,
       cookieSecure: values.REFRESH_COOKIE_SECURE,
     }),
+    deviceCookieName: values.DEVICE_COOKIE_NAME,
+    deviceTokenTtlSeconds: values.DEVICE_TOKEN_TTL,
     corsOrigins: Object.freeze(values.CORS_ORIGINS),
     revocationCacheTtlMs: values.REVOCATION_CACHE_TTL,
     introspection: values.ENABLE_INTROSPECTION
@@ -276,6 +319,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       directives: values.MAX_DIRECTIVES,
       tokens: values.MAX_TOKENS,
       cost: values.MAX_QUERY_COST,
+      selections: values.MAX_SELECTIONS,
       bodyBytes: values.MAX_BODY_BYTES,
     }),
     auditRetentionSeconds: values.AUDIT_RETENTION,
@@ -298,14 +342,17 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     passwordMinLength: values.PASSWORD_MIN_LENGTH,
     redisUrl: values.REDIS_URL,
     trustProxy: values.TRUST_PROXY,
+    ipv6ClientPrefix: values.IPV6_CLIENT_PREFIX,
     requireHttps:
       values.REQUIRE_HTTPS === undefined ? isProduction : values.REQUIRE_HTTPS === 'true',
     rateLimit: Object.freeze({
       failOpen: values.RATE_LIMIT_FAIL_OPEN,
       memoryMaxKeys: values.RATE_LIMIT_MEMORY_MAX_KEYS,
+      invalidTokensPerIp: values.RATE_LIMIT_INVALID_TOKENS_PER_IP,
+      passwordChecksPerClient: values.PASSWORD_CHECKS_PER_CLIENT,
       limits: new Map(
         Object.values(RATE_LIMIT_RULES).map((rule) => [
-          ruleKey(rule.field, rule.identityArgs),
+          ruleKey(rule.field, rule.identityArgs, (rule as RateLimitRule).perUser),
           values[rule.setting] ?? { max: rule.max, windowMs: parseDurationMs(rule.window) ?? 0 },
         ]),
       ),

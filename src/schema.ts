@@ -1,6 +1,11 @@
 import { specifiedDirectives } from 'graphql';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
-import { authDirective, publicDirective, rateLimitDirective } from './auth/guards.js';
+import {
+  authDirective,
+  checksPasswordDirective,
+  publicDirective,
+  rateLimitDirective,
+} from './auth/guards.js';
 import { builder } from './builder.js';
 import './modules/user/user.schema.js';
 import './modules/auth/auth.schema.js';
@@ -8,7 +13,13 @@ import './modules/session/session.schema.js';
 import './modules/audit/audit.schema.js';
 
 export const schema = builder.toSchema({
-  directives: [...specifiedDirectives, authDirective, publicDirective, rateLimitDirective],
+  directives: [
+    ...specifiedDirectives,
+    authDirective,
+    publicDirective,
+    rateLimitDirective,
+    checksPasswordDirective,
+  ],
   sortSchema: false,
 });
 

@@ -14,7 +14,9 @@ import { EXAMPLE_PAGE } from './example/page.js';
 import { createErrorMasker } from './graphql-errors.js';
 import { GRAPHIQL_EXAMPLES } from './graphiql.js';
 import { abuseLimitPlugins } from './hardening/abuse-limits.js';
+import { usePasswordCheckLimit } from './hardening/password-check-limit.js';
 import { useRequestLog } from './hardening/request-log.js';
+import { useResponseHeaders } from './hardening/response-headers.js';
 import { createResponseCookies } from './http-cookies.js';
 import { useHttpsOnly } from './https-only.js';
 import type { ClientIpResolver } from './lib/client-ip.js';
@@ -24,6 +26,7 @@ import type { Metrics } from './lib/metrics.js';
 import type { RequestScope } from './lib/request-scope.js';
 import { CSRF_HEADER } from './modules/auth/auth.schema.js';
 import { applyRateLimits, type RateLimitDeps } from './rate-limit/enforce.js';
+import { createInvalidTokenLimit } from './rate-limit/invalid-tokens.js';
 import { useRateLimitHttpStatus } from './rate-limit/http-status.js';
 import { schema } from './schema.js';
 
@@ -40,6 +43,8 @@ export interface ServerOptions {
   /** Set when REQUIRE_HTTPS: which peers may vouch for HTTPS with X-Forwarded-Proto. */
   readonly httpsOnly?: (address: string) => boolean;
 }
+
+const GRAPHQL_PATH = '/graphql';
 
 type Route = (request: Request) => Response | Promise<Response>;
 
@@ -101,13 +106,18 @@ export function createServer(options: ServerOptions) {
   const allowedOrigins = new Set(config.corsOrigins);
   return createYoga<ServerContext, Context>({
     schema: applyRateLimits(schema, options.rateLimits),
-    context: createContextFactory(
-      options.services,
-      options.clientIp,
-      cookies.forRequest,
-      options.scope,
-    ),
-    graphqlEndpoint: '/graphql',
+    context: createContextFactory({
+      services: options.services,
+      invalidTokens: createInvalidTokenLimit(
+        options.rateLimits.store,
+        config.rateLimit.invalidTokensPerIp,
+      ),
+      clientIp: options.clientIp,
+      ipv6ClientPrefix: config.ipv6ClientPrefix,
+      cookiesFor: cookies.forRequest,
+      scope: options.scope,
+    }),
+    graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/health',
     landingPage: false,
     graphiql: config.graphiql ? GRAPHIQL_EXAMPLES : false,
@@ -141,10 +151,12 @@ export function createServer(options: ServerOptions) {
     },
     plugins: [
       useRequestLog(logger, options.metrics),
+      useResponseHeaders({ graphqlPath: GRAPHQL_PATH, cors: allowedOrigins.size > 0 }),
       ...(options.httpsOnly ? [useHttpsOnly(options.httpsOnly)] : []),
       useStaticRoutes(staticRoutes(options)),
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       ...abuseLimitPlugins(config),
+      usePasswordCheckLimit(schema),
       useRateLimitHttpStatus(),
       cookies.plugin,
       useScopeCacheRelease(),

@@ -11,6 +11,7 @@ import type { RequestScope } from './lib/request-scope.js';
 import { createAuditEventModel } from './modules/audit/audit.model.js';
 import { createAuditService } from './modules/audit/audit.service.js';
 import { createAuthService } from './modules/auth/auth.service.js';
+import { createDeviceTokens } from './modules/auth/device-tokens.js';
 import { createRefreshCookie } from './modules/session/refresh-cookie.js';
 import { createSessionModels } from './modules/session/session.model.js';
 import { createSessionService } from './modules/session/session.service.js';
@@ -110,7 +111,18 @@ export async function createServices(deps: ServiceDeps): Promise<{
     tokens,
     sessions,
     audit,
-    auth: createAuthService({ users, sessions, tokens, audit }),
+    auth: createAuthService({
+      users,
+      sessions,
+      tokens,
+      audit,
+      devices: createDeviceTokens({
+        keys: deps.keys,
+        issuer: config.jwtIssuer,
+        audience: config.jwtAudience,
+        ttlSeconds: config.deviceTokenTtlSeconds,
+      }),
+    }),
     viewerState: createViewerStateCache({
       ttlMs: config.revocationCacheTtlMs,
       load: async (userId, sessionId) => {
@@ -123,6 +135,10 @@ export async function createServices(deps: ServiceDeps): Promise<{
     }),
     refreshCookie: createRefreshCookie({
       name: config.refresh.cookieName,
+      secure: config.refresh.cookieSecure,
+    }),
+    deviceCookie: createRefreshCookie({
+      name: config.deviceCookieName,
       secure: config.refresh.cookieSecure,
     }),
   };

@@ -1,5 +1,6 @@
 import {
   DirectiveLocation,
+  GraphQLBoolean,
   GraphQLDirective,
   GraphQLEnumType,
   GraphQLInt,
@@ -21,17 +22,34 @@ export const requiresAuthentication: Access = { requires: 'AUTHENTICATED' };
 export const requiresAdmin: Access = { requires: 'ADMIN' };
 export const isPublic: Access = { requires: 'PUBLIC' };
 
+/** Marks a field that checks or hashes a password (see CHECKS_PASSWORD_DIRECTIVE). */
+export const checksPassword = { checksPassword: true } as const;
+
 type DirectiveUse =
   | { name: 'auth'; args: { requires: 'AUTHENTICATED' | 'ADMIN' } }
   | { name: 'public'; args: Record<string, never> }
-  | { name: 'rateLimit'; args: { max: number; window: string; identityArgs?: string[] } };
+  | { name: 'checksPassword'; args: Record<string, never> }
+  | {
+      name: 'rateLimit';
+      args: { max: number; window: string; identityArgs?: string[]; perUser?: boolean };
+    };
 
-export function guarded(access: Access, ...limits: RateLimitRule[]) {
-  const rateLimits: DirectiveUse[] = limits.map(({ max, window, identityArgs }) => ({
+function directiveFor(extra: RateLimitRule | typeof checksPassword): DirectiveUse {
+  if ('checksPassword' in extra) return { name: 'checksPassword', args: {} };
+  const { max, window, identityArgs, perUser } = extra;
+  return {
     name: 'rateLimit',
-    args:
-      identityArgs.length > 0 ? { max, window, identityArgs: [...identityArgs] } : { max, window },
-  }));
+    args: {
+      max,
+      window,
+      ...(identityArgs.length > 0 ? { identityArgs: [...identityArgs] } : {}),
+      ...(perUser ? { perUser } : {}),
+    },
+  };
+}
+
+export function guarded(access: Access, ...extras: (RateLimitRule | typeof checksPassword)[]) {
+  const rateLimits = extras.map(directiveFor);
   if (access.requires === 'PUBLIC') {
     const directives: DirectiveUse[] = [{ name: 'public', args: {} }, ...rateLimits];
     return { skipTypeScopes: true, directives };
@@ -69,12 +87,22 @@ export const publicDirective = new GraphQLDirective({
 export const rateLimitDirective = new GraphQLDirective({
   name: 'rateLimit',
   description:
-    'At most `max` calls per `window` (such as "1m") per client address, and per value of `identityArgs` when given; over it, RATE_LIMITED. Defaults shown; deployments may override them.',
+    'At most `max` calls per `window` (such as "1m") per client address (per signed-in user with `perUser`), and per value of `identityArgs` when given; over it, RATE_LIMITED. Defaults shown; deployments may override them.',
   locations: [DirectiveLocation.FIELD_DEFINITION],
   isRepeatable: true,
   args: {
     max: { type: new GraphQLNonNull(GraphQLInt) },
     window: { type: new GraphQLNonNull(GraphQLString) },
     identityArgs: { type: new GraphQLList(new GraphQLNonNull(GraphQLString)) },
+    perUser: { type: GraphQLBoolean },
   },
+});
+
+export const CHECKS_PASSWORD_DIRECTIVE = 'checksPassword';
+
+export const checksPasswordDirective = new GraphQLDirective({
+  name: CHECKS_PASSWORD_DIRECTIVE,
+  description:
+    'The field checks or hashes a password (bcrypt): an operation may select at most one such field (TOO_MANY_PASSWORD_CHECKS), and one client address or user may have only a few running at once.',
+  locations: [DirectiveLocation.FIELD_DEFINITION],
 });

@@ -7,6 +7,7 @@ export type SecurityEvent =
   | 'login.locked_out'
   | 'login.refused_while_locked'
   | 'user.signed_up'
+  | 'user.password_changed'
   | 'admin.bootstrap_created'
   | 'token.rejected'
   | 'rate_limit.hit'

@@ -4,8 +4,10 @@ import { getGraphQLRateLimiter, type Identity } from 'graphql-rate-limit';
 import type { Context } from '../context.js';
 import { rateLimited } from '../errors.js';
 import { parseDurationMs } from '../lib/duration.js';
-import { normalizeEmail } from '../lib/email.js';
+import { MAX_EMAIL_INPUT_LENGTH, normalizeEmail } from '../lib/email.js';
 import { pseudonym, type AuditLog } from '../lib/security-events.js';
+import { CHECKS_PASSWORD_DIRECTIVE } from '../auth/guards.js';
+import type { PasswordGate } from './password-gate.js';
 import { ruleKey, type EffectiveLimit } from './rules.js';
 import type { SlidingWindowStore, WindowHit } from './store.js';
 import type { StoreGuard } from './store-guard.js';
@@ -16,11 +18,13 @@ interface DeclaredLimit {
   max: number;
   window: string;
   identityArgs?: string[];
+  perUser?: boolean;
 }
 
 interface Rule extends EffectiveLimit {
   readonly key: string;
   readonly identityArgs: readonly string[];
+  readonly perUser: boolean;
 }
 
 export interface RateLimitDeps {
@@ -28,11 +32,28 @@ export interface RateLimitDeps {
   readonly limits: ReadonlyMap<string, EffectiveLimit>;
   readonly guard: StoreGuard;
   readonly audit: AuditLog;
+  /** Bounds the @checksPassword fields each client runs at once. */
+  readonly passwordGate: PasswordGate;
+}
+
+/** A signed-in viewer counts as themself wherever they connect from; others by address. */
+const clientIdentity = (context: Context, perUser: boolean) =>
+  perUser && context.viewer.kind === 'user'
+    ? `user:${context.viewer.userId}`
+    : `addr:${context.clientKey}`;
+
+function passwordGateKeys(context: Context) {
+  const keys = [clientIdentity(context, false)];
+  if (context.viewer.kind === 'user') keys.push(clientIdentity(context, true));
+  return keys;
 }
 
 /** Spellings of one identity must share a counter: "A@x.io " and "a@x.io" are one account. */
 const ARG_NORMALIZERS: Record<string, (value: unknown) => unknown> = {
-  email: (value) => (typeof value === 'string' ? normalizeEmail(value) : value),
+  email: (value) =>
+    typeof value === 'string' && value.length <= MAX_EMAIL_INPUT_LENGTH
+      ? normalizeEmail(value)
+      : value,
 };
 
 const ALLOWED_WHEN_OPEN: WindowHit = { allowed: true, previous: [], retryAfterMs: 0 };
@@ -61,7 +82,7 @@ async function enforce(
   // graphql-rate-limit reads then writes its store; our store records atomically in the read
   // (hit) and ignores the write, so parallel calls cannot all see room below the limit.
   const limiter = getGraphQLRateLimiter({
-    identifyContext: (context: Context) => context.clientIp,
+    identifyContext: (context: Context) => clientIdentity(context, rule.perUser),
     formatError: () => 'rate limited',
     store: {
       getForIdentity: async (identity: Identity) => {
@@ -90,29 +111,38 @@ async function enforce(
 
 /**
  * Wraps every field that declares @rateLimit so its limits are checked, in declaration order,
- * before the field resolves. Configuration may override a declared limit (see rules.ts).
+ * before the field resolves, and every @checksPassword field in the per-client password gate
+ * once its limits let it through. Configuration may override a declared limit (see rules.ts).
  */
 export function applyRateLimits(schema: GraphQLSchema, deps: RateLimitDeps): GraphQLSchema {
   return mapSchema(schema, {
     [MapperKind.OBJECT_FIELD]: (fieldConfig, fieldName, typeName) => {
       const declared = (getDirective(schema, fieldConfig, RATE_LIMIT_DIRECTIVE) ??
         []) as DeclaredLimit[];
-      if (declared.length === 0) return fieldConfig;
+      const checksPassword = getDirective(schema, fieldConfig, CHECKS_PASSWORD_DIRECTIVE);
+      if (declared.length === 0 && !checksPassword) return fieldConfig;
       const rules: Rule[] = declared.map((limit) => {
         const identityArgs = limit.identityArgs ?? [];
-        const key = ruleKey(`${typeName}.${fieldName}`, identityArgs);
+        const perUser = limit.perUser === true;
+        const key = ruleKey(`${typeName}.${fieldName}`, identityArgs, perUser);
         const effective = deps.limits.get(key) ?? {
           max: limit.max,
           windowMs: parseDurationMs(limit.window) ?? 60_000,
         };
-        return { key, identityArgs, ...effective };
+        return { key, identityArgs, perUser, ...effective };
       });
       const resolve = fieldConfig.resolve ?? defaultFieldResolver;
       return {
         ...fieldConfig,
         resolve: async (parent, args, context: Context, info) => {
           for (const rule of rules) await enforce(rule, { parent, args, context, info }, deps);
-          return resolve(parent, args, context, info);
+          if (!checksPassword) return resolve(parent, args, context, info);
+          const release = deps.passwordGate.enter(passwordGateKeys(context));
+          try {
+            return await resolve(parent, args, context, info);
+          } finally {
+            release();
+          }
         },
       };
     },

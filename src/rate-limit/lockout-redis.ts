@@ -44,9 +44,6 @@ return delay
 
 const SUCCESS_SCRIPT = `
 redis.call('HDEL', KEYS[1], 'failures', 'lockedUntil')
-if tonumber(redis.call('HGET', KEYS[1], 'hourCount') or '0') > 0 then
-  redis.call('HINCRBY', KEYS[1], 'hourCount', -1)
-end
 return 1
 `;
 

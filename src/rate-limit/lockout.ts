@@ -7,7 +7,7 @@ export interface LockoutPolicy {
   /** Failures before the first lock. */
   readonly threshold: number;
   readonly maxDelayMs: number;
-  /** Password verifications allowed per account per hour, whatever the outcome. */
+  /** Password verifications allowed per key per hour, whatever the outcome. */
   readonly hourlyCap: number;
 }
 
@@ -17,9 +17,12 @@ export interface Gate {
 }
 
 /**
- * Per-account protection against password guessing from many addresses: each failure past the
- * threshold locks the account's logins for twice as long as the last (1 s, 2 s, 4 s … up to the
- * maximum), a success resets it, and at most hourlyCap verifications per hour ever start.
+ * Protection against password guessing from many addresses, per key: an account's unknown
+ * clients share one key, each known device (see modules/auth/device-tokens.ts) and each
+ * signed-in user changing a password has its own. Each failure past the threshold locks the key
+ * for twice as long as the last (1 s, 2 s, 4 s … up to the maximum), a success ends the lock,
+ * and at most hourlyCap verifications per hour ever start: every verification counts, a
+ * successful one too, so a caller who knows the password cannot use it to buy more guesses.
  * Accounts are keyed by email whether or not they exist, so the lock reveals nothing.
  */
 export interface LockoutStore {
@@ -95,11 +98,7 @@ export class MemoryLockoutStore implements LockoutStore {
   async recordSuccess(account: string): Promise<void> {
     const now = this.now();
     const state = this.state(account, now);
-    Object.assign(state, {
-      failures: 0,
-      lockedUntil: 0,
-      hourCount: Math.max(0, state.hourCount - 1),
-    });
+    Object.assign(state, { failures: 0, lockedUntil: 0 });
     this.save(account, state, now);
   }
 }

@@ -8,6 +8,8 @@ export interface RateLimitRule {
   readonly max: number;
   readonly window: string;
   readonly identityArgs: readonly string[];
+  /** Counted per signed-in user rather than per client address. */
+  readonly perUser?: boolean;
 }
 
 export const RATE_LIMIT_RULES = {
@@ -32,6 +34,21 @@ export const RATE_LIMIT_RULES = {
     window: '10m',
     identityArgs: [],
   },
+  changePasswordPerIp: {
+    field: 'Mutation.changePassword',
+    setting: 'RATE_LIMIT_CHANGE_PASSWORD_PER_IP',
+    max: 10,
+    window: '15m',
+    identityArgs: [],
+  },
+  changePasswordPerUser: {
+    field: 'Mutation.changePassword',
+    setting: 'RATE_LIMIT_CHANGE_PASSWORD_PER_USER',
+    max: 5,
+    window: '15m',
+    identityArgs: [],
+    perUser: true,
+  },
   refreshPerIp: {
     field: 'Mutation.refreshToken',
     setting: 'RATE_LIMIT_REFRESH_PER_IP',
@@ -47,5 +64,5 @@ export interface EffectiveLimit {
 }
 
 /** Identifies one rule of one field, from the schema side and the configuration side alike. */
-export const ruleKey = (field: string, identityArgs: readonly string[]) =>
-  `${field}|${identityArgs.join(',')}`;
+export const ruleKey = (field: string, identityArgs: readonly string[], perUser = false) =>
+  `${field}|${identityArgs.join(',')}${perUser ? '|user' : ''}`;

@@ -61,6 +61,10 @@ export async function startTestServer(
     RATE_LIMIT_LOGIN_PER_IP: '100000/1m',
     RATE_LIMIT_LOGIN_PER_EMAIL: '100000/1m',
     RATE_LIMIT_SIGNUP_PER_IP: '100000/1m',
+    RATE_LIMIT_CHANGE_PASSWORD_PER_IP: '100000/1m',
+    RATE_LIMIT_CHANGE_PASSWORD_PER_USER: '100000/1m',
+    RATE_LIMIT_INVALID_TOKENS_PER_IP: '100000/1m',
+    PASSWORD_CHECKS_PER_CLIENT: '1000',
     ...options.env,
   });
   const logs: string[] = [];

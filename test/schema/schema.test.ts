@@ -35,19 +35,42 @@ describe('schema', () => {
     expect(sdl).toContain('directive @public on FIELD_DEFINITION');
     expect(sdl).toMatch(/me: User @auth\(requires: AUTHENTICATED\)/);
     expect(sdl).toMatch(/\): \[User!\]! @auth\(requires: ADMIN\)/);
-    expect(sdl).toMatch(/\): AuthPayload! @public @rateLimit\(max: 10/);
+    expect(sdl).toMatch(/\): AuthPayload! @public @checksPassword @rateLimit\(max: 10/);
     expect(sdl).toMatch(/logout: Boolean! @auth\(requires: AUTHENTICATED\)/);
   });
 
   it('shows the rate limits next to the guards, with the directive definition', () => {
     const sdl = printSchema();
     expect(sdl).toContain(
-      'directive @rateLimit(max: Int!, window: String!, identityArgs: [String!]) repeatable on FIELD_DEFINITION',
+      'directive @rateLimit(max: Int!, window: String!, identityArgs: [String!], perUser: Boolean) repeatable on FIELD_DEFINITION',
     );
     expect(sdl).toContain(
-      '@public @rateLimit(max: 10, window: "1m") @rateLimit(max: 5, window: "1m", identityArgs: ["email"])',
+      '@public @checksPassword @rateLimit(max: 10, window: "1m") @rateLimit(max: 5, window: "1m", identityArgs: ["email"])',
     );
-    expect(sdl).toMatch(/\): AuthPayload! @public @rateLimit\(max: 5, window: "10m"\)/);
+    expect(sdl).toMatch(
+      /\): AuthPayload! @public @checksPassword @rateLimit\(max: 5, window: "10m"\)/,
+    );
+  });
+
+  it('marks every field that checks a password, each limited per address, changePassword per user too', () => {
+    const sdl = printSchema();
+    expect(sdl).toContain('directive @checksPassword on FIELD_DEFINITION');
+    const mutations = Object.values(schema.getMutationType()!.getFields());
+    const marked = mutations
+      .filter((field) => getDirective(schema, field, 'checksPassword')?.length)
+      .map((field) => field.name);
+    expect(marked.sort()).toEqual(['changePassword', 'login', 'signUp']);
+    for (const name of marked) {
+      const limits = getDirective(
+        schema,
+        schema.getMutationType()!.getFields()[name]!,
+        'rateLimit',
+      );
+      expect(limits?.some((limit) => !limit.perUser && !limit.identityArgs)).toBe(true);
+    }
+    expect(sdl).toMatch(
+      /\): AuthPayload! @auth\(requires: AUTHENTICATED\) @checksPassword @rateLimit\(max: 10, window: "15m"\) @rateLimit\(max: 5, window: "15m", perUser: true\)/,
+    );
   });
 
   it('describes every public field', () => {

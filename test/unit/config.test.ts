@@ -121,6 +121,38 @@ describe('config', () => {
     expect(() => parseConfig({ [key]: value })).toThrow(new RegExp(key));
   });
 
+  it.each([
+    ['__Host-refresh (the default name)', {}],
+    ['__Secure-refresh', { REFRESH_COOKIE_NAME: '__Secure-refresh', DEVICE_COOKIE_NAME: 'device' }],
+    ['__Host-device', { REFRESH_COOKIE_NAME: 'refresh' }],
+  ])(
+    'refuses REFRESH_COOKIE_SECURE=false with the cookie %s, naming both settings',
+    (_name, names) => {
+      const parse = () => parseConfig({ REFRESH_COOKIE_SECURE: 'false', ...names });
+      expect(parse).toThrow(ConfigError);
+      expect(parse).toThrow(/REFRESH_COOKIE_SECURE=false/);
+      expect(parse).toThrow(/(REFRESH|DEVICE)_COOKIE_NAME=__(Host|Secure)-/);
+    },
+  );
+
+  it('accepts plain-http cookies under names without a prefix', () => {
+    const config = parseConfig({
+      REFRESH_COOKIE_SECURE: 'false',
+      REFRESH_COOKIE_NAME: 'refresh',
+      DEVICE_COOKIE_NAME: 'device',
+    });
+    expect(config.refresh.cookieSecure).toBe(false);
+  });
+
+  it('refuses durations and limits too large to count, with a message naming the key', () => {
+    expect(() => parseConfig({ REFRESH_TOKEN_TTL: '9'.repeat(400) })).toThrow(
+      /REFRESH_TOKEN_TTL: is too large/,
+    );
+    expect(() => parseConfig({ RATE_LIMIT_LOGIN_PER_IP: `${'9'.repeat(400)}/1m` })).toThrow(
+      /RATE_LIMIT_LOGIN_PER_IP/,
+    );
+  });
+
   it('accepts .env.example as it ships (so copying it to .env just works)', async () => {
     const text = await readFile(path.join(PROJECT_ROOT, '.env.example'), 'utf8');
     const config = parseConfig(parseEnv(text) as NodeJS.ProcessEnv);

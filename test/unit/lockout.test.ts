@@ -31,4 +31,15 @@ describe('lockout policy', () => {
     now = 3_600_000;
     expect((await store.begin('account')).allowed).toBe(true);
   });
+
+  it('counts a successful verification toward the hourly cap too: knowing the password buys no guesses', async () => {
+    const store = new MemoryLockoutStore({ ...policy, hourlyCap: 3 }, 1000, () => 0);
+    for (let i = 0; i < 3; i += 1) {
+      expect((await store.begin('account')).allowed).toBe(true);
+      await store.recordSuccess('account');
+    }
+    const refused = await store.begin('account');
+    expect(refused.allowed).toBe(false);
+    expect(refused.retryAfterMs).toBe(3_600_000);
+  });
 });

@@ -1,4 +1,4 @@
-import { guarded, isPublic, requiresAuthentication } from '../../auth/guards.js';
+import { checksPassword, guarded, isPublic, requiresAuthentication } from '../../auth/guards.js';
 import { signedInViewer } from '../../auth/viewer.js';
 import { builder } from '../../builder.js';
 import type { Context } from '../../context.js';
@@ -15,6 +15,7 @@ interface AuthPayloadShape {
   readonly accessToken: string;
   readonly expiresIn: number;
   readonly refreshToken: string | null;
+  readonly deviceToken: string | null;
   readonly refreshExpiresIn: number;
   readonly signedIn: SignedIn;
 }
@@ -35,6 +36,11 @@ const AuthPayloadType = builder.objectRef<AuthPayloadShape>('AuthPayload').imple
     refreshExpiresIn: t.exposeInt('refreshExpiresIn', {
       description: 'Seconds until the refresh token expires if unused.',
     }),
+    deviceToken: t.exposeString('deviceToken', {
+      nullable: true,
+      description:
+        'Keep it and pass it to the next login(deviceToken:) from this client: a known client is not locked out when others guess at the account. Null when it was set as an HttpOnly cookie instead.',
+    }),
     user: t.field({
       type: UserType,
       description: 'The signed-in user.',
@@ -50,15 +56,23 @@ const clientMeta = (context: Context): ClientMeta => ({
 
 /** Hands the refresh token over in the body, or only as the HttpOnly cookie. */
 function payload(context: Context, signedIn: SignedIn, useCookie: boolean): AuthPayloadShape {
+  const { refreshCookie, deviceCookie } = context.services;
+  const deviceToken = signedIn.device?.token ?? null;
   if (useCookie) {
     context.responseCookies.push(
-      context.services.refreshCookie.set(signedIn.refreshToken, signedIn.refreshExpiresIn),
+      refreshCookie.set(signedIn.refreshToken, signedIn.refreshExpiresIn),
     );
+    if (signedIn.device) {
+      context.responseCookies.push(
+        deviceCookie.set(signedIn.device.token, signedIn.device.expiresIn),
+      );
+    }
   }
   return {
     accessToken: signedIn.accessToken,
     expiresIn: signedIn.expiresIn,
     refreshToken: useCookie ? null : signedIn.refreshToken,
+    deviceToken: useCookie ? null : deviceToken,
     refreshExpiresIn: signedIn.refreshExpiresIn,
     signedIn,
   };
@@ -87,7 +101,7 @@ const cookieDelivery = builder.args((t) => ({
 
 builder.mutationFields((t) => ({
   signUp: t.field({
-    ...guarded(isPublic, RATE_LIMIT_RULES.signUpPerIp),
+    ...guarded(isPublic, checksPassword, RATE_LIMIT_RULES.signUpPerIp),
     type: AuthPayloadType,
     description: 'Create an account with role USER and sign in.',
     args: {
@@ -106,20 +120,37 @@ builder.mutationFields((t) => ({
       ),
   }),
   login: t.field({
-    ...guarded(isPublic, RATE_LIMIT_RULES.loginPerIp, RATE_LIMIT_RULES.loginPerIpAndEmail),
+    ...guarded(
+      isPublic,
+      checksPassword,
+      RATE_LIMIT_RULES.loginPerIp,
+      RATE_LIMIT_RULES.loginPerIpAndEmail,
+    ),
     type: AuthPayloadType,
     description: 'Exchange an email and password for an access token and a refresh token.',
     args: {
       email: t.arg.string({ required: true }),
       password: t.arg.string({ required: true }),
+      deviceToken: t.arg.string({
+        required: false,
+        description:
+          'The deviceToken an earlier sign-in returned to this client. Browsers send it as a cookie instead.',
+      }),
       ...cookieDelivery,
     },
-    resolve: async (_root, { email, password, useCookie }, context) =>
-      payload(
+    resolve: async (_root, { email, password, deviceToken, useCookie }, context) => {
+      // Reading the cookie needs no CSRF header: a device token only changes which lockout
+      // applies, and the password is still required.
+      const device =
+        deviceToken ??
+        context.services.deviceCookie.read(context.request.headers.get('cookie')) ??
+        undefined;
+      return payload(
         context,
-        await context.services.auth.login(email, password, clientMeta(context)),
+        await context.services.auth.login(email, password, clientMeta(context), device),
         useCookie,
-      ),
+      );
+    },
   }),
   refreshToken: t.field({
     ...guarded(isPublic, RATE_LIMIT_RULES.refreshPerIp),
@@ -168,7 +199,12 @@ builder.mutationFields((t) => ({
     },
   }),
   changePassword: t.field({
-    ...guarded(requiresAuthentication),
+    ...guarded(
+      requiresAuthentication,
+      checksPassword,
+      RATE_LIMIT_RULES.changePasswordPerIp,
+      RATE_LIMIT_RULES.changePasswordPerUser,
+    ),
     type: AuthPayloadType,
     description:
       'Change the password; every session ends and a new one is returned for the caller.',

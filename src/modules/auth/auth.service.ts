@@ -1,9 +1,11 @@
 import { AppError, ErrorCode } from '../../errors.js';
 import type { TokenService } from '../../lib/jwt.js';
-import type { AuditLog } from '../../lib/security-events.js';
+import { MAX_EMAIL_INPUT_LENGTH, normalizeEmail } from '../../lib/email.js';
+import { pseudonym, type AuditLog } from '../../lib/security-events.js';
 import type { ClientMeta, SessionService } from '../session/session.service.js';
 import type { User } from '../user/user.model.js';
 import type { UserService } from '../user/user.service.js';
+import type { DeviceTokens } from './device-tokens.js';
 
 /** Everything a client receives when it signs in or refreshes. */
 export interface SignedIn {
@@ -13,11 +15,13 @@ export interface SignedIn {
   readonly expiresIn: number;
   readonly refreshToken: string;
   readonly refreshExpiresIn: number;
+  /** Marks this client as known to the account on its next login (see device-tokens.ts). */
+  readonly device?: { readonly token: string; readonly expiresIn: number };
 }
 
 export interface AuthService {
   signUp(email: string, password: string, meta: ClientMeta): Promise<SignedIn>;
-  login(email: string, password: string, meta: ClientMeta): Promise<SignedIn>;
+  login(email: string, password: string, meta: ClientMeta, deviceToken?: string): Promise<SignedIn>;
   refresh(refreshToken: string, meta: ClientMeta): Promise<SignedIn>;
   /** Ends every session, including the caller's, and opens a fresh one for the caller. */
   changePassword(
@@ -34,13 +38,17 @@ export function createAuthService(deps: {
   users: UserService;
   sessions: SessionService;
   tokens: TokenService;
+  devices: DeviceTokens;
   audit: AuditLog;
 }): AuthService {
-  const { users, sessions, tokens, audit } = deps;
+  const { users, sessions, tokens, devices, audit } = deps;
+  const accountOf = (email: string) => pseudonym(normalizeEmail(email));
 
+  /** A new session, with a device token since the client has just proved the password. */
   async function open(user: User, meta: ClientMeta): Promise<SignedIn> {
     const refresh = await sessions.start(user.id, meta);
-    return withAccessToken(user, refresh);
+    const device = { token: devices.issue(accountOf(user.email)), expiresIn: devices.ttlSeconds };
+    return { ...withAccessToken(user, refresh), device };
   }
 
   function withAccessToken(
@@ -56,8 +64,12 @@ export function createAuthService(deps: {
       return open(await users.signUp(email, password), meta);
     },
 
-    async login(email, password, meta) {
-      return open(await users.authenticate(email, password), meta);
+    async login(email, password, meta, deviceToken) {
+      const knownDevice =
+        deviceToken && email.length <= MAX_EMAIL_INPUT_LENGTH
+          ? devices.deviceOf(deviceToken, accountOf(email))
+          : undefined;
+      return open(await users.authenticate(email, password, knownDevice), meta);
     },
 
     async refresh(refreshToken, meta) {

@@ -1,4 +1,4 @@
-import { Schema, type Connection, type Model } from 'mongoose';
+import { Schema, type Connection, type Model, type Types } from 'mongoose';
 
 export const ROLES = ['USER', 'ADMIN'] as const;
 export type Role = (typeof ROLES)[number];
@@ -34,6 +34,9 @@ const userSchema = new Schema<UserDocument>(
 );
 
 export type UserModel = Model<UserDocument>;
+
+/** A lean user document read with select('+passwordHash'): for verification only. */
+export type UserWithHash = UserDocument & { _id: Types.ObjectId };
 
 export function createUserModel(connection: Connection): UserModel {
   return connection.model<UserDocument>('User', userSchema);

@@ -1,9 +1,10 @@
 import { isValidObjectId } from 'mongoose';
 import { AppError, badUserInput, invalidCredentials, rateLimited } from '../../errors.js';
-import { isValidEmail, normalizeEmail } from '../../lib/email.js';
+import { isAcceptableEmailInput, isValidEmail, normalizeEmail } from '../../lib/email.js';
 import type { Logger } from '../../lib/logger.js';
 import {
   MAX_PASSWORD_BYTES,
+  normalizePassword,
   passwordProblem,
   type PasswordHasher,
   type PasswordPolicy,
@@ -12,7 +13,14 @@ import {
 import { pseudonym, type AuditLog } from '../../lib/security-events.js';
 import type { Gate, LockoutStore } from '../../rate-limit/lockout.js';
 import type { StoreGuard } from '../../rate-limit/store-guard.js';
-import { isDuplicateKeyError, toUser, type Role, type User, type UserModel } from './user.model.js';
+import {
+  isDuplicateKeyError,
+  toUser,
+  type Role,
+  type User,
+  type UserModel,
+  type UserWithHash,
+} from './user.model.js';
 
 export const MAX_PAGE_SIZE = 100;
 const OPEN_GATE: Gate = { allowed: true, retryAfterMs: 0 };
@@ -27,12 +35,18 @@ const passwordMessage = (problem: PasswordProblem, minLength: number) =>
 
 export interface UserService {
   signUp(email: string, password: string, roles?: Role[]): Promise<User>;
-  /** Throws invalidCredentials for an unknown email and a wrong password alike. */
-  authenticate(email: string, password: string): Promise<User>;
+  /**
+   * Throws invalidCredentials for an unknown email and a wrong password alike. A known device
+   * (a device id from a verified device token) is judged by its own lockout, not the account's.
+   */
+  authenticate(email: string, password: string, knownDevice?: string): Promise<User>;
   findById(id: string): Promise<User | undefined>;
   /** The user if the account exists and is not disabled. */
   findUsable(id: string): Promise<User | undefined>;
-  /** Checks the current password (with the login protections), then stores the new one. */
+  /**
+   * Checks the current password (under a lockout of the user's own, so guessers hammering the
+   * account's logins cannot block it), then stores the new one, which must differ.
+   */
   changePassword(id: string, currentPassword: string, newPassword: string): Promise<User>;
   list(first: number, after: string | undefined): Promise<User[]>;
   /** Creates the account with ADMIN if the email is free; never touches an existing account. */
@@ -49,9 +63,12 @@ export interface UserServiceDeps {
   audit: AuditLog;
 }
 
+const invalidEmail = () => badUserInput('email', 'Email address is not valid');
+
 function checkedEmail(email: string) {
+  if (!isAcceptableEmailInput(email)) throw invalidEmail();
   const normalized = normalizeEmail(email);
-  if (!isValidEmail(normalized)) throw badUserInput('email', 'Email address is not valid');
+  if (!isValidEmail(normalized)) throw invalidEmail();
   return normalized;
 }
 
@@ -73,49 +90,68 @@ export function createUserService(deps: UserServiceDeps): UserService {
     }
   }
 
-  async function verifyPassword(normalizedEmail: string, password: string) {
-    const found = isValidEmail(normalizedEmail)
+  async function findWithHash(normalizedEmail: string) {
+    return isValidEmail(normalizedEmail)
       ? await users.findOne({ email: normalizedEmail }).select('+passwordHash').lean()
       : null;
-    const matches = await hasher.verify(password, found?.passwordHash);
-    return found && matches ? found : undefined;
   }
 
-  async function authenticate(email: string, password: string): Promise<User> {
-    // bcrypt ignores bytes after the 72nd, so such a password could match a different stored one;
-    // sign-up never stores either kind, so refusing them here loses nothing.
+  // bcrypt ignores bytes after the 72nd, so such a password could match a different stored one;
+  // sign-up never stores either kind, so refusing them loses nothing.
+  function refuseUnhashable(password: string, field: string) {
     const problem = passwordProblem(password, 1);
     if (problem === 'too_long' || problem === 'nul_character') {
-      throw badUserInput('password', passwordMessage(problem, policy.minLength));
+      throw badUserInput(field, passwordMessage(problem, policy.minLength));
     }
-    const normalized = normalizeEmail(email);
-    // Keyed by email whether or not the account exists, so lockouts reveal nothing.
-    const account = `lockout:${pseudonym(normalized)}`;
-    const gate = await guard(() => lockout.begin(account), OPEN_GATE);
+  }
+
+  /**
+   * One password verification under a lockout key: refused while the key is locked or over its
+   * hourly cap, counted either way. `find` runs after the gate, so a locked key costs no lookup.
+   */
+  async function verifyUnderLockout(
+    lockoutKey: string,
+    account: string,
+    password: string,
+    find: () => Promise<UserWithHash | null>,
+  ): Promise<UserWithHash> {
+    const gate = await guard(() => lockout.begin(lockoutKey), OPEN_GATE);
     if (!gate.allowed) {
-      audit.record('login.refused_while_locked', { account: pseudonym(normalized) });
+      audit.record('login.refused_while_locked', { account });
       throw rateLimited(gate.retryAfterMs);
     }
-
-    const found = await verifyPassword(normalized, password);
-    if (!found || found.disabled) {
-      audit.record('login.failed', { account: pseudonym(normalized) });
-      const lockedForMs = await guard(() => lockout.recordFailure(account), 0);
-      if (lockedForMs > 0) {
-        audit.record('login.locked_out', {
-          account: pseudonym(normalized),
-          lockedForMs,
-        });
-      }
+    const found = await find();
+    const matches = await hasher.verify(password, found?.passwordHash);
+    if (!found || !matches || found.disabled) {
+      audit.record('login.failed', { account });
+      const lockedForMs = await guard(() => lockout.recordFailure(lockoutKey), 0);
+      if (lockedForMs > 0) audit.record('login.locked_out', { account, lockedForMs });
       throw invalidCredentials();
     }
-    await guard(() => lockout.recordSuccess(account), undefined);
+    await guard(() => lockout.recordSuccess(lockoutKey), undefined);
+    return found;
+  }
+
+  async function rehashIfNeeded(found: UserWithHash, password: string) {
+    if (!hasher.needsRehash(found.passwordHash)) return;
+    const passwordHash = await hasher.hash(password);
+    await users.updateOne({ _id: found._id }, { $set: { passwordHash } });
+    logger.info({ userId: String(found._id) }, 'password re-hashed at the configured cost');
+  }
+
+  async function authenticate(email: string, password: string, knownDevice?: string) {
+    // A malformed email says nothing about which accounts exist; refusing it costs no hash.
+    if (!isAcceptableEmailInput(email)) throw invalidEmail();
+    refuseUnhashable(password, 'password');
+    const normalized = normalizeEmail(email);
+    const account = pseudonym(normalized);
+    // Keyed by email whether or not the account exists, so lockouts reveal nothing.
+    const lockoutKey = knownDevice ? `lockout:device:${knownDevice}` : `lockout:${account}`;
+    const found = await verifyUnderLockout(lockoutKey, account, password, () =>
+      findWithHash(normalized),
+    );
     audit.record('login.succeeded', { userId: String(found._id) });
-    if (hasher.needsRehash(found.passwordHash)) {
-      const passwordHash = await hasher.hash(password);
-      await users.updateOne({ _id: found._id }, { $set: { passwordHash } });
-      logger.info({ userId: String(found._id) }, 'password re-hashed at the configured cost');
-    }
+    await rehashIfNeeded(found, password);
     return toUser(found);
   }
 
@@ -137,14 +173,23 @@ export function createUserService(deps: UserServiceDeps): UserService {
     },
 
     async changePassword(id, currentPassword, newPassword) {
-      const current = await users.findById(id).lean();
-      if (!current) throw invalidCredentials();
+      if (!isValidObjectId(id)) throw invalidCredentials();
+      refuseUnhashable(currentPassword, 'currentPassword');
       const problem = policy.problem(newPassword);
       if (problem) throw badUserInput('newPassword', passwordMessage(problem, policy.minLength));
-      const user = await authenticate(current.email, currentPassword);
+      if (normalizePassword(newPassword) === normalizePassword(currentPassword)) {
+        throw badUserInput('newPassword', 'The new password must differ from the current one');
+      }
+      const found = await verifyUnderLockout(
+        `lockout:user:${id}`,
+        pseudonym(id),
+        currentPassword,
+        () => users.findById(id).select('+passwordHash').lean(),
+      );
       const passwordHash = await hasher.hash(newPassword);
       await users.updateOne({ _id: id }, { $set: { passwordHash } });
-      return user;
+      audit.record('user.password_changed', { userId: id });
+      return toUser(found);
     },
 
     async list(first, after) {

@@ -1,0 +1,169 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { countingHasher } from '../helpers/counting-hasher.js';
+import { LOGIN, bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+/** Unlimited bcrypt through changePassword, and one client filling the shared hash queue. */
+const CHANGE_PASSWORD = `mutation Change($current: String!, $next: String!) {
+  changePassword(currentPassword: $current, newPassword: $next) { accessToken }
+}`;
+const PASSWORD = 'correct horse battery';
+
+const servers: TestServer[] = [];
+afterAll(() => Promise.all(servers.map((server) => server.close())));
+const start = async (...args: Parameters<typeof startTestServer>) => {
+  const server = await startTestServer(...args);
+  servers.push(server);
+  return server;
+};
+const from = (address: string) => ({ 'x-forwarded-for': address });
+
+describe('password checks are bounded per request, per user and per address', () => {
+  it('refuses a document with 16 aliased changePassword calls before any hash runs', async () => {
+    const { hasher, counter } = await countingHasher();
+    const server = await start({ hasher });
+    const { token } = await signUp(server, uniqueEmail('aliases'), PASSWORD);
+    // 15 aliases (the alias limit) and one plain call: 16 bcrypt verifications in one request.
+    const calls = Array.from(
+      { length: 16 },
+      (_, i) =>
+        `${i === 0 ? '' : `c${i}: `}changePassword(currentPassword: "${PASSWORD}", newPassword: "another phrase ${i}") { accessToken }`,
+    );
+    const response = await server.graphql(`mutation { ${calls.join(' ')} }`, {}, bearer(token));
+    expect(response.status).toBe(400);
+    expect(errorCode(response)).toBe('TOO_MANY_PASSWORD_CHECKS');
+    expect(counter.verifications).toBe(0);
+  });
+
+  it('counts password checks through fragments too, and allows one per document', async () => {
+    const server = await start();
+    const email = uniqueEmail('fragments');
+    await signUp(server, email, PASSWORD);
+    const twice = await server.graphql(
+      `mutation { ...A ...B } fragment A on Mutation { a: login(email: "${email}", password: "x") { accessToken } } fragment B on Mutation { b: login(email: "${email}", password: "y") { accessToken } }`,
+    );
+    expect(errorCode(twice)).toBe('TOO_MANY_PASSWORD_CHECKS');
+    const once = await server.graphql(
+      `mutation { ...A } fragment A on Mutation { login(email: "${email}", password: "${PASSWORD}") { accessToken } }`,
+    );
+    expect(once.body.data?.login).toBeTruthy();
+  });
+
+  it('refuses a new password equal to the current one without hashing it', async () => {
+    const { hasher, counter } = await countingHasher();
+    const server = await start({ hasher });
+    const { token } = await signUp(server, uniqueEmail('same'), PASSWORD);
+    const response = await server.graphql(
+      CHANGE_PASSWORD,
+      { current: PASSWORD, next: PASSWORD },
+      bearer(token),
+    );
+    expect(errorCode(response)).toBe('BAD_USER_INPUT');
+    expect(response.body.errors?.[0]?.extensions?.field).toBe('newPassword');
+    expect(counter.verifications).toBe(0);
+  });
+
+  it('rate-limits changePassword per user whatever the address, and per address', async () => {
+    const server = await start({
+      env: {
+        TRUST_PROXY: 'loopback',
+        RATE_LIMIT_CHANGE_PASSWORD_PER_USER: '2/1m',
+        RATE_LIMIT_CHANGE_PASSWORD_PER_IP: '3/1m',
+      },
+    });
+    const { token } = await signUp(server, uniqueEmail('per-user'), PASSWORD);
+    const wrong = (address: string, auth = token) =>
+      server.graphql(
+        CHANGE_PASSWORD,
+        { current: 'not the password', next: 'a brand new phrase' },
+        { ...bearer(auth), ...from(address) },
+      );
+    expect(errorCode(await wrong('203.0.113.1'))).toBe('UNAUTHENTICATED');
+    expect(errorCode(await wrong('203.0.113.2'))).toBe('UNAUTHENTICATED');
+    const third = await wrong('203.0.113.3');
+    expect(errorCode(third)).toBe('RATE_LIMITED');
+    expect(third.status).toBe(429);
+
+    // Per address: other users from one address share its budget (3 per minute).
+    const others = await Promise.all(
+      [1, 2].map(async (i) => (await signUp(server, uniqueEmail(`addr-${i}`), PASSWORD)).token),
+    );
+    expect(errorCode(await wrong('203.0.113.9', others[0]))).toBe('UNAUTHENTICATED');
+    expect(errorCode(await wrong('203.0.113.9', others[0]))).toBe('UNAUTHENTICATED');
+    expect(errorCode(await wrong('203.0.113.9', others[1]))).toBe('UNAUTHENTICATED');
+    expect(errorCode(await wrong('203.0.113.9', others[1]))).toBe('RATE_LIMITED');
+  });
+
+  it('counts a successful password check toward the hourly cap instead of refunding it', async () => {
+    const server = await start({ env: { LOCKOUT_HOURLY_CAP: '2' } });
+    const email = uniqueEmail('cap');
+    await signUp(server, email, PASSWORD);
+    for (let i = 0; i < 2; i += 1) {
+      expect((await server.graphql(LOGIN, { email, password: PASSWORD })).body.data).toBeTruthy();
+    }
+    expect(errorCode(await server.graphql(LOGIN, { email, password: PASSWORD }))).toBe(
+      'RATE_LIMITED',
+    );
+  });
+
+  it('keeps serving logins from other addresses while one user floods changePassword', async () => {
+    const server = await start({
+      env: {
+        TRUST_PROXY: 'loopback',
+        BCRYPT_COST: '9',
+        HASH_THREADS: '1',
+        HASH_QUEUE_LIMIT: '4',
+        PASSWORD_CHECKS_PER_CLIENT: '2',
+      },
+    });
+    const victim = uniqueEmail('bystander');
+    await signUp(server, victim, PASSWORD);
+    const { token } = await signUp(server, uniqueEmail('flooder'), PASSWORD);
+    const flood = Array.from({ length: 70 }, (_, i) =>
+      server.graphql(
+        CHANGE_PASSWORD,
+        { current: `wrong guess ${i}`, next: `fresh phrase number ${i}` },
+        { ...bearer(token), ...from('198.51.100.7') },
+      ),
+    );
+    const logins = await Promise.all(
+      ['192.0.2.10', '192.0.2.11'].map((address) =>
+        server.graphql(LOGIN, { email: victim, password: PASSWORD }, from(address)),
+      ),
+    );
+    const flooded = await Promise.all(flood);
+    for (const login of logins) {
+      expect(errorCode(login)).toBeUndefined();
+      expect(login.body.data?.login).toBeTruthy();
+    }
+    const codes = flooded.map(errorCode);
+    expect(codes).not.toContain('SERVICE_UNAVAILABLE');
+    expect(codes.filter((code) => code === 'RATE_LIMITED').length).toBeGreaterThan(60);
+  });
+
+  it('keeps serving logins from other addresses while one address floods login', async () => {
+    const server = await start({
+      env: {
+        TRUST_PROXY: 'loopback',
+        BCRYPT_COST: '9',
+        HASH_THREADS: '1',
+        HASH_QUEUE_LIMIT: '4',
+        PASSWORD_CHECKS_PER_CLIENT: '2',
+        LOCKOUT_THRESHOLD: '100',
+      },
+    });
+    const email = uniqueEmail('owner');
+    await signUp(server, email, PASSWORD);
+    const flood = Array.from({ length: 70 }, (_, i) =>
+      server.graphql(
+        LOGIN,
+        { email: uniqueEmail(`junk-${i}`), password: 'a guess' },
+        from('198.51.100.8'),
+      ),
+    );
+    const login = await server.graphql(LOGIN, { email, password: PASSWORD }, from('192.0.2.20'));
+    const codes = (await Promise.all(flood)).map(errorCode);
+    expect(login.body.data?.login).toBeTruthy();
+    expect(codes).not.toContain('SERVICE_UNAVAILABLE');
+  });
+});
