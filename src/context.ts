@@ -130,7 +130,7 @@ export function createContextFactory(options: {
     const address = clientIp(req);
     const clientKey = addressGroup(address, options.ipv6ClientPrefix);
     const info = scope.current();
-    if (info) info.clientIp = address;
+    if (info) Object.assign(info, { clientIp: address, clientKey });
     return {
       viewer: await viewerFromAuthorization(
         request.headers.get('authorization'),

@@ -5,6 +5,8 @@ import { randomUUID } from 'node:crypto';
 export interface RequestInfo {
   readonly requestId: string;
   clientIp?: string;
+  /** The client as per-client limits count it (IPv6 by prefix). */
+  clientKey?: string;
 }
 
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;

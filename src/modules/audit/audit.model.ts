@@ -8,6 +8,10 @@ interface AuditEventDocument {
   requestId?: string;
   /** Other identifiers of the event (pseudonymous account keys, rules, reasons); never secrets. */
   details: Record<string, string | number>;
+  /** How many times it happened: repeats from one client within a minute fold into one. */
+  count: number;
+  /** The last repeat, when there were any. */
+  lastAt?: Date;
 }
 
 export interface AuditEvent {
@@ -18,6 +22,8 @@ export interface AuditEvent {
   readonly clientIp: string | null;
   readonly requestId: string | null;
   readonly details: Record<string, string | number>;
+  readonly count: number;
+  readonly lastAt: Date | null;
 }
 
 export type AuditEventModel = Model<AuditEventDocument>;
@@ -32,6 +38,8 @@ export function createAuditEventModel(connection: Connection) {
       clientIp: { type: String },
       requestId: { type: String },
       details: { type: Schema.Types.Mixed, default: {} },
+      count: { type: Number, default: 1 },
+      lastAt: { type: Date },
     },
     { collection: 'audit_events', strict: 'throw', minimize: false },
   );
@@ -47,5 +55,7 @@ export function toAuditEvent(doc: AuditEventDocument & { _id: unknown }): AuditE
     clientIp: doc.clientIp ?? null,
     requestId: doc.requestId ?? null,
     details: doc.details ?? {},
+    count: doc.count ?? 1,
+    lastAt: doc.lastAt ?? null,
   };
 }

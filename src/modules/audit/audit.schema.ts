@@ -15,6 +15,16 @@ const AuditEventType = builder.objectRef<AuditEvent>('AuditEvent').implement({
       nullable: true,
       description: 'Matches X-Request-Id and the request log line.',
     }),
+    count: t.exposeInt('count', {
+      description:
+        'How many times it happened. Events a client can repeat at will (rejected tokens, limit hits, refusals while locked) are folded: one event per client and minute, counting the repeats.',
+    }),
+    lastAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the last repeat happened, if there were any.',
+      resolve: (e) => e.lastAt,
+    }),
     details: t.string({
       description: 'Other identifiers of the event as a JSON object (never credentials).',
       resolve: (e) => JSON.stringify(e.details),
