@@ -1,4 +1,5 @@
 import { isValidObjectId } from 'mongoose';
+import { isDuplicateKeyError } from '../../db/mongo.js';
 import { AppError, badUserInput, invalidCredentials, rateLimited } from '../../errors.js';
 import { isValidEmail, normalizeEmail } from '../../lib/email.js';
 import type { Logger } from '../../lib/logger.js';
@@ -12,7 +13,7 @@ import {
 import { pseudonym, type AuditLog } from '../../lib/security-events.js';
 import type { Gate, LockoutStore } from '../../rate-limit/lockout.js';
 import type { StoreGuard } from '../../rate-limit/store-guard.js';
-import { isDuplicateKeyError, toUser, type Role, type User, type UserModel } from './user.model.js';
+import { toUser, type Role, type User, type UserModel } from './user.model.js';
 
 export const MAX_PAGE_SIZE = 100;
 const OPEN_GATE: Gate = { allowed: true, retryAfterMs: 0 };
