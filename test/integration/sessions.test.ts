@@ -3,7 +3,7 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { freshDatabaseUri } from '../helpers/database.js';
 import { ME, bearer, errorCode, uniqueEmail } from '../helpers/operations.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server.js';
 
 const PAYLOAD = '{ accessToken expiresIn refreshToken refreshExpiresIn user { id email } }';
 const SIGN_UP = `mutation($email: String!, $password: String!, $useCookie: Boolean! = false) {
@@ -36,6 +36,13 @@ const refresh = async (server: TestServer, token: string | null) => {
   const response = await server.graphql(REFRESH, { token });
   return { response, payload: response.body.data?.refreshToken as Payload | undefined };
 };
+/** Stored reuse events: the audit trail an operator reads, not just the log line. */
+async function reuseEvents(server: TestServer) {
+  await server.app.services.audit.flush();
+  return server.connection
+    .collection('audit_events')
+    .countDocuments({ type: 'session.refresh_token_reuse' });
+}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until the access token is refused; returns how long that took. */
@@ -89,6 +96,68 @@ describe('refresh tokens', () => {
     );
     expect(await msUntilRefused(server, rotated!.accessToken)).toBeLessThanOrEqual(1500);
     expect(server.logs.some((line) => line.includes('session.refresh_token_reuse'))).toBe(true);
+  });
+
+  it('ends the other copy of a token replayed within the grace period at the next rotation', async () => {
+    for (const rotatesFirst of ['A', 'B'] as const) {
+      const server = await start({ REFRESH_REUSE_GRACE: '60s' });
+      const { refreshToken } = await signUpOn(server);
+      const { payload: a } = await refresh(server, refreshToken);
+      const { payload: b } = await refresh(server, refreshToken); // B replays within the grace
+      expect(a?.refreshToken).toBeTruthy();
+      expect(b?.refreshToken).toBeTruthy();
+      const [winner, loser] = rotatesFirst === 'A' ? [a!, b!] : [b!, a!];
+      const { payload: next } = await refresh(server, winner.refreshToken);
+      expect(next?.refreshToken).toBeTruthy();
+      expect(await reuseEvents(server)).toBe(1);
+      // The ended copy is refused and ends the session: if its holder was the victim, the thief
+      // who rotated first loses the session too.
+      expect(errorCode((await refresh(server, loser.refreshToken)).response)).toBe(
+        'UNAUTHENTICATED',
+      );
+      expect(errorCode((await refresh(server, next!.refreshToken)).response)).toBe(
+        'UNAUTHENTICATED',
+      );
+      expect(await reuseEvents(server)).toBe(2);
+    }
+  });
+
+  it('lets only one of two copies win when both rotate at once, and then ends the session', async () => {
+    const server = await start({ REFRESH_REUSE_GRACE: '60s' });
+    const { refreshToken } = await signUpOn(server);
+    const { payload: a } = await refresh(server, refreshToken);
+    const { payload: b } = await refresh(server, refreshToken);
+    const raced = await Promise.all([
+      refresh(server, a!.refreshToken),
+      refresh(server, b!.refreshToken),
+    ]);
+    const winners = raced.flatMap((result) => result.payload?.refreshToken ?? []);
+    expect(winners).toHaveLength(1);
+    expect(errorCode((await refresh(server, winners[0]!)).response)).toBe('UNAUTHENTICATED');
+    expect(await reuseEvents(server)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('keeps a session going for two tabs sharing a cookie, whichever Set-Cookie lands last', async () => {
+    const cookieOf = (response: GraphQLResponse) =>
+      (response.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const refreshWith = (server: TestServer, cookie: string) =>
+      server.graphql(REFRESH, {}, { cookie, 'x-graphql-yoga-csrf': '1' });
+    for (const last of [0, 1]) {
+      const server = await start({ REFRESH_REUSE_GRACE: '60s' });
+      const signedUp = await server.graphql(SIGN_UP, {
+        email: uniqueEmail('tabs'),
+        password: PASSWORD,
+        useCookie: true,
+      });
+      const raced = await Promise.all([0, 1].map(() => refreshWith(server, cookieOf(signedUp))));
+      expect(raced.every((response) => response.body.data?.refreshToken)).toBe(true);
+      let cookie = cookieOf(raced[last]!);
+      for (let i = 0; i < 2; i += 1) {
+        const response = await refreshWith(server, cookie);
+        expect(response.body.data?.refreshToken).toBeTruthy();
+        cookie = cookieOf(response);
+      }
+    }
   });
 
   it('expires after the idle time unused, and at the absolute end however often it is used', async () => {
