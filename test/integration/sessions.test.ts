@@ -3,6 +3,9 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { freshDatabaseUri } from '../helpers/database.js';
 import { ME, bearer, errorCode, uniqueEmail } from '../helpers/operations.js';
+import { createSessionModels } from '../../src/modules/session/session.model.js';
+import { createSessionService } from '../../src/modules/session/session.service.js';
+import { sweepSessions } from '../../src/modules/session/session-sweep.js';
 import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server.js';
 
 const PAYLOAD = '{ accessToken expiresIn refreshToken refreshExpiresIn user { id email } }';
@@ -375,6 +378,64 @@ describe('sessions and revokeSession', () => {
     );
     expect(foreign.body).toEqual(missing.body);
     expect((await server.graphql(ME, {}, bearer(bob.accessToken))).status).toBe(200);
+  });
+});
+
+describe('sweep of ended sessions', () => {
+  const DAY = 86_400_000;
+  const META = { userAgent: 'sweep-test', ip: '127.0.0.1' };
+  /** The server's own models, through a session service whose clock runs `ago` ms behind. */
+  const startedAgo = (server: TestServer, ago: number) =>
+    createSessionService({
+      ...createSessionModels(server.connection),
+      policy: { ttlSeconds: 30 * 86400, idleTtlSeconds: 7 * 86400, reuseGraceSeconds: 0 },
+      audit: server.app.services.audit,
+      now: () => Date.now() - ago,
+    });
+  const idsOf = async (server: TestServer, collection: string, field = '_id') =>
+    (await server.connection.collection(collection).find().toArray())
+      .map((doc) => String(doc[field]))
+      .sort();
+
+  it('deletes expired and revoked sessions and idle-expired tokens, keeping what reuse detection needs', async () => {
+    const server = await start({ REFRESH_REUSE_GRACE: '0' });
+    const live = await signUpOn(server);
+    const { payload: rotated } = await refresh(server, live.refreshToken); // a spent token to keep
+    const liveId = (jwt.decode(live.accessToken) as jwt.JwtPayload).sid as string;
+    await startedAgo(server, 31 * DAY).start(live.user.id, META); // expired a day ago
+    // Within its 30 days but unused for 8: its only token is idle-expired, the session is not.
+    const idle = await startedAgo(server, 8 * DAY).start(live.user.id, META);
+    const revoked = (await server.graphql(LOGIN, { email: live.email, password: PASSWORD })).body
+      .data?.login as Payload;
+    await server.graphql('mutation { logout }', {}, bearer(revoked.accessToken));
+    expect(await idsOf(server, 'sessions')).toHaveLength(4);
+    expect(await idsOf(server, 'refresh_tokens')).toHaveLength(5);
+
+    const removed = await server.app.services.sessions.prune();
+
+    expect(removed).toEqual({ sessions: 2, refreshTokens: 3 });
+    expect(await idsOf(server, 'sessions')).toEqual([liveId, idle.sessionId].sort());
+    expect(await idsOf(server, 'refresh_tokens', 'sessionId')).toEqual([liveId, liveId]);
+    // The live session still refreshes, and its spent token still gives the theft away.
+    const { payload: next } = await refresh(server, rotated!.refreshToken);
+    expect(next?.refreshToken).toBeTruthy();
+    expect(errorCode((await refresh(server, live.refreshToken)).response)).toBe('UNAUTHENTICATED');
+    expect(await reuseEvents(server)).toBe(1);
+    expect(errorCode((await refresh(server, next!.refreshToken)).response)).toBe('UNAUTHENTICATED');
+  });
+
+  it('works through more ended sessions than one batch holds', async () => {
+    const server = await start();
+    const { user } = await signUpOn(server);
+    const past = startedAgo(server, 31 * DAY);
+    for (let i = 0; i < 5; i += 1) await past.start(user.id, META);
+    const removed = await sweepSessions({
+      ...createSessionModels(server.connection),
+      at: new Date(),
+      batchSize: 2,
+    });
+    expect(removed).toEqual({ sessions: 5, refreshTokens: 5 });
+    expect(await idsOf(server, 'sessions')).toHaveLength(1);
   });
 });
 

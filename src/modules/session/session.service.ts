@@ -12,6 +12,7 @@ import {
   type SessionInfo,
   type SessionModel,
 } from './session.model.js';
+import { sweepSessions, type SweepResult } from './session-sweep.js';
 
 export type { ClientMeta, IssuedRefresh, SessionPolicy };
 
@@ -24,6 +25,8 @@ export interface SessionService {
   listActive(userId: string): Promise<SessionInfo[]>;
   /** Uncached: is this session of this user still usable? */
   isActive(userId: string, sessionId: string): Promise<boolean>;
+  /** Deletes ended sessions and expired refresh tokens, in batches (see sweepSessions). */
+  prune(): Promise<SweepResult>;
 }
 
 export function createSessionService(deps: {
@@ -101,6 +104,10 @@ export function createSessionService(deps: {
       // filter (114 ms at 5,000 sessions against 12 ms), and this runs on the request path.
       const session = await sessions.findOne({ _id: sessionId }).select('userId revokedAt').lean();
       return Boolean(session && !session.revokedAt && String(session.userId) === userId);
+    },
+
+    prune() {
+      return sweepSessions({ sessions, refreshTokens, at: new Date(now()) });
     },
   };
 }
