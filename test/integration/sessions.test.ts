@@ -381,6 +381,62 @@ describe('sessions and revokeSession', () => {
   });
 });
 
+describe('sessions paging', () => {
+  const PAGE = `query($first: Int, $after: ID) {
+    sessions(first: $first, after: $after) { id current } }`;
+
+  it('returns each session exactly once across pages, even while they are used meanwhile', async () => {
+    const server = await start();
+    const holders = [await signUpOn(server)];
+    for (let i = 0; i < 6; i += 1) {
+      const response = await server.graphql(LOGIN, {
+        email: holders[0]!.email,
+        password: PASSWORD,
+      });
+      holders.push({ email: holders[0]!.email, ...(response.body.data?.login as Payload) });
+    }
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (let pages = 0; pages < 10; pages += 1) {
+      const response = await server.graphql(
+        PAGE,
+        { first: 3, after },
+        bearer(holders[0]!.accessToken),
+      );
+      const page = response.body.data?.sessions as { id: string }[];
+      expect(page.length).toBeLessThanOrEqual(3);
+      if (page.length === 0) break;
+      seen.push(...page.map((session) => session.id));
+      after = page.at(-1)!.id;
+      // Every session is refreshed between pages: the order must not follow lastUsedAt.
+      for (const holder of holders) {
+        holder.refreshToken = (await refresh(server, holder.refreshToken)).payload!.refreshToken;
+      }
+    }
+    const all = holders.map((holder) => (jwt.decode(holder.accessToken) as jwt.JwtPayload).sid);
+    expect(seen).toHaveLength(7);
+    expect([...seen].sort()).toEqual([...all].sort());
+  });
+
+  it('refuses a page size outside 1-100 and an after that is not a session id', async () => {
+    const server = await start();
+    const { accessToken } = await signUpOn(server);
+    const cases: [Record<string, unknown>, string][] = [
+      [{ first: 0 }, 'first'],
+      [{ first: -1 }, 'first'],
+      [{ first: 101 }, 'first'],
+      [{ after: 'not-a-session-id' }, 'after'],
+    ];
+    for (const [variables, field] of cases) {
+      const response = await server.graphql(PAGE, variables, bearer(accessToken));
+      expect(errorCode(response)).toBe('BAD_USER_INPUT');
+      expect(response.body.errors?.[0]?.extensions?.field).toBe(field);
+    }
+    const largest = await server.graphql(PAGE, { first: 100 }, bearer(accessToken));
+    expect(largest.body.data?.sessions).toHaveLength(1);
+  });
+});
+
 describe('sweep of ended sessions', () => {
   const DAY = 86_400_000;
   const META = { userAgent: 'sweep-test', ip: '127.0.0.1' };

@@ -1,4 +1,5 @@
 import { Types, isValidObjectId } from 'mongoose';
+import { badUserInput } from '../../errors.js';
 import type { AuditLog } from '../../lib/security-events.js';
 import {
   createRefreshRotation,
@@ -16,13 +17,16 @@ import { sweepSessions, type SweepResult } from './session-sweep.js';
 
 export type { ClientMeta, IssuedRefresh, SessionPolicy };
 
+export const MAX_SESSION_PAGE = 100;
+
 export interface SessionService {
   start(userId: string, meta: ClientMeta): Promise<IssuedRefresh>;
   /** Rotates: the presented token is spent, a new one of the same session comes back. */
   refresh(token: string, meta: ClientMeta): Promise<IssuedRefresh>;
   revoke(sessionId: string, userId: string, reason: string): Promise<boolean>;
   revokeAllForUser(userId: string, reason: string): Promise<number>;
-  listActive(userId: string): Promise<SessionInfo[]>;
+  /** Newest sign-in first; `after` is the last session id of the previous page. */
+  listActive(userId: string, page: { first: number; after?: string }): Promise<SessionInfo[]>;
   /** Uncached: is this session of this user still usable? */
   isActive(userId: string, sessionId: string): Promise<boolean>;
   /** Deletes ended sessions and expired refresh tokens, in batches (see sweepSessions). */
@@ -86,14 +90,24 @@ export function createSessionService(deps: {
       return revokeSession({ userId: new Types.ObjectId(userId) }, reason);
     },
 
-    async listActive(userId) {
+    async listActive(userId, { first, after }) {
+      if (!Number.isInteger(first) || first < 1 || first > MAX_SESSION_PAGE) {
+        throw badUserInput('first', `first must be between 1 and ${MAX_SESSION_PAGE}`);
+      }
+      if (after !== undefined && !isValidObjectId(after)) {
+        throw badUserInput('after', 'after must be a session id');
+      }
+      // By id, not lastUsedAt: every refresh moves lastUsedAt, so paging by it would skip or
+      // repeat sessions that are used meanwhile.
       const found = await sessions
         .find({
           userId: new Types.ObjectId(userId),
           revokedAt: { $exists: false },
           expiresAt: { $gt: new Date(now()) },
+          ...(after !== undefined && { _id: { $lt: after } }),
         })
-        .sort({ lastUsedAt: -1 })
+        .sort({ _id: -1 })
+        .limit(first)
         .lean();
       return found.map(toSessionInfo);
     },
