@@ -24,13 +24,13 @@ interface Resources {
   app?: App;
   http?: Listening;
   shutdownGraceMs?: number;
-  auditSweep?: NodeJS.Timeout;
+  sweeps?: NodeJS.Timeout[];
 }
 
-const AUDIT_SWEEP_MS = 3_600_000;
+const SWEEP_MS = 3_600_000;
 
 async function release(resources: Resources) {
-  clearInterval(resources.auditSweep);
+  for (const timer of resources.sweeps ?? []) clearInterval(timer);
   await resources.http?.close(resources.shutdownGraceMs);
   await resources.app?.services.audit.flush();
   await resources.hasher?.close();
@@ -62,6 +62,21 @@ async function bootstrapAdmin(
     }
     throw error;
   }
+}
+
+/** Runs `task` now and every hour, never twice at once; a failure is logged and retried. */
+function sweepHourly(name: string, logger: Logger, task: () => Promise<unknown>) {
+  let running: Promise<void> | undefined;
+  const run = () =>
+    (running ??= task()
+      .then(
+        () => undefined,
+        (error: Error) => logger.warn({ err: { message: error.message } }, `${name} failed`),
+      )
+      .finally(() => {
+        running = undefined;
+      }));
+  return { first: run(), timer: setInterval(() => void run(), SWEEP_MS).unref() };
 }
 
 async function start(config: Config, logger: Logger, scope: RequestScope, resources: Resources) {
@@ -104,13 +119,14 @@ async function start(config: Config, logger: Logger, scope: RequestScope, resour
     maxBodyBytes: config.limits.bodyBytes,
   });
   resources.shutdownGraceMs = config.shutdownGraceSeconds * 1000;
-  const prune = () =>
-    app.services.audit.prune().catch((error: Error) => {
-      logger.warn({ err: { message: error.message } }, 'audit retention sweep failed');
-      return 0;
-    });
-  await prune();
-  resources.auditSweep = setInterval(() => void prune(), AUDIT_SWEEP_MS).unref();
+  const audit = sweepHourly('audit retention sweep', logger, () => app.services.audit.prune());
+  const sessions = sweepHourly('session sweep', logger, async () => {
+    const removed = await app.services.sessions.prune();
+    if (removed.sessions + removed.refreshTokens > 0) logger.info({ removed }, 'sessions swept');
+  });
+  resources.sweeps = [audit.timer, sessions.timer];
+  // Start-up waits for the audit sweep as before, not for a session backlog that may be long.
+  await audit.first;
   logger.info(
     {
       url: `${resources.http.url}/graphql`,

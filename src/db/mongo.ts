@@ -35,3 +35,7 @@ export async function isDatabaseReady(connection: Connection): Promise<boolean> 
     clearTimeout(timer);
   }
 }
+
+/** A unique index refused the write: how concurrent inserts learn that another one came first. */
+export const isDuplicateKeyError = (error: unknown) =>
+  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;

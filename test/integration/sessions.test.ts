@@ -3,7 +3,10 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { freshDatabaseUri } from '../helpers/database.js';
 import { ME, bearer, errorCode, uniqueEmail } from '../helpers/operations.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { createSessionModels } from '../../src/modules/session/session.model.js';
+import { createSessionService } from '../../src/modules/session/session.service.js';
+import { sweepSessions } from '../../src/modules/session/session-sweep.js';
+import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server.js';
 
 const PAYLOAD = '{ accessToken expiresIn refreshToken refreshExpiresIn user { id email } }';
 const SIGN_UP = `mutation($email: String!, $password: String!, $useCookie: Boolean! = false) {
@@ -36,6 +39,13 @@ const refresh = async (server: TestServer, token: string | null) => {
   const response = await server.graphql(REFRESH, { token });
   return { response, payload: response.body.data?.refreshToken as Payload | undefined };
 };
+/** Stored reuse events: the audit trail an operator reads, not just the log line. */
+async function reuseEvents(server: TestServer) {
+  await server.app.services.audit.flush();
+  return server.connection
+    .collection('audit_events')
+    .countDocuments({ type: 'session.refresh_token_reuse' });
+}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until the access token is refused; returns how long that took. */
@@ -89,6 +99,68 @@ describe('refresh tokens', () => {
     );
     expect(await msUntilRefused(server, rotated!.accessToken)).toBeLessThanOrEqual(1500);
     expect(server.logs.some((line) => line.includes('session.refresh_token_reuse'))).toBe(true);
+  });
+
+  it('ends the other copy of a token replayed within the grace period at the next rotation', async () => {
+    for (const rotatesFirst of ['A', 'B'] as const) {
+      const server = await start({ REFRESH_REUSE_GRACE: '60s' });
+      const { refreshToken } = await signUpOn(server);
+      const { payload: a } = await refresh(server, refreshToken);
+      const { payload: b } = await refresh(server, refreshToken); // B replays within the grace
+      expect(a?.refreshToken).toBeTruthy();
+      expect(b?.refreshToken).toBeTruthy();
+      const [winner, loser] = rotatesFirst === 'A' ? [a!, b!] : [b!, a!];
+      const { payload: next } = await refresh(server, winner.refreshToken);
+      expect(next?.refreshToken).toBeTruthy();
+      expect(await reuseEvents(server)).toBe(1);
+      // The ended copy is refused and ends the session: if its holder was the victim, the thief
+      // who rotated first loses the session too.
+      expect(errorCode((await refresh(server, loser.refreshToken)).response)).toBe(
+        'UNAUTHENTICATED',
+      );
+      expect(errorCode((await refresh(server, next!.refreshToken)).response)).toBe(
+        'UNAUTHENTICATED',
+      );
+      expect(await reuseEvents(server)).toBe(2);
+    }
+  });
+
+  it('lets only one of two copies win when both rotate at once, and then ends the session', async () => {
+    const server = await start({ REFRESH_REUSE_GRACE: '60s' });
+    const { refreshToken } = await signUpOn(server);
+    const { payload: a } = await refresh(server, refreshToken);
+    const { payload: b } = await refresh(server, refreshToken);
+    const raced = await Promise.all([
+      refresh(server, a!.refreshToken),
+      refresh(server, b!.refreshToken),
+    ]);
+    const winners = raced.flatMap((result) => result.payload?.refreshToken ?? []);
+    expect(winners).toHaveLength(1);
+    expect(errorCode((await refresh(server, winners[0]!)).response)).toBe('UNAUTHENTICATED');
+    expect(await reuseEvents(server)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('keeps a session going for two tabs sharing a cookie, whichever Set-Cookie lands last', async () => {
+    const cookieOf = (response: GraphQLResponse) =>
+      (response.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const refreshWith = (server: TestServer, cookie: string) =>
+      server.graphql(REFRESH, {}, { cookie, 'x-graphql-yoga-csrf': '1' });
+    for (const last of [0, 1]) {
+      const server = await start({ REFRESH_REUSE_GRACE: '60s' });
+      const signedUp = await server.graphql(SIGN_UP, {
+        email: uniqueEmail('tabs'),
+        password: PASSWORD,
+        useCookie: true,
+      });
+      const raced = await Promise.all([0, 1].map(() => refreshWith(server, cookieOf(signedUp))));
+      expect(raced.every((response) => response.body.data?.refreshToken)).toBe(true);
+      let cookie = cookieOf(raced[last]!);
+      for (let i = 0; i < 2; i += 1) {
+        const response = await refreshWith(server, cookie);
+        expect(response.body.data?.refreshToken).toBeTruthy();
+        cookie = cookieOf(response);
+      }
+    }
   });
 
   it('expires after the idle time unused, and at the absolute end however often it is used', async () => {
@@ -306,6 +378,120 @@ describe('sessions and revokeSession', () => {
     );
     expect(foreign.body).toEqual(missing.body);
     expect((await server.graphql(ME, {}, bearer(bob.accessToken))).status).toBe(200);
+  });
+});
+
+describe('sessions paging', () => {
+  const PAGE = `query($first: Int, $after: ID) {
+    sessions(first: $first, after: $after) { id current } }`;
+
+  it('returns each session exactly once across pages, even while they are used meanwhile', async () => {
+    const server = await start();
+    const holders = [await signUpOn(server)];
+    for (let i = 0; i < 6; i += 1) {
+      const response = await server.graphql(LOGIN, {
+        email: holders[0]!.email,
+        password: PASSWORD,
+      });
+      holders.push({ email: holders[0]!.email, ...(response.body.data?.login as Payload) });
+    }
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (let pages = 0; pages < 10; pages += 1) {
+      const response = await server.graphql(
+        PAGE,
+        { first: 3, after },
+        bearer(holders[0]!.accessToken),
+      );
+      const page = response.body.data?.sessions as { id: string }[];
+      expect(page.length).toBeLessThanOrEqual(3);
+      if (page.length === 0) break;
+      seen.push(...page.map((session) => session.id));
+      after = page.at(-1)!.id;
+      // Every session is refreshed between pages: the order must not follow lastUsedAt.
+      for (const holder of holders) {
+        holder.refreshToken = (await refresh(server, holder.refreshToken)).payload!.refreshToken;
+      }
+    }
+    const all = holders.map((holder) => (jwt.decode(holder.accessToken) as jwt.JwtPayload).sid);
+    expect(seen).toHaveLength(7);
+    expect([...seen].sort()).toEqual([...all].sort());
+  });
+
+  it('refuses a page size outside 1-100 and an after that is not a session id', async () => {
+    const server = await start();
+    const { accessToken } = await signUpOn(server);
+    const cases: [Record<string, unknown>, string][] = [
+      [{ first: 0 }, 'first'],
+      [{ first: -1 }, 'first'],
+      [{ first: 101 }, 'first'],
+      [{ after: 'not-a-session-id' }, 'after'],
+    ];
+    for (const [variables, field] of cases) {
+      const response = await server.graphql(PAGE, variables, bearer(accessToken));
+      expect(errorCode(response)).toBe('BAD_USER_INPUT');
+      expect(response.body.errors?.[0]?.extensions?.field).toBe(field);
+    }
+    const largest = await server.graphql(PAGE, { first: 100 }, bearer(accessToken));
+    expect(largest.body.data?.sessions).toHaveLength(1);
+  });
+});
+
+describe('sweep of ended sessions', () => {
+  const DAY = 86_400_000;
+  const META = { userAgent: 'sweep-test', ip: '127.0.0.1' };
+  /** The server's own models, through a session service whose clock runs `ago` ms behind. */
+  const startedAgo = (server: TestServer, ago: number) =>
+    createSessionService({
+      ...createSessionModels(server.connection),
+      policy: { ttlSeconds: 30 * 86400, idleTtlSeconds: 7 * 86400, reuseGraceSeconds: 0 },
+      audit: server.app.services.audit,
+      now: () => Date.now() - ago,
+    });
+  const idsOf = async (server: TestServer, collection: string, field = '_id') =>
+    (await server.connection.collection(collection).find().toArray())
+      .map((doc) => String(doc[field]))
+      .sort();
+
+  it('deletes expired and revoked sessions and idle-expired tokens, keeping what reuse detection needs', async () => {
+    const server = await start({ REFRESH_REUSE_GRACE: '0' });
+    const live = await signUpOn(server);
+    const { payload: rotated } = await refresh(server, live.refreshToken); // a spent token to keep
+    const liveId = (jwt.decode(live.accessToken) as jwt.JwtPayload).sid as string;
+    await startedAgo(server, 31 * DAY).start(live.user.id, META); // expired a day ago
+    // Within its 30 days but unused for 8: its only token is idle-expired, the session is not.
+    const idle = await startedAgo(server, 8 * DAY).start(live.user.id, META);
+    const revoked = (await server.graphql(LOGIN, { email: live.email, password: PASSWORD })).body
+      .data?.login as Payload;
+    await server.graphql('mutation { logout }', {}, bearer(revoked.accessToken));
+    expect(await idsOf(server, 'sessions')).toHaveLength(4);
+    expect(await idsOf(server, 'refresh_tokens')).toHaveLength(5);
+
+    const removed = await server.app.services.sessions.prune();
+
+    expect(removed).toEqual({ sessions: 2, refreshTokens: 3 });
+    expect(await idsOf(server, 'sessions')).toEqual([liveId, idle.sessionId].sort());
+    expect(await idsOf(server, 'refresh_tokens', 'sessionId')).toEqual([liveId, liveId]);
+    // The live session still refreshes, and its spent token still gives the theft away.
+    const { payload: next } = await refresh(server, rotated!.refreshToken);
+    expect(next?.refreshToken).toBeTruthy();
+    expect(errorCode((await refresh(server, live.refreshToken)).response)).toBe('UNAUTHENTICATED');
+    expect(await reuseEvents(server)).toBe(1);
+    expect(errorCode((await refresh(server, next!.refreshToken)).response)).toBe('UNAUTHENTICATED');
+  });
+
+  it('works through more ended sessions than one batch holds', async () => {
+    const server = await start();
+    const { user } = await signUpOn(server);
+    const past = startedAgo(server, 31 * DAY);
+    for (let i = 0; i < 5; i += 1) await past.start(user.id, META);
+    const removed = await sweepSessions({
+      ...createSessionModels(server.connection),
+      at: new Date(),
+      batchSize: 2,
+    });
+    expect(removed).toEqual({ sessions: 5, refreshTokens: 5 });
+    expect(await idsOf(server, 'sessions')).toHaveLength(1);
   });
 });
 

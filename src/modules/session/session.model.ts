@@ -23,6 +23,18 @@ interface RefreshTokenDocument {
   idleExpiresAt: Date;
   /** Set when rotated; presenting it again after the grace period is reuse. */
   usedAt?: Date;
+  /** Rotations of the session before it was issued (absent on older tokens: 0). */
+  generation?: number;
+  /**
+   * `<sessionId>:<generation>`, only on the token a rotation issued; unique, so each generation
+   * of a session is rotated out of once, however many copies of it exist. A copy issued for a
+   * replay within the grace period has none.
+   */
+  rotation?: string;
+  /** The token whose rotation issued this one. */
+  rotatedFrom?: Types.ObjectId;
+  /** Set when another copy of its generation rotated: presenting it is reuse, with no grace. */
+  endedAt?: Date;
 }
 
 const sessionSchema = new Schema<SessionDocument>(
@@ -30,10 +42,11 @@ const sessionSchema = new Schema<SessionDocument>(
     userId: { type: Schema.Types.ObjectId, required: true, index: true },
     createdAt: { type: Date, required: true },
     lastUsedAt: { type: Date, required: true },
-    expiresAt: { type: Date, required: true },
+    // Indexed for the sweep (session-sweep.ts), which looks for ended sessions hourly.
+    expiresAt: { type: Date, required: true, index: true },
     userAgent: { type: String, default: '' },
     ip: { type: String, default: '' },
-    revokedAt: { type: Date },
+    revokedAt: { type: Date, index: true },
     revokedReason: { type: String },
   },
   { collection: 'sessions', strict: 'throw' },
@@ -44,12 +57,18 @@ const refreshTokenSchema = new Schema<RefreshTokenDocument>(
     tokenHash: { type: String, required: true, unique: true },
     sessionId: { type: Schema.Types.ObjectId, required: true, index: true },
     createdAt: { type: Date, required: true },
-    idleExpiresAt: { type: Date, required: true },
+    idleExpiresAt: { type: Date, required: true, index: true },
     usedAt: { type: Date },
+    generation: { type: Number },
+    rotation: { type: String, unique: true, sparse: true },
+    rotatedFrom: { type: Schema.Types.ObjectId },
+    endedAt: { type: Date },
   },
   { collection: 'refresh_tokens', strict: 'throw' },
 );
 
+export type StoredSession = SessionDocument & { _id: Types.ObjectId };
+export type StoredRefreshToken = RefreshTokenDocument & { _id: Types.ObjectId };
 export type SessionModel = Model<SessionDocument>;
 export type RefreshTokenModel = Model<RefreshTokenDocument>;
 

@@ -2,6 +2,7 @@ import { guarded, requiresAuthentication } from '../../auth/guards.js';
 import { signedInViewer } from '../../auth/viewer.js';
 import { builder } from '../../builder.js';
 import type { SessionInfo } from './session.model.js';
+import { MAX_SESSION_PAGE } from './session.service.js';
 
 interface SessionShape extends SessionInfo {
   readonly current: boolean;
@@ -10,7 +11,9 @@ interface SessionShape extends SessionInfo {
 const SessionType = builder.objectRef<SessionShape>('Session').implement({
   description: 'A signed-in device: one login and the refresh tokens rotated from it.',
   fields: (t) => ({
-    id: t.exposeID('id', { description: 'Pass to revokeSession to end it.' }),
+    id: t.exposeID('id', {
+      description: 'Pass to revokeSession to end it, or as `after` to page on.',
+    }),
     createdAt: t.field({
       type: 'DateTime',
       description: 'When the login happened.',
@@ -38,10 +41,21 @@ builder.queryFields((t) => ({
   sessions: t.field({
     ...guarded(requiresAuthentication),
     type: [SessionType],
-    description: "The viewer's active sessions, most recently used first.",
-    resolve: async (_root, _args, context) => {
+    description: `The viewer's active sessions, newest sign-in first, at most ${MAX_SESSION_PAGE} per page.`,
+    args: {
+      first: t.arg.int({
+        description: `Page size (1-${MAX_SESSION_PAGE}).`,
+        defaultValue: 50,
+        required: true,
+      }),
+      after: t.arg.id({ description: 'Return sessions after this session id.', required: false }),
+    },
+    resolve: async (_root, { first, after }, context) => {
       const viewer = signedInViewer(context);
-      const sessions = await context.services.sessions.listActive(viewer.userId);
+      const sessions = await context.services.sessions.listActive(viewer.userId, {
+        first,
+        after: after === null || after === undefined ? undefined : String(after),
+      });
       return sessions.map((session) => ({ ...session, current: session.id === viewer.sessionId }));
     },
   }),

@@ -45,6 +45,3 @@ export function createUserModel(connection: Connection): UserModel {
 export function toUser(doc: { _id: unknown; email: string; roles: Role[]; createdAt: Date }): User {
   return { id: String(doc._id), email: doc.email, roles: [...doc.roles], createdAt: doc.createdAt };
 }
-
-export const isDuplicateKeyError = (error: unknown) =>
-  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;

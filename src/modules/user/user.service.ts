@@ -1,4 +1,5 @@
 import { isValidObjectId } from 'mongoose';
+import { isDuplicateKeyError } from '../../db/mongo.js';
 import { AppError, badUserInput, invalidCredentials, rateLimited } from '../../errors.js';
 import { isAcceptableEmailInput, isValidEmail, normalizeEmail } from '../../lib/email.js';
 import type { Logger } from '../../lib/logger.js';
@@ -14,7 +15,6 @@ import { pseudonym, type AuditLog } from '../../lib/security-events.js';
 import type { Gate, LockoutStore } from '../../rate-limit/lockout.js';
 import type { StoreGuard } from '../../rate-limit/store-guard.js';
 import {
-  isDuplicateKeyError,
   toUser,
   type Role,
   type User,
