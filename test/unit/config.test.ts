@@ -99,7 +99,7 @@ describe('config', () => {
     expect(config.rateLimit.limits.get('Mutation.login|')).toEqual({ max: 10, windowMs: 60_000 });
     expect(config.rateLimit.limits.get('Mutation.signUp|')).toEqual({ max: 5, windowMs: 600_000 });
     expect(config.rateLimit.failOpen).toBe(false);
-    expect(config.lockout).toEqual({ threshold: 5, maxDelaySeconds: 900, hourlyCap: 100 });
+    expect(config.lockout).toEqual({ threshold: 5, maxDelaySeconds: 900, hourlyCap: 30 });
   });
 
   it.each([

@@ -14,13 +14,7 @@ import {
 import { pseudonym, type AuditLog } from '../../lib/security-events.js';
 import type { Gate, LockoutStore } from '../../rate-limit/lockout.js';
 import type { StoreGuard } from '../../rate-limit/store-guard.js';
-import {
-  toUser,
-  type Role,
-  type User,
-  type UserModel,
-  type UserWithHash,
-} from './user.model.js';
+import { toUser, type Role, type User, type UserModel, type UserWithHash } from './user.model.js';
 
 export const MAX_PAGE_SIZE = 100;
 const OPEN_GATE: Gate = { allowed: true, retryAfterMs: 0 };
