@@ -14,6 +14,8 @@ export async function createLibuvHasher(cost: number): Promise<PasswordHasher> {
       return storedHash !== undefined && matches;
     },
     needsRehash: (storedHash) => bcrypt.getRounds(storedHash) !== cost,
+    // libuv's pool queues without bound: it never refuses work.
+    hasRoom: () => true,
     close: async () => undefined,
   };
 }

@@ -47,10 +47,17 @@ export function createPasswordPolicy(minLength: number): PasswordPolicy {
   };
 }
 
+/** Work for a client the service already knows (a known device) may use the reserved places. */
+export interface HashPriority {
+  readonly priority?: boolean;
+}
+
 export interface PasswordHasher {
-  hash(password: string): Promise<string>;
+  hash(password: string, options?: HashPriority): Promise<string>;
   /** Always runs one bcrypt comparison, against a dummy hash when there is no stored one. */
-  verify(password: string, storedHash: string | undefined): Promise<boolean>;
+  verify(password: string, storedHash: string | undefined, options?: HashPriority): Promise<boolean>;
+  /** Whether a hash of this priority would be admitted now (checked before any other work). */
+  hasRoom(options?: HashPriority): boolean;
   needsRehash(storedHash: string): boolean;
   /** Stops the hashing threads once queued work is done. */
   close(): Promise<void>;
@@ -60,7 +67,11 @@ export interface HashingOptions {
   readonly cost: number;
   /** Hashes computed at once; each is a thread that keeps one core busy. */
   readonly threads: number;
-  /** Hashes that may wait for a thread; beyond it, callers are refused at once. */
+  /**
+   * Hashes that may wait for a thread; beyond it, callers are refused at once. A quarter of the
+   * places are kept for priority work, so a flood of unknown clients cannot turn away the owner
+   * of an account signing in from a known device.
+   */
   readonly queueLimit: number;
 }
 
@@ -97,8 +108,11 @@ export async function createPasswordHasher(options: HashingOptions): Promise<Pas
   });
   // Hashes running or waiting; counted here, since piscina's queueSize leaves out the running.
   let admitted = 0;
-  const run = async <T>(task: object): Promise<T> => {
-    if (admitted >= options.threads + queueLimit) throw hashingOverloaded();
+  const reserved = Math.floor(queueLimit / 4);
+  const hasRoom = (work: HashPriority = {}) =>
+    admitted < options.threads + queueLimit - (work.priority ? 0 : reserved);
+  const run = async <T>(task: object, work?: HashPriority): Promise<T> => {
+    if (!hasRoom(work)) throw hashingOverloaded();
     admitted += 1;
     try {
       return (await pool.run(task)) as T;
@@ -106,11 +120,11 @@ export async function createPasswordHasher(options: HashingOptions): Promise<Pas
       admitted -= 1;
     }
   };
-  const hash = (password: string) =>
-    run<string>({ op: 'hash', password: normalizePassword(password), cost });
-  const compare = (password: string, against: string) =>
-    run<boolean>({ op: 'compare', password: normalizePassword(password), hash: against });
-  const dummyHash = await hash('dummy password for timing equalization').catch(
+  const hash = (password: string, work?: HashPriority) =>
+    run<string>({ op: 'hash', password: normalizePassword(password), cost }, work);
+  const compare = (password: string, against: string, work?: HashPriority) =>
+    run<boolean>({ op: 'compare', password: normalizePassword(password), hash: against }, work);
+  const dummyHash = await hash('dummy password for timing equalization', { priority: true }).catch(
     async (error: unknown) => {
       await pool.destroy(); // no thread may outlive a hasher that never started
       throw error;
@@ -118,8 +132,9 @@ export async function createPasswordHasher(options: HashingOptions): Promise<Pas
   );
   return {
     hash,
-    async verify(password, storedHash) {
-      const matches = await compare(password, storedHash ?? dummyHash);
+    hasRoom,
+    async verify(password, storedHash, work) {
+      const matches = await compare(password, storedHash ?? dummyHash, work);
       return storedHash !== undefined && matches;
     },
     needsRehash: (storedHash) => bcrypt.getRounds(storedHash) !== cost,

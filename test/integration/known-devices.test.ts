@@ -131,6 +131,51 @@ describe.each([
   });
 });
 
+describe('known devices and credential changes', () => {
+  it('ends every device token at a password change and at logoutAll', async () => {
+    const server = await start(false);
+    const email = uniqueEmail('rotate');
+    await signUp(server, email, PASSWORD);
+    const signedIn = await login(server, { email, password: PASSWORD }, '192.0.2.7');
+    const oldDevice = deviceTokenOf(signedIn);
+    const accessToken = (signedIn.body.data?.login as { accessToken: string }).accessToken;
+    const changed = await server.graphql(
+      `mutation { changePassword(currentPassword: "${PASSWORD}", newPassword: "a new long phrase") { accessToken deviceToken } }`,
+      {},
+      { authorization: `Bearer ${accessToken}`, 'x-forwarded-for': '192.0.2.7' },
+    );
+    const newDevice = (changed.body.data?.changePassword as { deviceToken: string }).deviceToken;
+    expect(newDevice).toBeTruthy();
+
+    // Guessers lock the account; the token from before the change no longer gets the owner in.
+    for (let i = 0; i < 3; i += 1)
+      await login(server, { email, password: 'guess' }, '198.51.100.20');
+    const stale = await login(
+      server,
+      { email, password: 'a new long phrase', device: oldDevice },
+      '192.0.2.7',
+    );
+    expect(errorCode(stale)).toBe('RATE_LIMITED');
+    const current = await login(
+      server,
+      { email, password: 'a new long phrase', device: newDevice },
+      '192.0.2.7',
+    );
+    expect(errorCode(current)).toBeUndefined();
+
+    // logoutAll ends the device tokens too.
+    const latest = deviceTokenOf(current);
+    const token = (current.body.data?.login as { accessToken: string }).accessToken;
+    await server.graphql('mutation { logoutAll }', {}, { authorization: `Bearer ${token}` });
+    const afterLogoutAll = await login(
+      server,
+      { email, password: 'a new long phrase', device: latest },
+      '192.0.2.7',
+    );
+    expect(errorCode(afterLogoutAll)).toBe('RATE_LIMITED');
+  });
+});
+
 describe('known devices in the browser', () => {
   it('sets the device token as an HttpOnly cookie and honours it on the next login', async () => {
     const server = await start(false, {

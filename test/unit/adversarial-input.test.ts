@@ -116,7 +116,7 @@ describe('parsers of client input on 64 kB adversarial strings', () => {
       audience: 'a',
       ttlSeconds: 60,
     });
-    expectLinear('deviceOf', (input) => devices.deviceOf(input, 'account'));
+    expectLinear('device token', (input) => devices.read(input, 'account'));
   });
 
   it('durations and limits (configuration)', () => {

@@ -130,4 +130,26 @@ describe('password hasher', () => {
       await hasher.close();
     }
   });
+
+  it('keeps a quarter of the queue for priority work (known devices) that a flood cannot take', async () => {
+    const hasher = await createPasswordHasher({ cost: 10, threads: 1, queueLimit: 4 });
+    try {
+      const outcome = (work: Promise<unknown>) =>
+        work.then(
+          () => 'hashed',
+          (error: AppError) => error.code,
+        );
+      const flood = Array.from({ length: 8 }, (_, i) => outcome(hasher.hash(`flood ${i}`)));
+      // One runs and three wait; the last place is held back for priority work.
+      expect(hasher.hasRoom()).toBe(false);
+      expect(hasher.hasRoom({ priority: true })).toBe(true);
+      const owner = outcome(hasher.verify('the owner', undefined, { priority: true }));
+      const outcomes = await Promise.all(flood);
+      expect(outcomes.filter((o) => o === 'hashed')).toHaveLength(4);
+      expect(outcomes.filter((o) => o === ErrorCode.SERVICE_UNAVAILABLE)).toHaveLength(4);
+      expect(await owner).toBe('hashed');
+    } finally {
+      await hasher.close();
+    }
+  });
 });

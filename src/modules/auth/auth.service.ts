@@ -44,10 +44,23 @@ export function createAuthService(deps: {
   const { users, sessions, tokens, devices, audit } = deps;
   const accountOf = (email: string) => pseudonym(normalizeEmail(email));
 
+  /**
+   * The device id of a device token that is ours, for this account, and issued under the user's
+   * current credential version. Only a genuine token costs the user lookup.
+   */
+  async function knownDevice(email: string, token: string | undefined) {
+    if (!token || email.length > MAX_EMAIL_INPUT_LENGTH) return undefined;
+    const claims = devices.read(token, accountOf(email));
+    if (!claims) return undefined;
+    const user = await users.findUsable(claims.userId);
+    return user?.credentialVersion === claims.credentialVersion ? claims.deviceId : undefined;
+  }
+
   /** A new session, with a device token since the client has just proved the password. */
   async function open(user: User, meta: ClientMeta): Promise<SignedIn> {
     const refresh = await sessions.start(user.id, meta);
-    const device = { token: devices.issue(accountOf(user.email)), expiresIn: devices.ttlSeconds };
+    const token = devices.issue(accountOf(user.email), user.id, user.credentialVersion);
+    const device = { token, expiresIn: devices.ttlSeconds };
     return { ...withAccessToken(user, refresh), device };
   }
 
@@ -65,11 +78,10 @@ export function createAuthService(deps: {
     },
 
     async login(email, password, meta, deviceToken) {
-      const knownDevice =
-        deviceToken && email.length <= MAX_EMAIL_INPUT_LENGTH
-          ? devices.deviceOf(deviceToken, accountOf(email))
-          : undefined;
-      return open(await users.authenticate(email, password, knownDevice), meta);
+      return open(
+        await users.authenticate(email, password, await knownDevice(email, deviceToken)),
+        meta,
+      );
     },
 
     async refresh(refreshToken, meta) {
@@ -94,6 +106,7 @@ export function createAuthService(deps: {
     },
 
     async logoutAll(userId) {
+      await users.forgetDevices(userId);
       const ended = await sessions.revokeAllForUser(userId, 'logout_all');
       audit.record('session.revoked_all', {
         userId,

@@ -4,19 +4,27 @@ import type { KeyRing } from '../../lib/keys.js';
 
 /**
  * OWASP's "device cookies", for browsers and API clients alike: a successful sign-in hands the
- * client a signed token naming the account (by pseudonym) and a random device id. A later login
- * that presents it is judged by that device's own lockout, so guessers hammering the account
- * lock out unknown clients only, and the owner still gets in from a client they used before.
+ * client a signed token naming the account (by pseudonym and user id), the user's credential
+ * version and a random device id. A later login that presents it, while the version is still
+ * current, is judged by that device's own lockout, so guessers hammering the account lock out
+ * unknown clients only, and the owner still gets in from a client they used before. A password
+ * change or logoutAll raises the version and so ends every device token issued before it.
  * Signed with the access-token keys but typed differently, so neither passes for the other.
  */
 export const DEVICE_TOKEN_TYPE = 'device+jwt';
 const MAX_DEVICE_TOKEN_LENGTH = 2048;
 
+export interface DeviceClaims {
+  readonly deviceId: string;
+  readonly userId: string;
+  readonly credentialVersion: number;
+}
+
 export interface DeviceTokens {
   readonly ttlSeconds: number;
-  issue(account: string): string;
-  /** The device id, if the token is ours, unexpired and issued for this account. */
-  deviceOf(token: string, account: string): string | undefined;
+  issue(account: string, userId: string, credentialVersion: number): string;
+  /** The claims, if the token is ours, unexpired and issued for this account. */
+  read(token: string, account: string): DeviceClaims | undefined;
 }
 
 function kidOf(token: string): string | undefined {
@@ -39,8 +47,8 @@ export function createDeviceTokens(options: {
   const { keys, issuer, audience, ttlSeconds } = options;
   return {
     ttlSeconds,
-    issue(account) {
-      return jwt.sign({}, keys.signing.key, {
+    issue(account, userId, credentialVersion) {
+      return jwt.sign({ uid: userId, ver: credentialVersion }, keys.signing.key, {
         algorithm: keys.algorithm,
         keyid: keys.signing.kid,
         header: { alg: keys.algorithm, typ: DEVICE_TOKEN_TYPE },
@@ -51,7 +59,7 @@ export function createDeviceTokens(options: {
         jwtid: randomUUID(),
       });
     },
-    deviceOf(token, account) {
+    read(token, account) {
       if (token.length > MAX_DEVICE_TOKEN_LENGTH) return undefined;
       const kid = kidOf(token);
       const key = kid === undefined ? undefined : keys.verification.get(kid);
@@ -63,9 +71,15 @@ export function createDeviceTokens(options: {
           audience,
           subject: account,
         });
-        return typeof payload === 'object' && typeof payload.jti === 'string'
-          ? payload.jti
-          : undefined;
+        if (
+          typeof payload !== 'object' ||
+          typeof payload.jti !== 'string' ||
+          typeof payload.uid !== 'string' ||
+          typeof payload.ver !== 'number'
+        ) {
+          return undefined;
+        }
+        return { deviceId: payload.jti, userId: payload.uid, credentialVersion: payload.ver };
       } catch {
         // A stale or foreign token only means the client is not known: it is not an error.
         return undefined;

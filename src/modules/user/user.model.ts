@@ -9,6 +9,11 @@ interface UserDocument {
   roles: Role[];
   /** A disabled account cannot sign in, and its tokens stop working. */
   disabled: boolean;
+  /**
+   * Raised when the password changes or every session is ended: device tokens name the version
+   * they were issued under and stop counting as a known device once it moves on.
+   */
+  credentialVersion?: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -19,6 +24,7 @@ export interface User {
   readonly email: string;
   readonly roles: readonly Role[];
   readonly createdAt: Date;
+  readonly credentialVersion: number;
 }
 
 const userSchema = new Schema<UserDocument>(
@@ -29,6 +35,7 @@ const userSchema = new Schema<UserDocument>(
     passwordHash: { type: String, required: true, select: false },
     roles: { type: [String], enum: ROLES, default: ['USER'] },
     disabled: { type: Boolean, default: false },
+    credentialVersion: { type: Number, default: 0 },
   },
   { timestamps: true, collection: 'users', strict: 'throw' },
 );
@@ -42,6 +49,18 @@ export function createUserModel(connection: Connection): UserModel {
   return connection.model<UserDocument>('User', userSchema);
 }
 
-export function toUser(doc: { _id: unknown; email: string; roles: Role[]; createdAt: Date }): User {
-  return { id: String(doc._id), email: doc.email, roles: [...doc.roles], createdAt: doc.createdAt };
+export function toUser(doc: {
+  _id: unknown;
+  email: string;
+  roles: Role[];
+  createdAt: Date;
+  credentialVersion?: number;
+}): User {
+  return {
+    id: String(doc._id),
+    email: doc.email,
+    roles: [...doc.roles],
+    createdAt: doc.createdAt,
+    credentialVersion: doc.credentialVersion ?? 0,
+  };
 }

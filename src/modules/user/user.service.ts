@@ -5,8 +5,10 @@ import { isAcceptableEmailInput, isValidEmail, normalizeEmail } from '../../lib/
 import type { Logger } from '../../lib/logger.js';
 import {
   MAX_PASSWORD_BYTES,
+  hashingOverloaded,
   normalizePassword,
   passwordProblem,
+  type HashPriority,
   type PasswordHasher,
   type PasswordPolicy,
   type PasswordProblem,
@@ -37,6 +39,8 @@ export interface UserService {
   findById(id: string): Promise<User | undefined>;
   /** The user if the account exists and is not disabled. */
   findUsable(id: string): Promise<User | undefined>;
+  /** Ends every device token issued so far (see credentialVersion). */
+  forgetDevices(id: string): Promise<void>;
   /**
    * Checks the current password (under a lockout of the user's own, so guessers hammering the
    * account's logins cannot block it), then stores the new one, which must differ.
@@ -108,14 +112,18 @@ export function createUserService(deps: UserServiceDeps): UserService {
     account: string,
     password: string,
     find: () => Promise<UserWithHash | null>,
+    work: HashPriority = {},
   ): Promise<UserWithHash> {
+    // A check the hashing queue would refuse must not count toward the lockout's hourly cap, nor
+    // create lockout state: that would let a flood of refused logins push real state out.
+    if (!hasher.hasRoom(work)) throw hashingOverloaded();
     const gate = await guard(() => lockout.begin(lockoutKey), OPEN_GATE);
     if (!gate.allowed) {
       audit.record('login.refused_while_locked', { account });
       throw rateLimited(gate.retryAfterMs);
     }
     const found = await find();
-    const matches = await hasher.verify(password, found?.passwordHash);
+    const matches = await hasher.verify(password, found?.passwordHash, work);
     if (!found || !matches || found.disabled) {
       audit.record('login.failed', { account });
       const lockedForMs = await guard(() => lockout.recordFailure(lockoutKey), 0);
@@ -141,8 +149,12 @@ export function createUserService(deps: UserServiceDeps): UserService {
     const account = pseudonym(normalized);
     // Keyed by email whether or not the account exists, so lockouts reveal nothing.
     const lockoutKey = knownDevice ? `lockout:device:${knownDevice}` : `lockout:${account}`;
-    const found = await verifyUnderLockout(lockoutKey, account, password, () =>
-      findWithHash(normalized),
+    const found = await verifyUnderLockout(
+      lockoutKey,
+      account,
+      password,
+      () => findWithHash(normalized),
+      { priority: knownDevice !== undefined },
     );
     audit.record('login.succeeded', { userId: String(found._id) });
     await rehashIfNeeded(found, password);
@@ -158,6 +170,11 @@ export function createUserService(deps: UserServiceDeps): UserService {
       if (!isValidObjectId(id)) return undefined;
       const found = await users.findById(id).lean();
       return found ? toUser(found) : undefined;
+    },
+
+    async forgetDevices(id) {
+      if (!isValidObjectId(id)) return;
+      await users.updateOne({ _id: id }, { $inc: { credentialVersion: 1 } });
     },
 
     async findUsable(id) {
@@ -181,9 +198,9 @@ export function createUserService(deps: UserServiceDeps): UserService {
         () => users.findById(id).select('+passwordHash').lean(),
       );
       const passwordHash = await hasher.hash(newPassword);
-      await users.updateOne({ _id: id }, { $set: { passwordHash } });
+      await users.updateOne({ _id: id }, { $set: { passwordHash }, $inc: { credentialVersion: 1 } });
       audit.record('user.password_changed', { userId: id });
-      return toUser(found);
+      return toUser({ ...found, credentialVersion: (found.credentialVersion ?? 0) + 1 });
     },
 
     async list(first, after) {
