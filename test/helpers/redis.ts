@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import type { Redis } from 'ioredis';
 import { canConnect } from '../../src/lib/net.js';
 import { createRedis } from '../../src/lib/redis.js';
@@ -14,7 +15,17 @@ export async function connectTestRedis(url = sharedRedisUrl()): Promise<Redis> {
   return redis;
 }
 
-export { freeLoopbackPort as freePort } from '../../src/lib/net.js';
+/** A loopback port that was free a moment ago (the caller binds it next). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 /** A private redis-server that a test may stop and start again on the same port. */
 export class DisposableRedis {
