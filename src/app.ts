@@ -13,6 +13,11 @@ export interface App {
   readonly scope: RequestScope;
   readonly metrics: Metrics;
   readonly config: Config;
+  /**
+   * Waits for pending audit writes, then ends what the app made for itself (a password hasher
+   * when none was given). The connection, Redis and the HTTP listener are the caller's to close.
+   */
+  close(): Promise<void>;
 }
 
 export type AppDeps = Omit<ServiceDeps, 'scope' | 'metrics'> & { readonly scope?: RequestScope };
@@ -22,7 +27,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const { config, logger, connection } = deps;
   const scope = deps.scope ?? new RequestScope();
   const metrics = createMetrics();
-  const { services, windows, guard } = await createServices({ ...deps, scope, metrics });
+  const { services, windows, guard, close } = await createServices({ ...deps, scope, metrics });
   const server = createServer({
     config,
     services,
@@ -35,5 +40,15 @@ export async function createApp(deps: AppDeps): Promise<App> {
     httpsOnly: config.requireHttps ? createProxyTrust(config.trustProxy) : undefined,
     rateLimits: { store: windows, limits: config.rateLimit.limits, guard, audit: services.audit },
   });
-  return { server, services, scope, metrics, config };
+  return {
+    server,
+    services,
+    scope,
+    metrics,
+    config,
+    async close() {
+      await services.audit.flush();
+      await close();
+    },
+  };
 }

@@ -32,7 +32,7 @@ const AUDIT_SWEEP_MS = 3_600_000;
 async function release(resources: Resources) {
   clearInterval(resources.auditSweep);
   await resources.http?.close(resources.shutdownGraceMs);
-  await resources.app?.services.audit.flush();
+  await resources.app?.close();
   await resources.hasher?.close();
   await resources.connection?.close().catch(() => undefined);
   resources.redis?.disconnect();

@@ -47,3 +47,17 @@ export function parentPid(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]); // after the name: state, ppid
 }
+
+/** This process's threads and their nice values (field 19 of /proc/self/task/<tid>/stat). */
+export function threadNiceValues(): { tid: number; nice: number }[] {
+  return readdirSync('/proc/self/task').flatMap((tid) => {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return [
+        { tid: Number(tid), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) },
+      ];
+    } catch {
+      return []; // the thread ended while we looked
+    }
+  });
+}
