@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import net from 'node:net';
 import type { Redis } from 'ioredis';
 import { canConnect } from '../../src/lib/net.js';
@@ -13,6 +14,17 @@ export async function connectTestRedis(url = sharedRedisUrl()): Promise<Redis> {
   const redis = createRedis(url, createLogger('silent'), `test:${randomBytes(6).toString('hex')}:`);
   await redis.connect();
   return redis;
+}
+
+/**
+ * Disconnects without leaving a timer behind. On a client waiting to reconnect, ioredis's
+ * disconnect() arms a 2 s timer for a socket that has already closed (ioredis#1247), which holds
+ * the process open, and Jest force-exits a worker still alive 500 ms after its last test. Such a
+ * client is let reconnect first, so its server must be running.
+ */
+export async function disconnectTestRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'reconnecting') await once(redis, 'ready');
+  redis.disconnect();
 }
 
 /** A loopback port that was free a moment ago (the caller binds it next). */
