@@ -178,6 +178,7 @@ console.log(
 );
 
 await http.close();
+await app.close();
 redis?.disconnect();
 await connection.close();
 await database.close();

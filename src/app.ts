@@ -14,6 +14,11 @@ export interface App {
   readonly scope: RequestScope;
   readonly metrics: Metrics;
   readonly config: Config;
+  /**
+   * Waits for pending audit writes, then ends what the app made for itself (a password hasher
+   * when none was given). The connection, Redis and the HTTP listener are the caller's to close.
+   */
+  close(): Promise<void>;
 }
 
 export type AppDeps = Omit<ServiceDeps, 'scope' | 'metrics'> & { readonly scope?: RequestScope };
@@ -23,7 +28,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const { config, logger, connection } = deps;
   const scope = deps.scope ?? new RequestScope();
   const metrics = createMetrics();
-  const { services, windows, guard } = await createServices({ ...deps, scope, metrics });
+  const { services, windows, guard, close } = await createServices({ ...deps, scope, metrics });
   const server = createServer({
     config,
     services,
@@ -42,5 +47,15 @@ export async function createApp(deps: AppDeps): Promise<App> {
       passwordGate: createPasswordGate(config.rateLimit.passwordChecksPerClient),
     },
   });
-  return { server, services, scope, metrics, config };
+  return {
+    server,
+    services,
+    scope,
+    metrics,
+    config,
+    async close() {
+      await services.audit.flush();
+      await close();
+    },
+  };
 }

@@ -32,7 +32,7 @@ const SWEEP_MS = 3_600_000;
 async function release(resources: Resources) {
   for (const timer of resources.sweeps ?? []) clearInterval(timer);
   await resources.http?.close(resources.shutdownGraceMs);
-  await resources.app?.services.audit.flush();
+  await resources.app?.close();
   await resources.hasher?.close();
   await resources.connection?.close().catch(() => undefined);
   resources.redis?.disconnect();

@@ -36,8 +36,7 @@ export interface ServiceDeps {
   readonly redis?: Redis;
   /**
    * The entry point passes the hasher it closes at shutdown; tests pass the real one wrapped to
-   * count verifications. Without one, a hasher is made here (its idle threads do not keep the
-   * process alive).
+   * count verifications. Without one, a hasher is made here, and closing the services ends it.
    */
   readonly hasher?: PasswordHasher;
 }
@@ -62,6 +61,8 @@ export async function createServices(deps: ServiceDeps): Promise<{
   services: Services;
   windows: SlidingWindowStore;
   guard: StoreGuard;
+  /** Ends what was made here: a hasher's threads, which would otherwise outlive the app. */
+  close(): Promise<void>;
 }> {
   const { config, logger, connection } = deps;
   const userModel = createUserModel(connection);
@@ -82,9 +83,10 @@ export async function createServices(deps: ServiceDeps): Promise<{
   });
   const guard = createStoreGuard({ failOpen: config.rateLimit.failOpen, audit });
   const stores = protectionStores(config, deps.redis);
+  const hasher = deps.hasher ?? (await createPasswordHasher(config.hashing));
   const users = createUserService({
     users: userModel,
-    hasher: deps.hasher ?? (await createPasswordHasher(config.hashing)),
+    hasher,
     policy: createPasswordPolicy(config.passwordMinLength),
     lockout: stores.lockout,
     guard,
@@ -142,5 +144,11 @@ export async function createServices(deps: ServiceDeps): Promise<{
       secure: config.refresh.cookieSecure,
     }),
   };
-  return { services, windows: stores.windows, guard };
+  return {
+    services,
+    windows: stores.windows,
+    guard,
+    // A hasher passed in is its owner's to close.
+    close: () => (deps.hasher ? Promise.resolve() : hasher.close()),
+  };
 }

@@ -1,13 +1,16 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { access, constants, mkdir } from 'node:fs/promises';
+import { access, constants, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../config.js';
 import type { Logger } from '../lib/logger.js';
-import { canConnect, freeLoopbackPort } from '../lib/net.js';
+import { canConnect } from '../lib/net.js';
+import { clearStaleSocket, placeSocket, privateDirectory } from './unix-socket.js';
 
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 5_000;
 const INSTALL_SCRIPT = path.join(PROJECT_ROOT, 'scripts', 'install-ferretdb.sh');
+// The MongoDB driver reads a host that ends in `.sock` as the path of a Unix socket.
+const SOCKET_NAME = 'ferretdb.sock';
 
 export class EmbeddedDatabaseError extends Error {
   override name = 'EmbeddedDatabaseError';
@@ -15,6 +18,10 @@ export class EmbeddedDatabaseError extends Error {
 
 export interface EmbeddedDatabase {
   readonly uri: string;
+  /** The FerretDB process. */
+  readonly pid: number;
+  /** Its Unix socket, the only way in. */
+  readonly socket: string;
   stop(): Promise<void>;
 }
 
@@ -39,13 +46,13 @@ export async function ensureFerretDB(binary: string, logger: Logger): Promise<vo
   }
 }
 
-async function waitUntilListening(child: ChildProcess, port: number, output: () => string) {
+async function waitUntilListening(child: ChildProcess, socket: string, output: () => string) {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new EmbeddedDatabaseError(`FerretDB exited during start-up:\n${output()}`);
     }
-    if (await canConnect(port)) return;
+    if (await canConnect(socket)) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   child.kill('SIGKILL');
@@ -66,25 +73,37 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Starts FerretDB (SQLite backend, files in dataDir) on a free loopback port. */
+/**
+ * Starts FerretDB (SQLite backend, files in dataDir/ferretdb) listening on a Unix socket in that
+ * directory and on no TCP port. FerretDB checks no credentials, so whoever can connect can read
+ * every password hash and grant themselves ADMIN: the socket sits in a directory only this user
+ * may enter, where a TCP port would be open to every local user and to SSRF.
+ */
 export async function startFerretDB(options: {
   binary: string;
   dataDir: string;
   logger: Logger;
-  /** A fixed port (tests that restart the database); default: a free one. */
-  port?: number;
 }): Promise<EmbeddedDatabase> {
   const { binary, logger } = options;
   await ensureFerretDB(binary, logger);
-  const dataDir = path.join(options.dataDir, 'ferretdb');
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const port = options.port ?? (await freeLoopbackPort());
+  // Absolute: the socket's path is also the host of the connection string.
+  const dataDir = path.resolve(options.dataDir, 'ferretdb');
+  await privateDirectory(dataDir);
+  const socket = await placeSocket(dataDir, SOCKET_NAME, logger);
+  const removeOwnDir = () =>
+    socket.ownDir ? rm(socket.ownDir, { recursive: true, force: true }) : Promise.resolve();
+  if (!(await clearStaleSocket(socket.path))) {
+    throw new EmbeddedDatabaseError(
+      `Another process is already serving the embedded database at ${socket.path}; stop it or use another DATA_DIR.`,
+    );
+  }
   const child = spawn(
     binary,
     [
       '--handler=sqlite',
       `--sqlite-url=file:${dataDir}/`,
-      `--listen-addr=127.0.0.1:${port}`,
+      '--listen-addr=', // empty: no TCP listener at all
+      `--listen-unix=${socket.path}`,
       `--state-dir=${dataDir}`,
       '--debug-addr=-',
       '--telemetry=disable',
@@ -98,7 +117,20 @@ export async function startFerretDB(options: {
   });
   child.once('exit', (code, signal) => logger.debug({ code, signal }, 'FerretDB exited'));
 
-  await waitUntilListening(child, port, () => recentOutput);
-  logger.info({ port, dataDir }, 'embedded FerretDB started');
-  return { uri: `mongodb://127.0.0.1:${port}/auth`, stop: () => stopChild(child) };
+  try {
+    await waitUntilListening(child, socket.path, () => recentOutput);
+  } catch (error) {
+    await removeOwnDir();
+    throw error;
+  }
+  logger.info({ pid: child.pid, socket: socket.path, dataDir }, 'embedded FerretDB started');
+  return {
+    uri: `mongodb://${encodeURIComponent(socket.path)}/auth`,
+    pid: child.pid as number,
+    socket: socket.path,
+    async stop() {
+      await stopChild(child);
+      await removeOwnDir();
+    },
+  };
 }

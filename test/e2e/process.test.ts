@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { canConnect } from '../../src/lib/net.js';
 import { freshDatabaseUri } from '../helpers/database.js';
 import { LOGIN, ME, SIGN_UP, USERS } from '../helpers/operations.js';
-import { runUntilExit, startServerProcess } from '../helpers/process.js';
+import { listeningSockets, parentPid } from '../helpers/proc.js';
+import { runUntilExit, startServerProcess, type ServerProcess } from '../helpers/process.js';
 
 let workDir: string;
 
@@ -33,6 +34,16 @@ async function call(url: string, query: string, variables: object = {}, token?: 
   };
 }
 
+/** The embedded FerretDB a server process started, as its start-up log line names it. */
+function embeddedDatabase(server: ServerProcess) {
+  const line = server
+    .stdout()
+    .split('\n')
+    .find((text) => text.includes('"msg":"embedded FerretDB started"'));
+  if (!line) throw new Error(`no embedded FerretDB in the server's log:\n${server.stdout()}`);
+  return JSON.parse(line) as { pid: number; socket: string };
+}
+
 describe('the server process (npm start)', () => {
   it('keeps users, the admin and tokens across a restart on the same DATA_DIR', async () => {
     const env = {
@@ -57,11 +68,9 @@ describe('the server process (npm start)', () => {
     expect(admin.data?.login?.user.roles).toEqual(['USER', 'ADMIN']);
     expect(first.stdout()).toContain('bootstrap admin created');
     expect(await first.stop()).toBe(0);
-    const embeddedPort = /"port":(\d+),[^\n]*embedded FerretDB started/.exec(first.stdout())?.[1];
     if (!process.env.MONGODB_URI) {
       // The embedded database stopped with the server.
-      expect(embeddedPort).toBeDefined();
-      await expect(canConnect(Number(embeddedPort))).resolves.toBe(false);
+      await expect(canConnect(embeddedDatabase(first).socket)).resolves.toBe(false);
     }
 
     if (!process.env.MONGODB_URI) {
@@ -96,6 +105,37 @@ describe('the server process (npm start)', () => {
     } finally {
       expect(await second.stop()).toBe(0);
     }
+  });
+
+  it('without MONGODB_URI, runs FerretDB as its child on a Unix socket in DATA_DIR, with no TCP port', async () => {
+    // FerretDB checks no credentials: a TCP port would let any local user or SSRF read every
+    // password hash and grant itself ADMIN. The directory starts too open, as an older run left it.
+    const dataDir = path.join(workDir, 'socket');
+    await mkdir(path.join(dataDir, 'ferretdb'), { recursive: true });
+    await chmod(path.join(dataDir, 'ferretdb'), 0o755);
+    const server = await startServerProcess(
+      { DATA_DIR: dataDir, PORT: '0', BCRYPT_COST: '4' },
+      workDir,
+    );
+    let socket: string | undefined;
+    try {
+      const embedded = embeddedDatabase(server);
+      socket = embedded.socket;
+      expect(parentPid(embedded.pid)).toBe(server.pid);
+      expect(listeningSockets(embedded.pid)).toEqual({ tcp: [], unix: [socket] });
+      expect(socket).toBe(path.join(dataDir, 'ferretdb', 'ferretdb.sock'));
+      expect((await stat(socket)).isSocket()).toBe(true);
+      expect((await stat(path.join(dataDir, 'ferretdb'))).mode & 0o777).toBe(0o700);
+      const signed = await call(server.url, SIGN_UP, {
+        email: 'unix@example.com',
+        password: 'socket password',
+      });
+      expect(signed.data?.signUp?.accessToken).toEqual(expect.any(String));
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+    // FerretDB stopped with the server (it is set: the block above would have thrown otherwise).
+    await expect(canConnect(socket as string)).resolves.toBe(false);
   });
 
   it('on SIGTERM lets an in-flight request finish, then exits 0', async () => {

@@ -115,7 +115,14 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  // Waited for: Traefik takes a second or more to shut down gracefully, and until it has exited
+  // its process and pipes keep this Jest worker alive past the deadline for a clean exit.
+  const exited =
+    traefik && traefik.exitCode === null && traefik.signalCode === null
+      ? new Promise((resolve) => traefik.once('exit', resolve))
+      : undefined;
   traefik?.kill('SIGTERM');
+  await exited;
   await Promise.all(instances.map((instance) => instance.close()));
   redis?.disconnect();
   if (workDir) await rm(workDir, { recursive: true, force: true });

@@ -26,5 +26,6 @@ export default async function globalSetup() {
     logger: createLogger('warn'),
   });
   globalThis.__embeddedDatabase = embedded;
+  globalThis.__embeddedDataDir = dataDir;
   process.env.TEST_MONGODB_URI = embedded.uri;
 }

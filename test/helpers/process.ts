@@ -11,6 +11,7 @@ const TSX_LOADER = pathToFileURL(
 
 export interface ServerProcess {
   readonly url: string;
+  readonly pid: number;
   readonly stdout: () => string;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number | null>;
@@ -72,6 +73,7 @@ export async function startServerProcess(
   });
   return {
     url,
+    pid: child.pid as number,
     stdout: () => output.stdout,
     async stop() {
       child.kill('SIGTERM');

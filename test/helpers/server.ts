@@ -104,7 +104,7 @@ export async function startTestServer(
     },
     async close() {
       await http.close();
-      await app.services.audit.flush();
+      await app.close();
       await connection.close();
     },
   };

@@ -6,12 +6,13 @@ import { parseConfig } from '../../src/config.js';
 import { startFerretDB, type EmbeddedDatabase } from '../../src/db/ferretdb.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { LOGIN, ME, bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
-import { freePort } from '../helpers/redis.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
-/** A database of this test's own, on the embedded server, which the test stops and restarts. */
+/**
+ * A database of this test's own, on the embedded server, which the test stops and restarts on the
+ * same data directory, and so on the same socket.
+ */
 let dataDir: string;
-let port: number;
 let database: EmbeddedDatabase;
 let server: TestServer;
 
@@ -20,14 +21,14 @@ const startDatabase = async () =>
     binary: parseConfig({}).ferretdbBinary,
     dataDir,
     logger: createLogger('silent'),
-    port,
   });
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'auth-api-outage-'));
-  port = await freePort();
   database = await startDatabase();
-  server = await startTestServer({ databaseUri: `mongodb://127.0.0.1:${port}/outage` });
+  const uri = new URL(database.uri);
+  uri.pathname = '/outage';
+  server = await startTestServer({ databaseUri: uri.toString() });
 }, 60_000);
 afterAll(async () => {
   await server.close().catch(() => undefined);
@@ -54,7 +55,9 @@ describe('when the database goes away', () => {
     expect((await fetch(`${server.url}/ready`)).status).toBe(503);
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
 
+    const socket = database.socket;
     database = await startDatabase();
+    expect(database.socket).toBe(socket); // the server's connection string still leads to it
     const deadline = Date.now() + 30_000;
     let recovered = await login();
     while (!recovered.body.data?.login && Date.now() < deadline) {

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { LOGIN, ME, bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
-import { DisposableRedis, connectTestRedis, freePort } from '../helpers/redis.js';
+import {
+  DisposableRedis,
+  connectTestRedis,
+  disconnectTestRedis,
+  freePort,
+} from '../helpers/redis.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let redisServer: DisposableRedis;
@@ -14,7 +19,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await Promise.all(servers.map((server) => server.close()));
-  for (const connection of connections) connection.disconnect();
+  await redisServer.start(); // the tests leave it stopped: see disconnectTestRedis
+  await Promise.all(connections.map(disconnectTestRedis));
   await redisServer.stop();
 });
 

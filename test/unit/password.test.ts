@@ -1,5 +1,4 @@
 import { describe, expect, it } from '@jest/globals';
-import { readdirSync, readFileSync } from 'node:fs';
 import bcrypt from 'bcrypt';
 import { ErrorCode, type AppError } from '../../src/errors.js';
 import {
@@ -7,20 +6,7 @@ import {
   createPasswordHasher,
   passwordProblem,
 } from '../../src/lib/password.js';
-
-/** Linux /proc/<pid>/task/<tid>/stat: field 19 is the thread's nice value. */
-function threadNiceValues() {
-  return readdirSync('/proc/self/task').flatMap((tid) => {
-    try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      return [
-        { tid: Number(tid), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) },
-      ];
-    } catch {
-      return []; // the thread ended while we looked
-    }
-  });
-}
+import { threadNiceValues } from '../helpers/proc.js';
 
 describe('password rules', () => {
   it.each([
