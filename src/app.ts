@@ -4,6 +4,7 @@ import { isDatabaseReady } from './db/mongo.js';
 import { createClientIpResolver, createProxyTrust } from './lib/client-ip.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
 import { RequestScope } from './lib/request-scope.js';
+import { createInvalidTokenLimit } from './rate-limit/invalid-tokens.js';
 import { createPasswordGate } from './rate-limit/password-gate.js';
 import { createServer, type Server } from './server.js';
 import { createServices, type ServiceDeps } from './services.js';
@@ -28,7 +29,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const { config, logger, connection } = deps;
   const scope = deps.scope ?? new RequestScope();
   const metrics = createMetrics();
-  const { services, windows, guard, close } = await createServices({ ...deps, scope, metrics });
+  const { services, windows, invalidTokenWindows, guard, close } = await createServices({
+    ...deps,
+    scope,
+    metrics,
+  });
   const server = createServer({
     config,
     services,
@@ -39,12 +44,19 @@ export async function createApp(deps: AppDeps): Promise<App> {
     isReady: () => isDatabaseReady(connection),
     clientIp: createClientIpResolver(config.trustProxy),
     httpsOnly: config.requireHttps ? createProxyTrust(config.trustProxy) : undefined,
+    invalidTokens: createInvalidTokenLimit(
+      invalidTokenWindows,
+      config.rateLimit.invalidTokensPerIp,
+    ),
     rateLimits: {
       store: windows,
       limits: config.rateLimit.limits,
       guard,
       audit: services.audit,
-      passwordGate: createPasswordGate(config.rateLimit.passwordChecksPerClient),
+      passwordGate: createPasswordGate({
+        perClient: config.rateLimit.passwordChecksPerClient,
+        ipv6ClientPrefix: config.ipv6ClientPrefix,
+      }),
     },
   });
   return {

@@ -26,7 +26,7 @@ import type { Metrics } from './lib/metrics.js';
 import type { RequestScope } from './lib/request-scope.js';
 import { CSRF_HEADER } from './modules/auth/auth.schema.js';
 import { applyRateLimits, type RateLimitDeps } from './rate-limit/enforce.js';
-import { createInvalidTokenLimit } from './rate-limit/invalid-tokens.js';
+import type { InvalidTokenLimit } from './rate-limit/invalid-tokens.js';
 import { useRateLimitHttpStatus } from './rate-limit/http-status.js';
 import { schema } from './schema.js';
 
@@ -40,6 +40,8 @@ export interface ServerOptions {
   readonly isReady: () => Promise<boolean>;
   readonly clientIp: ClientIpResolver;
   readonly rateLimits: RateLimitDeps;
+  /** Counts rejected access tokens per client (RATE_LIMIT_INVALID_TOKENS_PER_IP). */
+  readonly invalidTokens: InvalidTokenLimit;
   /** Set when REQUIRE_HTTPS: which peers may vouch for HTTPS with X-Forwarded-Proto. */
   readonly httpsOnly?: (address: string) => boolean;
 }
@@ -108,10 +110,7 @@ export function createServer(options: ServerOptions) {
     schema: applyRateLimits(schema, options.rateLimits),
     context: createContextFactory({
       services: options.services,
-      invalidTokens: createInvalidTokenLimit(
-        options.rateLimits.store,
-        config.rateLimit.invalidTokensPerIp,
-      ),
+      invalidTokens: options.invalidTokens,
       clientIp: options.clientIp,
       ipv6ClientPrefix: config.ipv6ClientPrefix,
       cookiesFor: cookies.forRequest,

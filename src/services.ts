@@ -53,13 +53,20 @@ function protectionStores(config: Config, redis: Redis | undefined) {
   const lockout: LockoutStore = redis
     ? new RedisLockoutStore(redis, policy)
     : new MemoryLockoutStore(policy, config.rateLimit.memoryMaxKeys);
-  return { windows, lockout };
+  // A map of its own in memory: one junk token makes a key, and a flood of them from many
+  // addresses must not push the login limits' keys out.
+  const invalidTokens: SlidingWindowStore = redis
+    ? windows
+    : new BoundedMemoryWindowStore(config.rateLimit.memoryMaxKeys);
+  return { windows, lockout, invalidTokens };
 }
 
 /** Every service, wired once at start-up around one connection, key ring and store backend. */
 export async function createServices(deps: ServiceDeps): Promise<{
   services: Services;
   windows: SlidingWindowStore;
+  /** Where rejected access tokens are counted per client. */
+  invalidTokenWindows: SlidingWindowStore;
   guard: StoreGuard;
   /** Ends what was made here: a hasher's threads, which would otherwise outlive the app. */
   close(): Promise<void>;
@@ -147,6 +154,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
   return {
     services,
     windows: stores.windows,
+    invalidTokenWindows: stores.invalidTokens,
     guard,
     // A hasher passed in is its owner's to close.
     close: () => (deps.hasher ? Promise.resolve() : hasher.close()),

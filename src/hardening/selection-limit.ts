@@ -7,8 +7,8 @@ import {
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 
 /**
- * How many fields a document selects, duplicates included and fragments counted once per
- * spread, stopping as soon as the count passes `limit`. Fragment counts are memoized, so a
+ * How many fields a document selects, duplicates included, fragments counted once per spread
+ * (unused ones once), stopping as soon as the count passes `limit`. Fragment counts are memoized, so a
  * fragment spread many times (or a "fragment bomb" of nested spreads) costs one pass each.
  */
 export function countSelections(document: DocumentNode, limit: number): number {
@@ -47,7 +47,13 @@ export function countSelections(document: DocumentNode, limit: number): number {
   let total = 0;
   for (const definition of document.definitions) {
     if (definition.kind === Kind.OPERATION_DEFINITION) total += countSet(definition.selectionSet);
-    if (total > limit) break;
+    if (total > limit) return total;
+  }
+  // Fragments no operation reached count too: validation visits them all, so an unused fragment
+  // of 975 fields cost as much as a used one.
+  for (const [name] of fragments) {
+    if (!fragmentCounts.has(name)) total += countFragment(name);
+    if (total > limit) return total;
   }
   return total;
 }

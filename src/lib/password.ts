@@ -55,7 +55,11 @@ export interface HashPriority {
 export interface PasswordHasher {
   hash(password: string, options?: HashPriority): Promise<string>;
   /** Always runs one bcrypt comparison, against a dummy hash when there is no stored one. */
-  verify(password: string, storedHash: string | undefined, options?: HashPriority): Promise<boolean>;
+  verify(
+    password: string,
+    storedHash: string | undefined,
+    options?: HashPriority,
+  ): Promise<boolean>;
   /** Whether a hash of this priority would be admitted now (checked before any other work). */
   hasRoom(options?: HashPriority): boolean;
   needsRehash(storedHash: string): boolean;

@@ -42,12 +42,6 @@ const clientIdentity = (context: Context, perUser: boolean) =>
     ? `user:${context.viewer.userId}`
     : `addr:${context.clientKey}`;
 
-function passwordGateKeys(context: Context) {
-  const keys = [clientIdentity(context, false)];
-  if (context.viewer.kind === 'user') keys.push(clientIdentity(context, true));
-  return keys;
-}
-
 /** Spellings of one identity must share a counter: "A@x.io " and "a@x.io" are one account. */
 const ARG_NORMALIZERS: Record<string, (value: unknown) => unknown> = {
   email: (value) =>
@@ -137,7 +131,11 @@ export function applyRateLimits(schema: GraphQLSchema, deps: RateLimitDeps): Gra
         resolve: async (parent, args, context: Context, info) => {
           for (const rule of rules) await enforce(rule, { parent, args, context, info }, deps);
           if (!checksPassword) return resolve(parent, args, context, info);
-          const release = deps.passwordGate.enter(passwordGateKeys(context));
+          const release = deps.passwordGate.enter({
+            clientIp: context.clientIp,
+            clientKey: context.clientKey,
+            userId: context.viewer.kind === 'user' ? context.viewer.userId : undefined,
+          });
           try {
             return await resolve(parent, args, context, info);
           } finally {

@@ -1,14 +1,18 @@
 import { AppError, ErrorCode } from '../errors.js';
+import { addressGroup } from '../lib/address-group.js';
 
 /**
- * How many password-checking operations (login, signUp, changePassword …) one client address
- * and one signed-in user may have running or waiting at once, in this process. The hashing
- * queue is shared by everyone; without this, one client with many connections could fill it
- * and every other client's login would be turned away as overloaded.
+ * How many password-checking operations (login, signUp, changePassword …) one client may have
+ * running or waiting at once, in this process. The hashing queue is shared by everyone; without
+ * this, one client with many connections could fill it and every other client's login would be
+ * turned away as overloaded. A client is its address (an IPv6 /64), and also its wider IPv6
+ * networks, /56 and /48, with 4× and 8× the share: those are what one customer commonly holds,
+ * and each of its /64s would otherwise count as a client of its own. A signed-in user is a
+ * client too, wherever they connect from.
  */
 export interface PasswordGate {
-  /** A release function, or throws RATE_LIMITED when any of the keys is at its limit. */
-  enter(keys: readonly string[]): () => void;
+  /** A release function, or throws RATE_LIMITED when the client is at one of its limits. */
+  enter(client: { clientIp: string; clientKey: string; userId?: string }): () => void;
 }
 
 export const tooManyPasswordChecksAtOnce = () =>
@@ -18,19 +22,42 @@ export const tooManyPasswordChecksAtOnce = () =>
     { retryAfter: 1 },
   );
 
-export function createPasswordGate(perClient: number): PasswordGate {
+const WIDER_NETWORKS = [
+  { prefix: 56, share: 4 },
+  { prefix: 48, share: 8 },
+] as const;
+
+export function createPasswordGate(options: {
+  perClient: number;
+  ipv6ClientPrefix: number;
+}): PasswordGate {
+  const { perClient, ipv6ClientPrefix } = options;
   const running = new Map<string, number>();
+
+  function limitsFor(client: { clientIp: string; clientKey: string; userId?: string }) {
+    const limits: [string, number][] = [[`addr:${client.clientKey}`, perClient]];
+    if (client.clientKey.includes('/')) {
+      for (const { prefix, share } of WIDER_NETWORKS) {
+        const group = addressGroup(client.clientIp, Math.min(prefix, ipv6ClientPrefix));
+        limits.push([`net:${group}`, perClient * share]);
+      }
+    }
+    if (client.userId !== undefined) limits.push([`user:${client.userId}`, perClient]);
+    return limits;
+  }
+
   return {
-    enter(keys) {
-      if (keys.some((key) => (running.get(key) ?? 0) >= perClient)) {
+    enter(client) {
+      const limits = limitsFor(client);
+      if (limits.some(([key, limit]) => (running.get(key) ?? 0) >= limit)) {
         throw tooManyPasswordChecksAtOnce();
       }
-      for (const key of keys) running.set(key, (running.get(key) ?? 0) + 1);
+      for (const [key] of limits) running.set(key, (running.get(key) ?? 0) + 1);
       let released = false;
       return () => {
         if (released) return;
         released = true;
-        for (const key of keys) {
+        for (const [key] of limits) {
           const left = (running.get(key) ?? 1) - 1;
           if (left === 0) running.delete(key);
           else running.set(key, left);

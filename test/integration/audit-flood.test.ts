@@ -49,6 +49,27 @@ describe('audit writes under a flood', () => {
     expect(listed[0]?.lastAt).toBeInstanceOf(Date);
   });
 
+  it('stores at most 600 folded events a minute however many clients send junk, one more standing for the rest', async () => {
+    const server = await start({ TRUST_PROXY: 'loopback' });
+    await inBatches(1000, 20, (i) =>
+      server.graphql(
+        '{ me { id } }',
+        {},
+        {
+          ...bearer('junk'),
+          'x-forwarded-for': `2001:db8:${Math.floor(i / 256)}:${i % 256}::1`,
+        },
+      ),
+    );
+    await server.app.services.audit.flush();
+    const stored = await storedEvents(server, 'token.rejected');
+    expect(stored.length).toBe(601);
+    const overflow = stored.filter((event) => event.details?.clients === 'many');
+    expect(overflow).toHaveLength(1);
+    expect(overflow[0]?.count).toBe(400);
+    expect(overflow[0]?.clientIp).toBeUndefined();
+  });
+
   it('folds rate-limit hits and refusals while locked the same way', async () => {
     const server = await start({ RATE_LIMIT_LOGIN_PER_EMAIL: '2/1m', LOCKOUT_THRESHOLD: '1' });
     const email = uniqueEmail('flood');

@@ -255,12 +255,20 @@ const CORPUS: Case[] = [
     code: 'TOO_MANY_SELECTIONS',
   },
   {
+    name: '975 fields in a fragment no operation uses',
+    headers: JSON_HEADERS,
+    body: query(`{ __typename } fragment Unused on Query { ${'__typename '.repeat(975)}}`),
+    status: 400,
+    code: 'TOO_MANY_SELECTIONS',
+  },
+  {
     name: 'a fragment spread into a bomb of 2^20 fields',
     headers: JSON_HEADERS,
     body: query(
       `{ ...F0 } ${Array.from({ length: 20 }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`).join(' ')} fragment F20 on Query { __typename }`,
     ),
     status: 400,
+    code: 'TOO_MANY_SELECTIONS',
   },
   {
     name: 'two aliased logins in one document',

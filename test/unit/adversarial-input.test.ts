@@ -5,7 +5,7 @@ import { parseAuthorization } from '../../src/auth/authorization-header.js';
 import { durationSeconds, limitSpec } from '../../src/config-fields.js';
 import { countSelections } from '../../src/hardening/selection-limit.js';
 import { addressGroup } from '../../src/lib/address-group.js';
-import { createClientIpResolver } from '../../src/lib/client-ip.js';
+import { createClientIpResolver, plainAddress } from '../../src/lib/client-ip.js';
 import { parseDurationMs } from '../../src/lib/duration.js';
 import { isAcceptableEmailInput, isValidEmail, normalizeEmail } from '../../src/lib/email.js';
 import { hmacKeyRing, parseSecrets } from '../../src/lib/keys.js';
@@ -129,6 +129,7 @@ describe('parsers of client input on 64 kB adversarial strings', () => {
 
   it('client address groups', () => {
     expectLinear('addressGroup', (input) => addressGroup(input, 64));
+    expectLinear('plainAddress', plainAddress);
   });
 
   it('counting the selections of a document, fragments and duplicates included', () => {
@@ -162,6 +163,25 @@ describe('what the email checks refuse', () => {
   it('accepts an ordinary address, with surrounding spaces and capitals', () => {
     expect(isAcceptableEmailInput('  Ada.Lovelace@Example.com ')).toBe(true);
     expect(isValidEmail(normalizeEmail('  Ada.Lovelace@Example.com '))).toBe(true);
+  });
+});
+
+describe('client addresses from a trusted forwarding header', () => {
+  it.each([
+    ['192.0.2.7:5678', '192.0.2.7'],
+    ['[2001:db8::1]:443', '2001:db8::1'],
+    ['fe80::1%eth0', 'fe80::1'],
+    [`fe80::1%${'x'.repeat(80)}`, 'fe80::1'],
+  ])('reads %s as %s', (header, address) => {
+    expect(plainAddress(header)).toBe(address);
+  });
+
+  it('falls back to the socket peer for anything that is not an address', () => {
+    const resolve = createClientIpResolver(['loopback']);
+    for (const junk of ['garbage', 'unknown', '"; DROP TABLE', '999.1.1.1']) {
+      expect(resolve(request({ 'x-forwarded-for': junk }))).toBe('127.0.0.1');
+    }
+    expect(resolve(request({ 'x-forwarded-for': '198.51.100.4:80' }))).toBe('198.51.100.4');
   });
 });
 

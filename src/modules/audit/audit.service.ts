@@ -33,6 +33,8 @@ const REPEAT_WINDOW_MS = 60_000;
 /** Repeat counts are written at most this long after they happen. */
 const REPEAT_FLUSH_MS = 5_000;
 const MAX_OPEN_REPEATS = 10_000;
+/** New folded events stored per window; beyond it, events of a kind fold for all clients. */
+const MAX_FOLDED_PER_WINDOW = 600;
 
 interface StoredEvent {
   readonly id: Types.ObjectId;
@@ -58,7 +60,11 @@ export function createAuditService(deps: {
 }): AuditService {
   const { events, logger, scope, metrics, retentionSeconds } = deps;
   const pending = new Set<Promise<unknown>>();
-  const repeats = new RepeatAggregator<StoredEvent>(REPEAT_WINDOW_MS, MAX_OPEN_REPEATS);
+  const repeats = new RepeatAggregator<StoredEvent>(
+    REPEAT_WINDOW_MS,
+    MAX_OPEN_REPEATS,
+    MAX_FOLDED_PER_WINDOW,
+  );
   let flushTimer: NodeJS.Timeout | undefined;
 
   const track = (write: Promise<unknown>, event: string) => {
@@ -115,7 +121,7 @@ export function createAuditService(deps: {
       if (event === 'rate_limit.hit') metrics.rateLimitHits.inc({ rule: String(fields.rule) });
       if (event === 'login.refused_while_locked') metrics.rateLimitHits.inc({ rule: 'lockout' });
 
-      const repeatKey = REPEATABLE_EVENTS.has(event)
+      let repeatKey = REPEATABLE_EVENTS.has(event)
         ? [
             event,
             request?.clientKey ?? entry.clientIp,
@@ -125,6 +131,16 @@ export function createAuditService(deps: {
             ),
           ].join('\n')
         : undefined;
+      if (repeatKey !== undefined && !repeats.canStart(entry.at)) {
+        // Too many clients at once: one event of this kind stands for all of them this minute.
+        repeatKey = `${event}\n*`;
+        Object.assign(entry, {
+          userId: undefined,
+          clientIp: undefined,
+          requestId: undefined,
+          details: { clients: 'many' },
+        });
+      }
       if (repeatKey !== undefined && repeats.repeat(repeatKey, entry.at)) {
         scheduleRepeatFlush();
         return;

@@ -22,14 +22,30 @@ export interface Repeat<Handle> {
   readonly windowEndsAt: number;
 }
 
-/** Open windows by key; at most maxKeys, the oldest closed first when more arrive. */
+/**
+ * Open windows by key; at most maxKeys, the oldest closed first when more arrive. At most
+ * maxStartsPerWindow windows open per window period: past that, a flood from many clients (a
+ * fresh IPv6 /64 per request) is the caller's to fold under one key for all of them.
+ */
 export class RepeatAggregator<Handle> {
   private readonly open = new Map<string, Repeat<Handle>>();
+  private periodStart = Number.NEGATIVE_INFINITY;
+  private startsInPeriod = 0;
 
   constructor(
     private readonly windowMs: number,
     private readonly maxKeys: number,
+    private readonly maxStartsPerWindow: number,
   ) {}
+
+  /** Whether another client's window may open now. */
+  canStart(at: Date): boolean {
+    if (at.getTime() - this.periodStart >= this.windowMs) {
+      this.periodStart = at.getTime();
+      this.startsInPeriod = 0;
+    }
+    return this.startsInPeriod < this.maxStartsPerWindow;
+  }
 
   /** A repeat inside an open window (counted), or undefined: the caller stores a new one. */
   repeat(key: string, at: Date): Repeat<Handle> | undefined {
@@ -42,6 +58,7 @@ export class RepeatAggregator<Handle> {
 
   /** Opens a window for a stored event; returns windows pushed out to make room. */
   start(key: string, handle: Handle, at: Date): Repeat<Handle>[] {
+    this.startsInPeriod += 1;
     const evicted = this.take(key);
     while (this.open.size >= this.maxKeys) {
       const oldest = this.open.keys().next().value;

@@ -198,7 +198,10 @@ export function createUserService(deps: UserServiceDeps): UserService {
         () => users.findById(id).select('+passwordHash').lean(),
       );
       const passwordHash = await hasher.hash(newPassword);
-      await users.updateOne({ _id: id }, { $set: { passwordHash }, $inc: { credentialVersion: 1 } });
+      await users.updateOne(
+        { _id: id },
+        { $set: { passwordHash }, $inc: { credentialVersion: 1 } },
+      );
       audit.record('user.password_changed', { userId: id });
       return toUser({ ...found, credentialVersion: (found.credentialVersion ?? 0) + 1 });
     },
