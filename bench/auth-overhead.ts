@@ -7,7 +7,10 @@
  * project runs it.
  * Rounds are interleaved after a warm-up; medians and spread are reported, with ratios to (a)
  * and server CPU microseconds per request. Responses must be identical (checked first).
- *   BENCH_ROUNDS (3), BENCH_SECONDS (3), BENCH_CONNECTIONS (32), MONGODB_URI (else FerretDB).
+ *   BENCH_ROUNDS (3), BENCH_SECONDS (3), BENCH_CONNECTIONS (32), MONGODB_URI (else FerretDB),
+ *   BENCH_BASELINE_DIR: another checkout of this project (with its own node_modules), run as
+ *   (b₀) in the same rounds, so a change's cost is a ratio measured in one run.
+ *   BENCH_ONLY_PROJECT=1 with it: only (a), (a′), (b) and (b₀), for a quicker comparison.
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -77,8 +80,21 @@ export async function run(): Promise<TargetResult[]> {
         BENCH_NO_BODY_LIMIT: '1',
       }),
     );
-    servers.push(await startBenchServer('(c) Apollo + shield', 'apollo-shield.ts', userEnv));
-    servers.push(await startBenchServer('(d) Yoga + jwt + generic-auth', 'yoga-jwt.ts', userEnv));
+    const baselineDir = process.env.BENCH_BASELINE_DIR;
+    if (baselineDir) {
+      servers.push(
+        await startBenchServer(
+          `(b₀) ${baselineDir}`,
+          'project.ts',
+          { BENCH_JWT_SECRET: BENCH_SECRET, MONGODB_URI: mongodbUri, BCRYPT_COST: '10' },
+          { root: baselineDir },
+        ),
+      );
+    }
+    if (!(baselineDir && process.env.BENCH_ONLY_PROJECT)) {
+      servers.push(await startBenchServer('(c) Apollo + shield', 'apollo-shield.ts', userEnv));
+      servers.push(await startBenchServer('(d) Yoga + jwt + generic-auth', 'yoga-jwt.ts', userEnv));
+    }
 
     // Identical answers first: a faster wrong answer proves nothing.
     const answers = await Promise.all(
@@ -128,8 +144,16 @@ export async function run(): Promise<TargetResult[]> {
       };
     });
     console.table(rows);
-    const rate = (prefix: string) =>
-      rows.find((row) => row.server.startsWith(prefix))!['req/s (median)'];
+    const row = (prefix: string) => rows.find((candidate) => candidate.server.startsWith(prefix));
+    const baselineRow = row('(b₀)');
+    if (baselineRow) {
+      const cpu = (prefix: string) => row(prefix)!['CPU µs/req'];
+      console.log(
+        `(b) against the baseline checkout (b₀), same run: CPU per request ${(cpu('(b)') / cpu('(b₀)')).toFixed(2)}×, req/s ${(row('(b)')!['req/s (median)'] / baselineRow['req/s (median)']).toFixed(2)}×`,
+      );
+      if (process.env.BENCH_ONLY_PROJECT) return results;
+    }
+    const rate = (prefix: string) => row(prefix)!['req/s (median)'];
     const [a, aPrime, b, c, d] = ['(a)', '(a′)', '(b)', '(c)', '(d)'].map(rate) as [
       number,
       number,

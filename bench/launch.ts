@@ -14,23 +14,21 @@ export interface BenchServer {
 
 /**
  * Runs bench/servers/<script> in its own process; resolves once it listens. `ipc` opens the
- * channel bench:storm asks the project server's event-loop delay over.
+ * channel bench:storm asks the project server's event-loop delay over. `root` runs the script
+ * of another checkout of this project (bench:overhead's BENCH_BASELINE_DIR).
  */
 export function startBenchServer(
   name: string,
   script: string,
   env: Record<string, string>,
-  options: { nodeFlags?: string[]; ipc?: boolean } = {},
+  options: { nodeFlags?: string[]; ipc?: boolean; root?: string } = {},
 ): Promise<BenchServer> {
+  const root = options.root ?? PROJECT_ROOT;
   const child = spawn(
     process.execPath,
-    [
-      ...(options.nodeFlags ?? []),
-      '--import',
-      'tsx',
-      path.join(PROJECT_ROOT, 'bench', 'servers', script),
-    ],
+    [...(options.nodeFlags ?? []), '--import', 'tsx', path.join(root, 'bench', 'servers', script)],
     {
+      cwd: root,
       env: { ...process.env, ...env, NODE_ENV: 'production' },
       stdio: options.ipc ? ['ignore', 'pipe', 'inherit', 'ipc'] : ['ignore', 'pipe', 'inherit'],
     },

@@ -19,27 +19,32 @@ const ABSENT: AuthorizationHeader = Object.freeze({ kind: 'absent' });
 const UNSUPPORTED: AuthorizationHeader = Object.freeze({ kind: 'unsupported' });
 const MALFORMED: AuthorizationHeader = Object.freeze({ kind: 'malformed' });
 
+/** ASCII lookup tables: a loop over a long header must not allocate per character. */
+function charTable(extra: string) {
+  const table = new Uint8Array(128);
+  for (let code = 0; code < 128; code += 1) {
+    const char = String.fromCharCode(code);
+    if (/[A-Za-z0-9]/.test(char) || extra.includes(char)) table[code] = 1;
+  }
+  return table;
+}
 /** RFC 9110 tchar: the characters of an auth-scheme. */
-const isTokenChar = (code: number) =>
-  (code >= 0x30 && code <= 0x39) ||
-  (code >= 0x41 && code <= 0x5a) ||
-  (code >= 0x61 && code <= 0x7a) ||
-  "!#$%&'*+-.^_`|~".includes(String.fromCharCode(code));
+const TOKEN_CHARS = charTable("!#$%&'*+-.^_`|~");
+/** RFC 6750 b64token, before its trailing '='s. */
+const B64TOKEN_CHARS = charTable('-._~+/');
 
-/** RFC 6750 b64token: ALPHA DIGIT - . _ ~ + / followed by any number of '='. */
+const allIn = (table: Uint8Array, text: string, start: number, end: number) => {
+  for (let i = start; i < end; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code >= 128 || table[code] !== 1) return false;
+  }
+  return true;
+};
+
 function isB64Token(text: string) {
   let end = text.length;
   while (end > 0 && text.charCodeAt(end - 1) === 0x3d) end -= 1;
-  if (end === 0) return false;
-  for (let i = 0; i < end; i += 1) {
-    const code = text.charCodeAt(i);
-    const alphanumeric =
-      (code >= 0x30 && code <= 0x39) ||
-      (code >= 0x41 && code <= 0x5a) ||
-      (code >= 0x61 && code <= 0x7a);
-    if (!alphanumeric && !'-._~+/'.includes(text[i] ?? '')) return false;
-  }
-  return true;
+  return end > 0 && allIn(B64TOKEN_CHARS, text, 0, end);
 }
 
 export function parseAuthorization(header: string | null | undefined): AuthorizationHeader {
@@ -47,10 +52,7 @@ export function parseAuthorization(header: string | null | undefined): Authoriza
   if (header.length > MAX_AUTHORIZATION_LENGTH) return MALFORMED;
   const space = header.indexOf(' ');
   const scheme = space === -1 ? header : header.slice(0, space);
-  if (scheme.length === 0) return MALFORMED;
-  for (let i = 0; i < scheme.length; i += 1) {
-    if (!isTokenChar(scheme.charCodeAt(i))) return MALFORMED;
-  }
+  if (scheme.length === 0 || !allIn(TOKEN_CHARS, scheme, 0, scheme.length)) return MALFORMED;
   if (scheme.toLowerCase() !== 'bearer') return UNSUPPORTED;
   if (space === -1) return MALFORMED;
   let start = space;

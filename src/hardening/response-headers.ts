@@ -9,16 +9,23 @@ import type { Plugin } from 'graphql-yoga';
  * - no `x-yoga-id`: Yoga's health check sets it to the server's start time, a free fingerprint.
  */
 export function useResponseHeaders(options: { graphqlPath: string; cors: boolean }): Plugin {
+  const onGraphQLPath = new WeakSet<Request>();
   return {
+    onRequest({ request, url }) {
+      if (url.pathname === options.graphqlPath) onGraphQLPath.add(request);
+    },
     onResponse({ request, response }) {
-      response.headers.delete('x-yoga-id');
+      // Responses ended before this plugin saw the request (GraphiQL, probes) take the slow path.
+      if (onGraphQLPath.has(request) || new URL(request.url).pathname === options.graphqlPath) {
+        response.headers.set('cache-control', 'no-store');
+      } else {
+        response.headers.delete('x-yoga-id');
+      }
       if (options.cors) {
         const vary = response.headers.get('vary');
-        if (!vary || !/(^|,)\s*origin\s*(,|$)/i.test(vary))
+        if (!vary || !/(^|,)\s*origin\s*(,|$)/i.test(vary)) {
           response.headers.append('vary', 'Origin');
-      }
-      if (new URL(request.url).pathname === options.graphqlPath) {
-        response.headers.set('cache-control', 'no-store');
+        }
       }
     },
   };

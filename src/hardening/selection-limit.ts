@@ -64,9 +64,17 @@ export function countSelections(document: DocumentNode, limit: number): number {
  * milliseconds of CPU to an anonymous caller, within every other limit.
  */
 export function useSelectionLimit(limit: number): Plugin {
+  // Yoga's parse cache hands back the same document for the same text: count each one once.
+  const counted = new WeakMap<DocumentNode, number>();
   return {
     onValidate({ params, setResult }) {
-      if (countSelections(params.documentAST, limit) > limit) {
+      const document = params.documentAST;
+      let count = counted.get(document);
+      if (count === undefined) {
+        count = countSelections(document, limit);
+        counted.set(document, count);
+      }
+      if (count > limit) {
         setResult([
           createGraphQLError(`Selection limit of ${limit} fields exceeded`, {
             extensions: { code: 'TOO_MANY_SELECTIONS', http: { status: 400 } },
