@@ -1,3 +1,4 @@
+import { afterAll } from '@jest/globals';
 import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
@@ -124,4 +125,15 @@ export async function postGraphQL(
   });
   const text = await response.text();
   return { status: response.status, headers: response.headers, text, body: JSON.parse(text) };
+}
+
+/** startTestServer for one test file: every server it starts is closed after the file's tests. */
+export function serversClosedAfterAll() {
+  const servers: TestServer[] = [];
+  afterAll(() => Promise.all(servers.map((server) => server.close())));
+  return async (...args: Parameters<typeof startTestServer>) => {
+    const server = await startTestServer(...args);
+    servers.push(server);
+    return server;
+  };
 }

@@ -1,15 +1,10 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { LOGIN, bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { serversClosedAfterAll, type TestServer } from '../helpers/server.js';
 
 /** Junk tokens, limit hits and locked refusals once cost a stored document and log lines each. */
-const servers: TestServer[] = [];
-afterAll(() => Promise.all(servers.map((server) => server.close())));
-const start = async (env: Record<string, string> = {}) => {
-  const server = await startTestServer({ env });
-  servers.push(server);
-  return server;
-};
+const startServer = serversClosedAfterAll();
+const start = (env: Record<string, string> = {}) => startServer({ env });
 
 async function inBatches<T>(count: number, batch: number, send: (i: number) => Promise<T>) {
   const results: T[] = [];

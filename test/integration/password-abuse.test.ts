@@ -1,7 +1,7 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { countingHasher } from '../helpers/counting-hasher.js';
 import { LOGIN, bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { serversClosedAfterAll } from '../helpers/server.js';
 
 /** Unlimited bcrypt through changePassword, and one client filling the shared hash queue. */
 const CHANGE_PASSWORD = `mutation Change($current: String!, $next: String!) {
@@ -9,13 +9,7 @@ const CHANGE_PASSWORD = `mutation Change($current: String!, $next: String!) {
 }`;
 const PASSWORD = 'correct horse battery';
 
-const servers: TestServer[] = [];
-afterAll(() => Promise.all(servers.map((server) => server.close())));
-const start = async (...args: Parameters<typeof startTestServer>) => {
-  const server = await startTestServer(...args);
-  servers.push(server);
-  return server;
-};
+const start = serversClosedAfterAll();
 const from = (address: string) => ({ 'x-forwarded-for': address });
 
 describe('password checks are bounded per request, per user and per address', () => {

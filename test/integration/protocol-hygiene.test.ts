@@ -1,14 +1,9 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { LOGIN, SIGN_UP, errorCode, uniqueEmail } from '../helpers/operations.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { serversClosedAfterAll } from '../helpers/server.js';
 
-const servers: TestServer[] = [];
-afterAll(() => Promise.all(servers.map((server) => server.close())));
-const start = async (env: Record<string, string> = {}) => {
-  const server = await startTestServer({ env });
-  servers.push(server);
-  return server;
-};
+const startServer = serversClosedAfterAll();
+const start = (env: Record<string, string> = {}) => startServer({ env });
 
 describe('response headers', () => {
   it('sends Cache-Control: no-store on every /graphql response, tokens or errors', async () => {
