@@ -15,7 +15,7 @@ export async function createLibuvHasher(cost: number): Promise<PasswordHasher> {
     },
     needsRehash: (storedHash) => bcrypt.getRounds(storedHash) !== cost,
     // libuv's pool queues without bound: it never refuses work.
-    hasRoom: () => true,
+    reserve: () => ({ release: () => undefined }),
     close: async () => undefined,
   };
 }

@@ -50,6 +50,13 @@ export function createPasswordPolicy(minLength: number): PasswordPolicy {
 /** Work for a client the service already knows (a known device) may use the reserved places. */
 export interface HashPriority {
   readonly priority?: boolean;
+  /** A place taken earlier with reserve(): the hash runs in it, with no second check. */
+  readonly slot?: HashSlot;
+}
+
+/** A place in the hashing queue; released when its hash ends, or by the holder if unused. */
+export interface HashSlot {
+  release(): void;
 }
 
 export interface PasswordHasher {
@@ -60,8 +67,11 @@ export interface PasswordHasher {
     storedHash: string | undefined,
     options?: HashPriority,
   ): Promise<boolean>;
-  /** Whether a hash of this priority would be admitted now (checked before any other work). */
-  hasRoom(options?: HashPriority): boolean;
+  /**
+   * Takes a place in the queue now (throws SERVICE_UNAVAILABLE when there is none), so a check
+   * that would be refused is refused before any other work counts it.
+   */
+  reserve(options?: HashPriority): HashSlot;
   needsRehash(storedHash: string): boolean;
   /** Stops the hashing threads once queued work is done. */
   close(): Promise<void>;
@@ -113,15 +123,25 @@ export async function createPasswordHasher(options: HashingOptions): Promise<Pas
   // Hashes running or waiting; counted here, since piscina's queueSize leaves out the running.
   let admitted = 0;
   const reserved = Math.floor(queueLimit / 4);
-  const hasRoom = (work: HashPriority = {}) =>
-    admitted < options.threads + queueLimit - (work.priority ? 0 : reserved);
-  const run = async <T>(task: object, work?: HashPriority): Promise<T> => {
-    if (!hasRoom(work)) throw hashingOverloaded();
+  const reserve = (work: HashPriority = {}): HashSlot => {
+    if (admitted >= options.threads + queueLimit - (work.priority ? 0 : reserved)) {
+      throw hashingOverloaded();
+    }
     admitted += 1;
+    let held = true;
+    return {
+      release() {
+        if (held) admitted -= 1;
+        held = false;
+      },
+    };
+  };
+  const run = async <T>(task: object, work: HashPriority = {}): Promise<T> => {
+    const slot = work.slot ?? reserve(work);
     try {
       return (await pool.run(task)) as T;
     } finally {
-      admitted -= 1;
+      slot.release();
     }
   };
   const hash = (password: string, work?: HashPriority) =>
@@ -136,7 +156,7 @@ export async function createPasswordHasher(options: HashingOptions): Promise<Pas
   );
   return {
     hash,
-    hasRoom,
+    reserve,
     async verify(password, storedHash, work) {
       const matches = await compare(password, storedHash ?? dummyHash, work);
       return storedHash !== undefined && matches;

@@ -1,5 +1,6 @@
 import { AppError, ErrorCode } from '../errors.js';
 import { addressGroup } from '../lib/address-group.js';
+import { RunningCounter } from '../lib/running-counter.js';
 
 /**
  * How many password-checking operations (login, signUp, changePassword …) one client may have
@@ -32,7 +33,7 @@ export function createPasswordGate(options: {
   ipv6ClientPrefix: number;
 }): PasswordGate {
   const { perClient, ipv6ClientPrefix } = options;
-  const running = new Map<string, number>();
+  const running = new RunningCounter();
 
   function limitsFor(client: { clientIp: string; clientKey: string; userId?: string }) {
     const limits: [string, number][] = [[`addr:${client.clientKey}`, perClient]];
@@ -49,20 +50,10 @@ export function createPasswordGate(options: {
   return {
     enter(client) {
       const limits = limitsFor(client);
-      if (limits.some(([key, limit]) => (running.get(key) ?? 0) >= limit)) {
+      if (limits.some(([key, limit]) => running.count(key) >= limit)) {
         throw tooManyPasswordChecksAtOnce();
       }
-      for (const [key] of limits) running.set(key, (running.get(key) ?? 0) + 1);
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        for (const [key] of limits) {
-          const left = (running.get(key) ?? 1) - 1;
-          if (left === 0) running.delete(key);
-          else running.set(key, left);
-        }
-      };
+      return running.enter(limits.map(([key]) => key));
     },
   };
 }

@@ -160,4 +160,38 @@ describe('password checks are bounded per request, per user and per address', ()
     expect(login.body.data?.login).toBeTruthy();
     expect(codes).not.toContain('SERVICE_UNAVAILABLE');
   });
+
+  it('keeps no session from a login with the old password that races changePassword', async () => {
+    const server = await start({
+      env: {
+        TRUST_PROXY: 'loopback',
+        BCRYPT_COST: '10',
+        REVOCATION_CACHE_TTL: '0',
+        LOCKOUT_THRESHOLD: '100',
+      },
+    });
+    const email = uniqueEmail('race');
+    const { token } = await signUp(server, email, PASSWORD);
+    const change = server.graphql(
+      CHANGE_PASSWORD,
+      { current: PASSWORD, next: 'the brand new phrase' },
+      bearer(token),
+    );
+    const logins: Promise<Awaited<ReturnType<typeof server.graphql>>>[] = [];
+    for (let i = 0; i < 20; i += 1) {
+      logins.push(server.graphql(LOGIN, { email, password: PASSWORD }, from(`203.0.113.${i + 1}`)));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const changed = await change;
+    const newToken = (changed.body.data?.changePassword as { accessToken: string }).accessToken;
+    const succeeded = (await Promise.all(logins))
+      .map((login) => (login.body.data?.login as { accessToken: string } | null)?.accessToken)
+      .filter((accessToken): accessToken is string => accessToken !== undefined);
+    for (const accessToken of succeeded) {
+      const me = await server.graphql('{ me { id } }', {}, bearer(accessToken));
+      expect(me.status).toBe(401);
+    }
+    const sessions = await server.graphql('{ sessions { id current } }', {}, bearer(newToken));
+    expect(sessions.body.data?.sessions).toEqual([{ id: expect.any(String), current: true }]);
+  });
 });

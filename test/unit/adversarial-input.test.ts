@@ -3,7 +3,11 @@ import type { IncomingMessage } from 'node:http';
 import { parse } from 'graphql';
 import { parseAuthorization } from '../../src/auth/authorization-header.js';
 import { durationSeconds, limitSpec } from '../../src/config-fields.js';
-import { countSelections } from '../../src/hardening/selection-limit.js';
+import {
+  MAX_REPEATED_FIELD_WORK,
+  countSelections,
+  repeatedFieldWork,
+} from '../../src/hardening/selection-limit.js';
 import { addressGroup } from '../../src/lib/address-group.js';
 import { createClientIpResolver, plainAddress } from '../../src/lib/client-ip.js';
 import { parseDurationMs } from '../../src/lib/duration.js';
@@ -145,6 +149,11 @@ describe('parsers of client input on 64 kB adversarial strings', () => {
         CPU_BUDGET_MS,
       );
     }
+    const repeated = parse(`{ ${'__typename(a: 1) '.repeat(20_000)}}`, { noLocation: true });
+    const budget = MAX_REPEATED_FIELD_WORK;
+    expect(
+      cpuMs(() => expect(repeatedFieldWork(repeated, budget)).toBeGreaterThan(budget)),
+    ).toBeLessThan(CPU_BUDGET_MS);
   });
 });
 

@@ -127,9 +127,10 @@ describe('password hasher', () => {
         );
       const flood = Array.from({ length: 8 }, (_, i) => outcome(hasher.hash(`flood ${i}`)));
       // One runs and three wait; the last place is held back for priority work.
-      expect(hasher.hasRoom()).toBe(false);
-      expect(hasher.hasRoom({ priority: true })).toBe(true);
-      const owner = outcome(hasher.verify('the owner', undefined, { priority: true }));
+      expect(() => hasher.reserve()).toThrow('Too many sign-ins at once');
+      const slot = hasher.reserve({ priority: true });
+      const owner = outcome(hasher.verify('the owner', undefined, { slot }));
+      expect(() => hasher.reserve({ priority: true })).toThrow('Too many sign-ins at once');
       const outcomes = await Promise.all(flood);
       expect(outcomes.filter((o) => o === 'hashed')).toHaveLength(4);
       expect(outcomes.filter((o) => o === ErrorCode.SERVICE_UNAVAILABLE)).toHaveLength(4);

@@ -1,4 +1,4 @@
-import { AppError, ErrorCode } from '../../errors.js';
+import { AppError, ErrorCode, invalidCredentials } from '../../errors.js';
 import type { TokenService } from '../../lib/jwt.js';
 import { MAX_EMAIL_INPUT_LENGTH, normalizeEmail } from '../../lib/email.js';
 import { pseudonym, type AuditLog } from '../../lib/security-events.js';
@@ -59,6 +59,13 @@ export function createAuthService(deps: {
   /** A new session, with a device token since the client has just proved the password. */
   async function open(user: User, meta: ClientMeta): Promise<SignedIn> {
     const refresh = await sessions.start(user.id, meta);
+    // A password change or logoutAll may have ended every session while this sign-in was checking
+    // the old password: it raises the version before ending them, so either the version has moved
+    // by now, or the new session was started in time to be ended with the others.
+    if ((await users.credentialVersion(user.id)) !== user.credentialVersion) {
+      await sessions.revoke(refresh.sessionId, user.id, 'credentials_changed');
+      throw invalidCredentials();
+    }
     const token = devices.issue(accountOf(user.email), user.id, user.credentialVersion);
     const device = { token, expiresIn: devices.ttlSeconds };
     return { ...withAccessToken(user, refresh), device };

@@ -3,12 +3,11 @@ import { isDuplicateKeyError } from '../../db/mongo.js';
 import { AppError, badUserInput, invalidCredentials, rateLimited } from '../../errors.js';
 import { isAcceptableEmailInput, isValidEmail, normalizeEmail } from '../../lib/email.js';
 import type { Logger } from '../../lib/logger.js';
+import { RunningCounter } from '../../lib/running-counter.js';
 import {
   MAX_PASSWORD_BYTES,
-  hashingOverloaded,
   normalizePassword,
   passwordProblem,
-  type HashPriority,
   type PasswordHasher,
   type PasswordPolicy,
   type PasswordProblem,
@@ -19,6 +18,8 @@ import type { StoreGuard } from '../../rate-limit/store-guard.js';
 import { toUser, type Role, type User, type UserModel, type UserWithHash } from './user.model.js';
 
 export const MAX_PAGE_SIZE = 100;
+/** Password checks of one account that may use the hash queue's reserved places at once. */
+const PRIORITY_PER_ACCOUNT = 2;
 const OPEN_GATE: Gate = { allowed: true, retryAfterMs: 0 };
 
 const passwordMessage = (problem: PasswordProblem, minLength: number) =>
@@ -41,6 +42,8 @@ export interface UserService {
   findUsable(id: string): Promise<User | undefined>;
   /** Ends every device token issued so far (see credentialVersion). */
   forgetDevices(id: string): Promise<void>;
+  /** The current credential version of a usable account (undefined if gone or disabled). */
+  credentialVersion(id: string): Promise<number | undefined>;
   /**
    * Checks the current password (under a lockout of the user's own, so guessers hammering the
    * account's logins cannot block it), then stores the new one, which must differ.
@@ -72,6 +75,7 @@ function checkedEmail(email: string) {
 
 export function createUserService(deps: UserServiceDeps): UserService {
   const { users, hasher, policy, lockout, guard, logger, audit } = deps;
+  const priorityRunning = new RunningCounter();
 
   async function signUp(email: string, password: string, roles: Role[] = ['USER']) {
     const normalized = checkedEmail(email);
@@ -112,26 +116,35 @@ export function createUserService(deps: UserServiceDeps): UserService {
     account: string,
     password: string,
     find: () => Promise<UserWithHash | null>,
-    work: HashPriority = {},
+    knownDevice = false,
   ): Promise<UserWithHash> {
-    // A check the hashing queue would refuse must not count toward the lockout's hourly cap, nor
-    // create lockout state: that would let a flood of refused logins push real state out.
-    if (!hasher.hasRoom(work)) throw hashingOverloaded();
-    const gate = await guard(() => lockout.begin(lockoutKey), OPEN_GATE);
-    if (!gate.allowed) {
-      audit.record('login.refused_while_locked', { account });
-      throw rateLimited(gate.retryAfterMs);
+    // Known devices may use the queue's reserved places, a few at a time per account, so the
+    // device tokens of an attacker's own account cannot take them all.
+    const priority = knownDevice && priorityRunning.count(account) < PRIORITY_PER_ACCOUNT;
+    // The place in the hashing queue comes first: a check the queue would refuse must not count
+    // toward the lockout's hourly cap, nor create lockout state that could push real state out.
+    const slot = hasher.reserve({ priority });
+    const releaseShare = priority ? priorityRunning.enter([account]) : () => undefined;
+    try {
+      const gate = await guard(() => lockout.begin(lockoutKey), OPEN_GATE);
+      if (!gate.allowed) {
+        audit.record('login.refused_while_locked', { account });
+        throw rateLimited(gate.retryAfterMs);
+      }
+      const found = await find();
+      const matches = await hasher.verify(password, found?.passwordHash, { slot });
+      if (!found || !matches || found.disabled) {
+        audit.record('login.failed', { account });
+        const lockedForMs = await guard(() => lockout.recordFailure(lockoutKey), 0);
+        if (lockedForMs > 0) audit.record('login.locked_out', { account, lockedForMs });
+        throw invalidCredentials();
+      }
+      await guard(() => lockout.recordSuccess(lockoutKey), undefined);
+      return found;
+    } finally {
+      slot.release();
+      releaseShare();
     }
-    const found = await find();
-    const matches = await hasher.verify(password, found?.passwordHash, work);
-    if (!found || !matches || found.disabled) {
-      audit.record('login.failed', { account });
-      const lockedForMs = await guard(() => lockout.recordFailure(lockoutKey), 0);
-      if (lockedForMs > 0) audit.record('login.locked_out', { account, lockedForMs });
-      throw invalidCredentials();
-    }
-    await guard(() => lockout.recordSuccess(lockoutKey), undefined);
-    return found;
   }
 
   async function rehashIfNeeded(found: UserWithHash, password: string) {
@@ -154,7 +167,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
       account,
       password,
       () => findWithHash(normalized),
-      { priority: knownDevice !== undefined },
+      knownDevice !== undefined,
     );
     audit.record('login.succeeded', { userId: String(found._id) });
     await rehashIfNeeded(found, password);
@@ -170,6 +183,13 @@ export function createUserService(deps: UserServiceDeps): UserService {
       if (!isValidObjectId(id)) return undefined;
       const found = await users.findById(id).lean();
       return found ? toUser(found) : undefined;
+    },
+
+    async credentialVersion(id) {
+      if (!isValidObjectId(id)) return undefined;
+      // By _id alone (FerretDB pushes only that down); disabled is checked here.
+      const found = await users.findById(id).select('credentialVersion disabled').lean();
+      return found && !found.disabled ? (found.credentialVersion ?? 0) : undefined;
     },
 
     async forgetDevices(id) {
