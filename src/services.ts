@@ -16,7 +16,7 @@ import { createRefreshCookie } from './modules/session/refresh-cookie.js';
 import { createSessionModels } from './modules/session/session.model.js';
 import { createSessionService } from './modules/session/session.service.js';
 import { createViewerStateCache } from './modules/session/viewer-state.js';
-import { createUserModel } from './modules/user/user.model.js';
+import { createCredentialChangeModel, createUserModel } from './modules/user/user.model.js';
 import { createUserService } from './modules/user/user.service.js';
 import { MemoryLockoutStore, type LockoutStore } from './rate-limit/lockout.js';
 import { RedisLockoutStore } from './rate-limit/lockout-redis.js';
@@ -93,6 +93,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
   const hasher = deps.hasher ?? (await createPasswordHasher(config.hashing));
   const users = createUserService({
     users: userModel,
+    credentialChanges: createCredentialChangeModel(connection),
     hasher,
     policy: createPasswordPolicy(config.passwordMinLength),
     lockout: stores.lockout,
@@ -135,11 +136,12 @@ export async function createServices(deps: ServiceDeps): Promise<{
     viewerState: createViewerStateCache({
       ttlMs: config.revocationCacheTtlMs,
       load: async (userId, sessionId) => {
-        const [user, active] = await Promise.all([
+        const [user, sessionVersion] = await Promise.all([
           users.findUsable(userId),
-          sessions.isActive(userId, sessionId),
+          sessions.activeVersion(userId, sessionId),
         ]);
-        return active ? user : undefined;
+        // A session begun before a password change or logoutAll is over, revokedAt or not.
+        return user && sessionVersion === user.credentialVersion ? user : undefined;
       },
     }),
     refreshCookie: createRefreshCookie({

@@ -194,4 +194,54 @@ describe('password checks are bounded per request, per user and per address', ()
     const sessions = await server.graphql('{ sessions { id current } }', {}, bearer(newToken));
     expect(sessions.body.data?.sessions).toEqual([{ id: expect.any(String), current: true }]);
   });
+
+  it('ends sessions begun before logoutAll even if the write that revoked them is lost', async () => {
+    const server = await start({ env: { REVOCATION_CACHE_TTL: '0' } });
+    const email = uniqueEmail('lost-write');
+    await signUp(server, email, PASSWORD);
+    const other = await server.graphql(
+      `mutation { login(email: "${email}", password: "${PASSWORD}") { accessToken refreshToken } }`,
+    );
+    const stolen = other.body.data?.login as { accessToken: string; refreshToken: string };
+    const mine = await server.graphql(LOGIN, { email, password: PASSWORD });
+    const myToken = (mine.body.data?.login as { accessToken: string }).accessToken;
+    await server.graphql('mutation { logoutAll }', {}, bearer(myToken));
+    // What a refresh racing logoutAll did on the embedded FerretDB: its whole-document write put
+    // the session back without revokedAt.
+    await server.connection
+      .collection('sessions')
+      .updateMany({}, { $unset: { revokedAt: '', revokedReason: '' } });
+    const me = await server.graphql('{ me { id } }', {}, bearer(stolen.accessToken));
+    expect(me.status).toBe(401);
+    const refreshed = await server.graphql(
+      `mutation { refreshToken(token: "${stolen.refreshToken}") { accessToken } }`,
+    );
+    expect(errorCode(refreshed)).toBe('UNAUTHENTICATED');
+  });
+
+  it('lets exactly one of two changePassword calls racing from the same password take effect', async () => {
+    const server = await start({ env: { BCRYPT_COST: '8' } });
+    const email = uniqueEmail('two-changes');
+    await signUp(server, email, PASSWORD);
+    const tokens = await Promise.all(
+      [1, 2].map(async () => {
+        const response = await server.graphql(LOGIN, { email, password: PASSWORD });
+        return (response.body.data?.login as { accessToken: string }).accessToken;
+      }),
+    );
+    const phrases = ['first new phrase here', 'second new phrase here'];
+    const results = await Promise.all(
+      tokens.map((token, i) =>
+        server.graphql(CHANGE_PASSWORD, { current: PASSWORD, next: phrases[i] }, bearer(token)),
+      ),
+    );
+    const winners = results.flatMap((result, i) => (result.body.data?.changePassword ? [i] : []));
+    expect(winners).toHaveLength(1);
+    const loser = results[1 - winners[0]!]!;
+    expect(errorCode(loser)).toBe('UNAUTHENTICATED');
+    const works = async (password: string) =>
+      Boolean((await server.graphql(LOGIN, { email, password })).body.data?.login);
+    expect(await works(phrases[winners[0]!]!)).toBe(true);
+    expect(await works(phrases[1 - winners[0]!]!)).toBe(false);
+  });
 });

@@ -458,9 +458,9 @@ describe('sweep of ended sessions', () => {
     const live = await signUpOn(server);
     const { payload: rotated } = await refresh(server, live.refreshToken); // a spent token to keep
     const liveId = (jwt.decode(live.accessToken) as jwt.JwtPayload).sid as string;
-    await startedAgo(server, 31 * DAY).start(live.user.id, META); // expired a day ago
+    await startedAgo(server, 31 * DAY).start(live.user.id, META, 0); // expired a day ago
     // Within its 30 days but unused for 8: its only token is idle-expired, the session is not.
-    const idle = await startedAgo(server, 8 * DAY).start(live.user.id, META);
+    const idle = await startedAgo(server, 8 * DAY).start(live.user.id, META, 0);
     const revoked = (await server.graphql(LOGIN, { email: live.email, password: PASSWORD })).body
       .data?.login as Payload;
     await server.graphql('mutation { logout }', {}, bearer(revoked.accessToken));
@@ -484,7 +484,7 @@ describe('sweep of ended sessions', () => {
     const server = await start();
     const { user } = await signUpOn(server);
     const past = startedAgo(server, 31 * DAY);
-    for (let i = 0; i < 5; i += 1) await past.start(user.id, META);
+    for (let i = 0; i < 5; i += 1) await past.start(user.id, META, 0);
     const removed = await sweepSessions({
       ...createSessionModels(server.connection),
       at: new Date(),

@@ -58,7 +58,7 @@ export function createAuthService(deps: {
 
   /** A new session, with a device token since the client has just proved the password. */
   async function open(user: User, meta: ClientMeta): Promise<SignedIn> {
-    const refresh = await sessions.start(user.id, meta);
+    const refresh = await sessions.start(user.id, meta, user.credentialVersion);
     // A password change or logoutAll may have ended every session while this sign-in was checking
     // the old password: it raises the version before ending them, so either the version has moved
     // by now, or the new session was started in time to be ended with the others.
@@ -94,8 +94,11 @@ export function createAuthService(deps: {
     async refresh(refreshToken, meta) {
       const refreshed = await sessions.refresh(refreshToken, meta);
       const user = await users.findUsable(refreshed.userId);
-      if (!user) {
-        await sessions.revoke(refreshed.sessionId, refreshed.userId, 'user_unavailable');
+      // The session began before a password change or logoutAll: over, even if the write that
+      // revoked it was lost to this refresh (see session.model.ts).
+      if (!user || user.credentialVersion !== refreshed.credentialVersion) {
+        const reason = user ? 'credentials_changed' : 'user_unavailable';
+        await sessions.revoke(refreshed.sessionId, refreshed.userId, reason);
         throw new AppError(ErrorCode.UNAUTHENTICATED, 'Invalid refresh token');
       }
       return withAccessToken(user, refreshed);

@@ -27,6 +27,8 @@ export interface IssuedRefresh {
   readonly refreshToken: string;
   /** Seconds until the token ends: the sooner of idle and absolute expiry. */
   readonly refreshExpiresIn: number;
+  /** The user's credential version the session began under (see session.model.ts). */
+  readonly credentialVersion: number;
 }
 
 const invalidRefreshToken = () => new AppError(ErrorCode.UNAUTHENTICATED, 'Invalid refresh token');
@@ -74,6 +76,7 @@ export function createRefreshRotation(deps: {
       userId: String(session.userId),
       refreshToken: token,
       refreshExpiresIn: Math.floor((idleExpiresAt.getTime() - created.getTime()) / 1000),
+      credentialVersion: session.credentialVersion ?? 0,
     };
   }
 

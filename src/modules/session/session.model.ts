@@ -12,6 +12,12 @@ interface SessionDocument {
   ip: string;
   revokedAt?: Date;
   revokedReason?: string;
+  /**
+   * The user's credential version when the session began (absent on older sessions: 0). Once a
+   * password change or logoutAll raises it, the session is over even if its revokedAt write was
+   * lost: the embedded FerretDB rewrites whole documents, so a racing refresh can undo one.
+   */
+  credentialVersion?: number;
 }
 
 /** A refresh token, stored only as its SHA-256 hash. */
@@ -48,6 +54,7 @@ const sessionSchema = new Schema<SessionDocument>(
     ip: { type: String, default: '' },
     revokedAt: { type: Date, index: true },
     revokedReason: { type: String },
+    credentialVersion: { type: Number },
   },
   { collection: 'sessions', strict: 'throw' },
 );

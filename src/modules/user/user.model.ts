@@ -42,6 +42,27 @@ const userSchema = new Schema<UserDocument>(
 
 export type UserModel = Model<UserDocument>;
 
+/**
+ * One document per raise of a user's credential version, `_id` = `<userId>:<version>`. Of two
+ * changes racing from one version, one insert fails on the unique _id: the embedded FerretDB
+ * gives conditional updates and $inc no such guarantee (both of two racing ones can apply, or
+ * one can be lost), while an insert under a unique index is atomic on it as on MongoDB.
+ */
+interface CredentialChangeDocument {
+  _id: string;
+  at: Date;
+}
+
+export type CredentialChangeModel = Model<CredentialChangeDocument>;
+
+export function createCredentialChangeModel(connection: Connection): CredentialChangeModel {
+  const schema = new Schema<CredentialChangeDocument>(
+    { _id: { type: String, required: true }, at: { type: Date, required: true } },
+    { collection: 'credential_changes', strict: 'throw', versionKey: false },
+  );
+  return connection.model<CredentialChangeDocument>('CredentialChange', schema);
+}
+
 /** A lean user document read with select('+passwordHash'): for verification only. */
 export type UserWithHash = UserDocument & { _id: Types.ObjectId };
 

@@ -15,7 +15,14 @@ import {
 import { pseudonym, type AuditLog } from '../../lib/security-events.js';
 import type { Gate, LockoutStore } from '../../rate-limit/lockout.js';
 import type { StoreGuard } from '../../rate-limit/store-guard.js';
-import { toUser, type Role, type User, type UserModel, type UserWithHash } from './user.model.js';
+import {
+  toUser,
+  type CredentialChangeModel,
+  type Role,
+  type User,
+  type UserModel,
+  type UserWithHash,
+} from './user.model.js';
 
 export const MAX_PAGE_SIZE = 100;
 /** Password checks of one account that may use the hash queue's reserved places at once. */
@@ -56,6 +63,7 @@ export interface UserService {
 
 export interface UserServiceDeps {
   users: UserModel;
+  credentialChanges: CredentialChangeModel;
   hasher: PasswordHasher;
   policy: PasswordPolicy;
   lockout: LockoutStore;
@@ -74,7 +82,7 @@ function checkedEmail(email: string) {
 }
 
 export function createUserService(deps: UserServiceDeps): UserService {
-  const { users, hasher, policy, lockout, guard, logger, audit } = deps;
+  const { users, credentialChanges, hasher, policy, lockout, guard, logger, audit } = deps;
   const priorityRunning = new RunningCounter();
 
   async function signUp(email: string, password: string, roles: Role[] = ['USER']) {
@@ -147,6 +155,25 @@ export function createUserService(deps: UserServiceDeps): UserService {
     }
   }
 
+  async function credentialVersion(id: string) {
+    if (!isValidObjectId(id)) return undefined;
+    // By _id alone (FerretDB pushes only that down); disabled is checked here.
+    const found = await users.findById(id).select('credentialVersion disabled').lean();
+    return found && !found.disabled ? (found.credentialVersion ?? 0) : undefined;
+  }
+
+  /** Raises the version from `from` with `set`; false if another change raised it first. */
+  async function raiseCredentialVersion(id: string, from: number, set: object = {}) {
+    try {
+      await credentialChanges.create({ _id: `${id}:${from + 1}`, at: new Date() });
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
+    }
+    await users.updateOne({ _id: id }, { $set: { ...set, credentialVersion: from + 1 } });
+    return true;
+  }
+
   async function rehashIfNeeded(found: UserWithHash, password: string) {
     if (!hasher.needsRehash(found.passwordHash)) return;
     const passwordHash = await hasher.hash(password);
@@ -185,16 +212,12 @@ export function createUserService(deps: UserServiceDeps): UserService {
       return found ? toUser(found) : undefined;
     },
 
-    async credentialVersion(id) {
-      if (!isValidObjectId(id)) return undefined;
-      // By _id alone (FerretDB pushes only that down); disabled is checked here.
-      const found = await users.findById(id).select('credentialVersion disabled').lean();
-      return found && !found.disabled ? (found.credentialVersion ?? 0) : undefined;
-    },
+    credentialVersion,
 
     async forgetDevices(id) {
-      if (!isValidObjectId(id)) return;
-      await users.updateOne({ _id: id }, { $inc: { credentialVersion: 1 } });
+      // Another change raising it at the same moment serves as well: either ends the devices.
+      const from = await credentialVersion(id);
+      if (from !== undefined) await raiseCredentialVersion(id, from);
     },
 
     async findUsable(id) {
@@ -218,12 +241,12 @@ export function createUserService(deps: UserServiceDeps): UserService {
         () => users.findById(id).select('+passwordHash').lean(),
       );
       const passwordHash = await hasher.hash(newPassword);
-      await users.updateOne(
-        { _id: id },
-        { $set: { passwordHash }, $inc: { credentialVersion: 1 } },
-      );
+      // Two changes racing from the same current password: only the first takes effect; for the
+      // other, the password it checked is no longer the current one.
+      const from = found.credentialVersion ?? 0;
+      if (!(await raiseCredentialVersion(id, from, { passwordHash }))) throw invalidCredentials();
       audit.record('user.password_changed', { userId: id });
-      return toUser({ ...found, credentialVersion: (found.credentialVersion ?? 0) + 1 });
+      return toUser({ ...found, credentialVersion: from + 1 });
     },
 
     async list(first, after) {
