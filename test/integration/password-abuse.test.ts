@@ -244,4 +244,32 @@ describe('password checks are bounded per request, per user and per address', ()
     expect(await works(phrases[winners[0]!]!)).toBe(true);
     expect(await works(phrases[1 - winners[0]!]!)).toBe(false);
   });
+
+  it('recovers the credential version from a change that crashed between its two writes', async () => {
+    const server = await start();
+    const email = uniqueEmail('crashed');
+    const { token, userId } = await signUp(server, email, PASSWORD);
+    const changes = server.connection.collection<{ _id: string; at: Date }>('credential_changes');
+    // A change still in progress (or crashed a moment ago) holds the version: this one waits.
+    await changes.insertOne({ _id: `${userId}:1`, at: new Date() });
+    const held = await server.graphql(
+      CHANGE_PASSWORD,
+      { current: PASSWORD, next: 'the brand new phrase' },
+      bearer(token),
+    );
+    expect(errorCode(held)).toBe('UNAUTHENTICATED');
+    // Abandoned for longer than a minute: the version is free again and the change goes through.
+    await changes.updateOne(
+      { _id: `${userId}:1` },
+      { $set: { at: new Date(Date.now() - 120_000) } },
+    );
+    const login = await server.graphql(LOGIN, { email, password: PASSWORD });
+    const fresh = (login.body.data?.login as { accessToken: string }).accessToken;
+    const changed = await server.graphql(
+      CHANGE_PASSWORD,
+      { current: PASSWORD, next: 'the brand new phrase' },
+      bearer(fresh),
+    );
+    expect(changed.body.data?.changePassword).toBeTruthy();
+  });
 });

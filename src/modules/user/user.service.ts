@@ -25,6 +25,8 @@ import {
 } from './user.model.js';
 
 export const MAX_PAGE_SIZE = 100;
+/** A credential change that has not written the user within this long never will. */
+export const ABANDONED_CHANGE_MS = 60_000;
 /** Password checks of one account that may use the hash queue's reserved places at once. */
 const PRIORITY_PER_ACCOUNT = 2;
 const OPEN_GATE: Gate = { allowed: true, retryAfterMs: 0 };
@@ -163,12 +165,27 @@ export function createUserService(deps: UserServiceDeps): UserService {
   }
 
   /** Raises the version from `from` with `set`; false if another change raised it first. */
-  async function raiseCredentialVersion(id: string, from: number, set: object = {}) {
+  async function raiseCredentialVersion(
+    id: string,
+    from: number,
+    set: object = {},
+    retry = true,
+  ): Promise<boolean> {
+    const key = `${id}:${from + 1}`;
     try {
-      await credentialChanges.create({ _id: `${id}:${from + 1}`, at: new Date() });
+      await credentialChanges.create({ _id: key, at: new Date() });
     } catch (error) {
-      if (isDuplicateKeyError(error)) return false;
-      throw error;
+      if (!isDuplicateKeyError(error)) throw error;
+      // A change that took this version but never wrote the user (a crash between the two
+      // writes) gives it back once abandoned, so the account's changes are never refused for good.
+      const abandoned = await credentialChanges.deleteOne({
+        _id: key,
+        at: { $lt: new Date(Date.now() - ABANDONED_CHANGE_MS) },
+      });
+      if (!retry || abandoned.deletedCount === 0 || (await credentialVersion(id)) !== from) {
+        return false;
+      }
+      return raiseCredentialVersion(id, from, set, false);
     }
     await users.updateOne({ _id: id }, { $set: { ...set, credentialVersion: from + 1 } });
     return true;
