@@ -94,6 +94,7 @@ const envSchema = z.object({
   MAX_TOKENS: z.coerce.number().int().min(50).max(100_000).default(1000),
   MAX_QUERY_COST: z.coerce.number().int().min(10).max(1_000_000).default(5000),
   MAX_SELECTIONS: z.coerce.number().int().min(10).max(100_000).default(300),
+  MAX_QUERY_LENGTH: z.coerce.number().int().min(1000).max(10_000_000).default(20_000),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(102_400),
   AUDIT_RETENTION: durationSeconds.default(90 * 86400).pipe(z.number().min(60)),
   METRICS_TOKEN: optionalString.pipe(
@@ -176,6 +177,8 @@ export interface Config {
     readonly cost: number;
     /** Fields per document, duplicates and fragment spreads included. */
     readonly selections: number;
+    /** Characters of query text (variables are not counted). */
+    readonly queryLength: number;
     readonly bodyBytes: number;
   };
   readonly auditRetentionSeconds: number;
@@ -320,6 +323,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       tokens: values.MAX_TOKENS,
       cost: values.MAX_QUERY_COST,
       selections: values.MAX_SELECTIONS,
+      queryLength: values.MAX_QUERY_LENGTH,
       bodyBytes: values.MAX_BODY_BYTES,
     }),
     auditRetentionSeconds: values.AUDIT_RETENTION,

@@ -24,7 +24,7 @@ export function abuseLimitPlugins(config: Config): Plugin[] {
     maxDirectivesPlugin({ n: limits.directives }) as Plugin,
     costLimitPlugin({ maxCost: limits.cost }) as Plugin,
     useSelectionLimit(limits.selections),
-    useInputHygiene(),
+    useInputHygiene({ maxQueryLength: limits.queryLength }),
     // With introspection off, "Did you mean …?" hints would leak the schema one field at a time.
     useRequestErrorCodes({ hideSuggestions: !config.introspection }),
   ];

@@ -1,5 +1,6 @@
 import {
   Kind,
+  validate,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -170,11 +171,21 @@ const rejection = (code: Exclude<Verdict, 'ok'>, limit: number) =>
     { extensions: { code, http: { status: 400 } } },
   );
 
+/**
+ * graphql-js stops validating at 100 errors; each error costs a scan of the source for its line
+ * and column, and an unknown field a search of the type's fields for suggestions. A client needs
+ * the first few to fix its query.
+ */
+const MAX_VALIDATION_ERRORS = 10;
+const validateWithFewErrors: typeof validate = (schema, document, rules) =>
+  validate(schema, document, rules, { maxErrors: MAX_VALIDATION_ERRORS });
+
 export function useSelectionLimit(limit: number): Plugin {
   // Yoga's parse cache hands back the same document for the same text: judge each one once.
   const verdicts = new WeakMap<DocumentNode, Verdict>();
   return {
-    onValidate({ params, setResult }) {
+    onValidate({ params, setResult, setValidationFn }) {
+      setValidationFn(validateWithFewErrors);
       const document = params.documentAST;
       let verdict = verdicts.get(document);
       if (verdict === undefined) {

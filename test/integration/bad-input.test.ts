@@ -278,6 +278,15 @@ const CORPUS: Case[] = [
     code: 'TOO_MANY_REPEATED_FIELDS',
   },
   {
+    name: '30,000 newlines before 100 unknown fields (97 kB of them cost 1.3 s of error locations)',
+    headers: JSON_HEADERS,
+    body: query(
+      `${'\n'.repeat(30_000)}{ ${Array.from({ length: 100 }, (_, i) => `x${i}`).join(' ')} }`,
+    ),
+    status: 400,
+    code: 'QUERY_TOO_LONG',
+  },
+  {
     name: '975 fields in a fragment no operation uses',
     headers: JSON_HEADERS,
     body: query(`{ __typename } fragment Unused on Query { ${'__typename '.repeat(975)}}`),
@@ -538,6 +547,14 @@ describe('the bad-input corpus', () => {
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
     const me = await server.graphql('{ me { id } }', {}, { authorization: `Bearer ${token}` });
     expect(me.body.data?.me).toBeTruthy();
+  });
+
+  it('reports at most 10 validation errors, however many the query has', async () => {
+    const fields = Array.from({ length: 100 }, (_, i) => `unknown${i}`).join(' ');
+    const response = await server.graphql(`{ ${fields} }`);
+    expect(response.status).toBe(400);
+    expect(response.body.errors?.length).toBeLessThanOrEqual(11);
+    expect(response.body.errors?.[0]?.message).toMatch(/unknown0/);
   });
 
   it('gives no "Did you mean" hints in production, not even a placeholder that marks a near miss', async () => {

@@ -1,4 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import bcrypt from 'bcrypt';
+import { Types } from 'mongoose';
+import { createPasswordHasher, type PasswordHasher } from '../../src/lib/password.js';
 import { countingHasher } from '../helpers/counting-hasher.js';
 import { LOGIN, bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
 import { serversClosedAfterAll } from '../helpers/server.js';
@@ -257,7 +260,7 @@ describe('password checks are bounded per request, per user and per address', ()
       { current: PASSWORD, next: 'the brand new phrase' },
       bearer(token),
     );
-    expect(errorCode(held)).toBe('UNAUTHENTICATED');
+    expect(errorCode(held)).toBe('SERVICE_UNAVAILABLE');
     // Abandoned for longer than a minute: the version is free again and the change goes through.
     await changes.updateOne(
       { _id: `${userId}:1` },
@@ -271,5 +274,38 @@ describe('password checks are bounded per request, per user and per address', ()
       bearer(fresh),
     );
     expect(changed.body.data?.changePassword).toBeTruthy();
+  });
+
+  it('does not let the re-hash of a login overwrite a password changed meanwhile', async () => {
+    const real = await createPasswordHasher({ cost: 5, threads: 1, queueLimit: 100 });
+    let meanwhile: (() => Promise<void>) | undefined;
+    const hasher: PasswordHasher = {
+      ...real,
+      // The login's re-hash at the new cost takes a while; the password changes during it.
+      hash: async (password, work) => {
+        const hashed = await real.hash(password, work);
+        const change = meanwhile;
+        meanwhile = undefined;
+        await change?.();
+        return hashed;
+      },
+    };
+    const server = await start({ env: { BCRYPT_COST: '5' }, hasher });
+    const email = uniqueEmail('rehash');
+    const { userId } = await signUp(server, email, PASSWORD);
+    const users = server.connection.collection('users');
+    const byId = { _id: new Types.ObjectId(userId) };
+    await users.updateOne(byId, { $set: { passwordHash: await bcrypt.hash(PASSWORD, 4) } });
+    meanwhile = async () => {
+      await users.updateOne(byId, {
+        $set: { passwordHash: await bcrypt.hash('the new phrase', 5) },
+      });
+    };
+    expect(
+      (await server.graphql(LOGIN, { email, password: PASSWORD })).body.data?.login,
+    ).toBeTruthy();
+    const stored = (await users.findOne(byId))?.passwordHash as string;
+    expect(await bcrypt.compare('the new phrase', stored)).toBe(true);
+    await real.close();
   });
 });

@@ -1,6 +1,12 @@
 import { isValidObjectId } from 'mongoose';
 import { isDuplicateKeyError } from '../../db/mongo.js';
-import { AppError, badUserInput, invalidCredentials, rateLimited } from '../../errors.js';
+import {
+  AppError,
+  badUserInput,
+  invalidCredentials,
+  rateLimited,
+  serviceUnavailable,
+} from '../../errors.js';
 import { isAcceptableEmailInput, isValidEmail, normalizeEmail } from '../../lib/email.js';
 import type { Logger } from '../../lib/logger.js';
 import { RunningCounter } from '../../lib/running-counter.js';
@@ -194,7 +200,13 @@ export function createUserService(deps: UserServiceDeps): UserService {
   async function rehashIfNeeded(found: UserWithHash, password: string) {
     if (!hasher.needsRehash(found.passwordHash)) return;
     const passwordHash = await hasher.hash(password);
-    await users.updateOne({ _id: found._id }, { $set: { passwordHash } });
+    // Only over the hash it checked: a password change that landed meanwhile must not be
+    // overwritten by a stronger hash of the old password.
+    const { modifiedCount } = await users.updateOne(
+      { _id: found._id, passwordHash: found.passwordHash },
+      { $set: { passwordHash } },
+    );
+    if (modifiedCount === 0) return;
     logger.info({ userId: String(found._id) }, 'password re-hashed at the configured cost');
   }
 
@@ -232,9 +244,11 @@ export function createUserService(deps: UserServiceDeps): UserService {
     credentialVersion,
 
     async forgetDevices(id) {
-      // Another change raising it at the same moment serves as well: either ends the devices.
       const from = await credentialVersion(id);
-      if (from !== undefined) await raiseCredentialVersion(id, from);
+      if (from === undefined || (await raiseCredentialVersion(id, from))) return;
+      // Another change raising it at the same moment serves as well: either ends the devices.
+      // A change still in progress holds the version: the caller should try again.
+      if ((await credentialVersion(id)) === from) throw serviceUnavailable();
     },
 
     async findUsable(id) {
@@ -261,7 +275,12 @@ export function createUserService(deps: UserServiceDeps): UserService {
       // Two changes racing from the same current password: only the first takes effect; for the
       // other, the password it checked is no longer the current one.
       const from = found.credentialVersion ?? 0;
-      if (!(await raiseCredentialVersion(id, from, { passwordHash }))) throw invalidCredentials();
+      if (!(await raiseCredentialVersion(id, from, { passwordHash }))) {
+        // The version moved: another change won, and the password checked is not current now.
+        // It did not: a change still in progress holds it; this one may be tried again.
+        if ((await credentialVersion(id)) !== from) throw invalidCredentials();
+        throw serviceUnavailable();
+      }
       audit.record('user.password_changed', { userId: id });
       return toUser({ ...found, credentialVersion: from + 1 });
     },
