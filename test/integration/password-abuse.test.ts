@@ -14,6 +14,14 @@ const PASSWORD = 'correct horse battery';
 
 const start = serversClosedAfterAll();
 const from = (address: string) => ({ 'x-forwarded-for': address });
+/** One hashing thread and four waiting places, each hash ~30 ms: easy for one client to fill. */
+const SMALL_HASH_QUEUE = {
+  TRUST_PROXY: 'loopback',
+  BCRYPT_COST: '9',
+  HASH_THREADS: '1',
+  HASH_QUEUE_LIMIT: '4',
+  PASSWORD_CHECKS_PER_CLIENT: '2',
+};
 
 describe('password checks are bounded per request, per user and per address', () => {
   it('refuses a document with 16 aliased changePassword calls before any hash runs', async () => {
@@ -104,15 +112,7 @@ describe('password checks are bounded per request, per user and per address', ()
   });
 
   it('keeps serving logins from other addresses while one user floods changePassword', async () => {
-    const server = await start({
-      env: {
-        TRUST_PROXY: 'loopback',
-        BCRYPT_COST: '9',
-        HASH_THREADS: '1',
-        HASH_QUEUE_LIMIT: '4',
-        PASSWORD_CHECKS_PER_CLIENT: '2',
-      },
-    });
+    const server = await start({ env: SMALL_HASH_QUEUE });
     const victim = uniqueEmail('bystander');
     await signUp(server, victim, PASSWORD);
     const { token } = await signUp(server, uniqueEmail('flooder'), PASSWORD);
@@ -139,16 +139,7 @@ describe('password checks are bounded per request, per user and per address', ()
   });
 
   it('keeps serving logins from other addresses while one address floods login', async () => {
-    const server = await start({
-      env: {
-        TRUST_PROXY: 'loopback',
-        BCRYPT_COST: '9',
-        HASH_THREADS: '1',
-        HASH_QUEUE_LIMIT: '4',
-        PASSWORD_CHECKS_PER_CLIENT: '2',
-        LOCKOUT_THRESHOLD: '100',
-      },
-    });
+    const server = await start({ env: { ...SMALL_HASH_QUEUE, LOCKOUT_THRESHOLD: '100' } });
     const email = uniqueEmail('owner');
     await signUp(server, email, PASSWORD);
     const flood = Array.from({ length: 70 }, (_, i) =>
