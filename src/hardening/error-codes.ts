@@ -14,6 +14,8 @@ const REJECTIONS: [RegExp, string][] = [
  * graphql-js ends a message with its suggestions ("Did you mean "me"?", "Did you mean the enum
  * value "ADMIN"?"): removed whole, not masked, since even a placeholder marks a near miss.
  */
+const MAX_MESSAGE_LENGTH = 500;
+
 function withoutSuggestion(message: string) {
   const at = message.lastIndexOf('Did you mean ');
   return at === -1 || !message.endsWith('?') ? message : message.slice(0, at).trimEnd();
@@ -52,6 +54,12 @@ export function useRequestErrorCodes(options: { hideSuggestions: boolean }): Plu
         }
         let message = error.message.replace(/^Syntax Error: (?=\w+ limit|Query)/, '');
         if (options.hideSuggestions) message = withoutSuggestion(message);
+        // Variable errors echo the value: a 95 kB variable made a 171 kB answer.
+        if (message.length > MAX_MESSAGE_LENGTH) {
+          message = `${message.slice(0, MAX_MESSAGE_LENGTH)}…`;
+        }
+        // With nodes and positions, so the answer keeps each error's line and column (Yoga works
+        // them out again from these when it writes the response; input-hygiene.ts bounds lines).
         return new GraphQLError(message, {
           nodes: error.nodes,
           source: error.source,
