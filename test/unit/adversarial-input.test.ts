@@ -3,11 +3,8 @@ import type { IncomingMessage } from 'node:http';
 import { parse } from 'graphql';
 import { parseAuthorization } from '../../src/auth/authorization-header.js';
 import { durationSeconds, limitSpec } from '../../src/config-fields.js';
-import {
-  MAX_REPEATED_FIELD_WORK,
-  countSelections,
-  repeatedFieldWork,
-} from '../../src/hardening/selection-limit.js';
+import { MAX_REPEATED_FIELD_WORK, repeatedFieldWork } from '../../src/hardening/repeated-fields.js';
+import { countSelections } from '../../src/hardening/selection-limit.js';
 import { addressGroup } from '../../src/lib/address-group.js';
 import { createClientIpResolver, plainAddress } from '../../src/lib/client-ip.js';
 import { parseDurationMs } from '../../src/lib/duration.js';

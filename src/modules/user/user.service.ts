@@ -1,15 +1,8 @@
 import { isValidObjectId } from 'mongoose';
 import { isDuplicateKeyError } from '../../db/mongo.js';
-import {
-  AppError,
-  badUserInput,
-  invalidCredentials,
-  rateLimited,
-  serviceUnavailable,
-} from '../../errors.js';
+import { AppError, badUserInput, invalidCredentials, serviceUnavailable } from '../../errors.js';
 import { isAcceptableEmailInput, isValidEmail, normalizeEmail } from '../../lib/email.js';
 import type { Logger } from '../../lib/logger.js';
-import { RunningCounter } from '../../lib/running-counter.js';
 import {
   MAX_PASSWORD_BYTES,
   normalizePassword,
@@ -19,7 +12,7 @@ import {
   type PasswordProblem,
 } from '../../lib/password.js';
 import { pseudonym, type AuditLog } from '../../lib/security-events.js';
-import type { Gate, LockoutStore } from '../../rate-limit/lockout.js';
+import type { LockoutStore } from '../../rate-limit/lockout.js';
 import type { StoreGuard } from '../../rate-limit/store-guard.js';
 import {
   toUser,
@@ -29,13 +22,10 @@ import {
   type UserModel,
   type UserWithHash,
 } from './user.model.js';
+import { createCredentialVersions } from './credential-version.js';
+import { createPasswordCheck } from './password-check.js';
 
 export const MAX_PAGE_SIZE = 100;
-/** A credential change that has not written the user within this long never will. */
-export const ABANDONED_CHANGE_MS = 60_000;
-/** Password checks of one account that may use the hash queue's reserved places at once. */
-const PRIORITY_PER_ACCOUNT = 2;
-const OPEN_GATE: Gate = { allowed: true, retryAfterMs: 0 };
 
 const passwordMessage = (problem: PasswordProblem, minLength: number) =>
   ({
@@ -90,8 +80,9 @@ function checkedEmail(email: string) {
 }
 
 export function createUserService(deps: UserServiceDeps): UserService {
-  const { users, credentialChanges, hasher, policy, lockout, guard, logger, audit } = deps;
-  const priorityRunning = new RunningCounter();
+  const { users, hasher, policy, logger, audit } = deps;
+  const passwordCheck = createPasswordCheck(deps);
+  const versions = createCredentialVersions(deps);
 
   async function signUp(email: string, password: string, roles: Role[] = ['USER']) {
     const normalized = checkedEmail(email);
@@ -123,80 +114,6 @@ export function createUserService(deps: UserServiceDeps): UserService {
     }
   }
 
-  /**
-   * One password verification under a lockout key: refused while the key is locked or over its
-   * hourly cap, counted either way. `find` runs after the gate, so a locked key costs no lookup.
-   */
-  async function verifyUnderLockout(
-    lockoutKey: string,
-    account: string,
-    password: string,
-    find: () => Promise<UserWithHash | null>,
-    knownDevice = false,
-  ): Promise<UserWithHash> {
-    // Known devices may use the queue's reserved places, a few at a time per account, so the
-    // device tokens of an attacker's own account cannot take them all.
-    const priority = knownDevice && priorityRunning.count(account) < PRIORITY_PER_ACCOUNT;
-    // The place in the hashing queue comes first: a check the queue would refuse must not count
-    // toward the lockout's hourly cap, nor create lockout state that could push real state out.
-    const slot = hasher.reserve({ priority });
-    const releaseShare = priority ? priorityRunning.enter([account]) : () => undefined;
-    try {
-      const gate = await guard(() => lockout.begin(lockoutKey), OPEN_GATE);
-      if (!gate.allowed) {
-        audit.record('login.refused_while_locked', { account });
-        throw rateLimited(gate.retryAfterMs);
-      }
-      const found = await find();
-      const matches = await hasher.verify(password, found?.passwordHash, { slot });
-      if (!found || !matches || found.disabled) {
-        audit.record('login.failed', { account });
-        const lockedForMs = await guard(() => lockout.recordFailure(lockoutKey), 0);
-        if (lockedForMs > 0) audit.record('login.locked_out', { account, lockedForMs });
-        throw invalidCredentials();
-      }
-      await guard(() => lockout.recordSuccess(lockoutKey), undefined);
-      return found;
-    } finally {
-      slot.release();
-      releaseShare();
-    }
-  }
-
-  async function credentialVersion(id: string) {
-    if (!isValidObjectId(id)) return undefined;
-    // By _id alone (FerretDB pushes only that down); disabled is checked here.
-    const found = await users.findById(id).select('credentialVersion disabled').lean();
-    return found && !found.disabled ? (found.credentialVersion ?? 0) : undefined;
-  }
-
-  /** Raises the version from `from` with `set`; false if another change raised it first. */
-  async function raiseCredentialVersion(
-    id: string,
-    from: number,
-    set: object = {},
-    retry = true,
-  ): Promise<boolean> {
-    const key = `${id}:${from + 1}`;
-    try {
-      await credentialChanges.create({ _id: key, at: new Date() });
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-      // A change that took this version but never wrote the user (a crash between the two
-      // writes) gives it back once abandoned, so the account's changes are never refused for good.
-      const abandoned = await credentialChanges.deleteOne({
-        _id: key,
-        at: { $lt: new Date(Date.now() - ABANDONED_CHANGE_MS) },
-      });
-      if (!retry || abandoned.deletedCount === 0 || (await credentialVersion(id)) !== from) {
-        return false;
-      }
-      return raiseCredentialVersion(id, from, set, false);
-    }
-    await users.updateOne({ _id: id }, { $set: { ...set, credentialVersion: from + 1 } });
-    return true;
-  }
-
   async function rehashIfNeeded(found: UserWithHash, password: string) {
     if (!hasher.needsRehash(found.passwordHash)) return;
     const passwordHash = await hasher.hash(password);
@@ -218,13 +135,13 @@ export function createUserService(deps: UserServiceDeps): UserService {
     const account = pseudonym(normalized);
     // Keyed by email whether or not the account exists, so lockouts reveal nothing.
     const lockoutKey = knownDevice ? `lockout:device:${knownDevice}` : `lockout:${account}`;
-    const found = await verifyUnderLockout(
+    const found = await passwordCheck.verify({
       lockoutKey,
       account,
       password,
-      () => findWithHash(normalized),
-      knownDevice !== undefined,
-    );
+      find: () => findWithHash(normalized),
+      knownDevice: knownDevice !== undefined,
+    });
     audit.record('login.succeeded', { userId: String(found._id) });
     await rehashIfNeeded(found, password);
     return toUser(found);
@@ -241,14 +158,14 @@ export function createUserService(deps: UserServiceDeps): UserService {
       return found ? toUser(found) : undefined;
     },
 
-    credentialVersion,
+    credentialVersion: versions.current,
 
     async forgetDevices(id) {
-      const from = await credentialVersion(id);
-      if (from === undefined || (await raiseCredentialVersion(id, from))) return;
+      const from = await versions.current(id);
+      if (from === undefined || (await versions.raise(id, from))) return;
       // Another change raising it at the same moment serves as well: either ends the devices.
       // A change still in progress holds the version: the caller should try again.
-      if ((await credentialVersion(id)) === from) throw serviceUnavailable();
+      if ((await versions.current(id)) === from) throw serviceUnavailable();
     },
 
     async findUsable(id) {
@@ -265,20 +182,20 @@ export function createUserService(deps: UserServiceDeps): UserService {
       if (normalizePassword(newPassword) === normalizePassword(currentPassword)) {
         throw badUserInput('newPassword', 'The new password must differ from the current one');
       }
-      const found = await verifyUnderLockout(
-        `lockout:user:${id}`,
-        pseudonym(id),
-        currentPassword,
-        () => users.findById(id).select('+passwordHash').lean(),
-      );
+      const found = await passwordCheck.verify({
+        lockoutKey: `lockout:user:${id}`,
+        account: pseudonym(id),
+        password: currentPassword,
+        find: () => users.findById(id).select('+passwordHash').lean(),
+      });
       const passwordHash = await hasher.hash(newPassword);
       // Two changes racing from the same current password: only the first takes effect; for the
       // other, the password it checked is no longer the current one.
       const from = found.credentialVersion ?? 0;
-      if (!(await raiseCredentialVersion(id, from, { passwordHash }))) {
+      if (!(await versions.raise(id, from, { passwordHash }))) {
         // The version moved: another change won, and the password checked is not current now.
         // It did not: a change still in progress holds it; this one may be tried again.
-        if ((await credentialVersion(id)) !== from) throw invalidCredentials();
+        if ((await versions.current(id)) !== from) throw invalidCredentials();
         throw serviceUnavailable();
       }
       audit.record('user.password_changed', { userId: id });

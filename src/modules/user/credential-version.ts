@@ -1,0 +1,54 @@
+import { isValidObjectId } from 'mongoose';
+import { isDuplicateKeyError } from '../../db/mongo.js';
+import type { CredentialChangeModel, UserModel } from './user.model.js';
+
+/** A credential change that has not written the user within this long never will. */
+export const ABANDONED_CHANGE_MS = 60_000;
+
+/**
+ * A user's credential version: raised by a password change and by logoutAll, named by every
+ * session and device token, which stop counting once it moves on (see session.model.ts).
+ */
+export interface CredentialVersions {
+  /** The version of a usable account (undefined if gone or disabled). */
+  current(userId: string): Promise<number | undefined>;
+  /** Raises it from `from`, writing `set` too; false if another change raised it first. */
+  raise(userId: string, from: number, set?: object): Promise<boolean>;
+}
+
+export function createCredentialVersions(deps: {
+  users: UserModel;
+  credentialChanges: CredentialChangeModel;
+}): CredentialVersions {
+  const { users, credentialChanges } = deps;
+
+  async function current(userId: string) {
+    if (!isValidObjectId(userId)) return undefined;
+    // By _id alone (FerretDB pushes only that down); disabled is checked here.
+    const found = await users.findById(userId).select('credentialVersion disabled').lean();
+    return found && !found.disabled ? (found.credentialVersion ?? 0) : undefined;
+  }
+
+  async function raise(userId: string, from: number, set: object = {}, retry = true) {
+    const key = `${userId}:${from + 1}`;
+    try {
+      // The claim first: of two changes racing from one version, one insert fails on the unique
+      // _id, on the embedded FerretDB as on MongoDB (see CredentialChangeModel).
+      await credentialChanges.create({ _id: key, at: new Date() });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      // A change that took this version but never wrote the user (a crash between the two
+      // writes) gives it back once abandoned, so the account's changes are never refused for good.
+      const abandoned = await credentialChanges.deleteOne({
+        _id: key,
+        at: { $lt: new Date(Date.now() - ABANDONED_CHANGE_MS) },
+      });
+      if (!retry || abandoned.deletedCount === 0 || (await current(userId)) !== from) return false;
+      return raise(userId, from, set, false);
+    }
+    await users.updateOne({ _id: userId }, { $set: { ...set, credentialVersion: from + 1 } });
+    return true;
+  }
+
+  return { current, raise: (userId, from, set) => raise(userId, from, set) };
+}
