@@ -7,8 +7,9 @@ import { createLogger } from '../src/lib/logger.js';
 
 /** MONGODB_URI when set, else an embedded FerretDB in a temporary directory, removed on close. */
 export async function benchDatabase(label: string) {
-  if (process.env.MONGODB_URI)
-    return { uri: process.env.MONGODB_URI, close: async () => undefined };
+  if (process.env.MONGODB_URI) {
+    return { uri: process.env.MONGODB_URI, pid: undefined, close: async () => undefined };
+  }
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `auth-api-${label}-`));
   const embedded = await startFerretDB({
     binary: parseConfig({}).ferretdbBinary,
@@ -17,6 +18,8 @@ export async function benchDatabase(label: string) {
   });
   return {
     uri: embedded.uri,
+    /** The embedded server's process, for its memory. */
+    pid: embedded.pid as number | undefined,
     close: async () => {
       await embedded.stop();
       await rm(dataDir, { recursive: true, force: true });

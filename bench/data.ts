@@ -1,0 +1,280 @@
+/**
+ * npm run bench:data — the data-at-scale issue's benchmark: the request-path operations at 10³,
+ * 10⁴ and 10⁵ users, each size with 10 sessions (and refresh tokens) and 10 audit events per
+ * user, seeded directly through the collections. Operations run through the real app (Yoga's
+ * fetch, bcrypt cost 4 so hashing does not hide the database), sequentially, and report median
+ * and p99 (the slowest, with this few samples). Logins use a wrong password for known and
+ * unknown emails alike: the same work, so any difference is the lookup.
+ * Knobs: DATA_SIZES (1000,10000,100000), DATA_SAMPLES (7), DATA_OP_BUDGET_MS (20000: an
+ * operation stops sampling once it has used that much), MONGODB_URI (else an embedded FerretDB).
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import bcrypt from 'bcrypt';
+import { Types, type Connection } from 'mongoose';
+import { createApp, type App } from '../src/app.js';
+import { parseConfig } from '../src/config.js';
+import { connectMongo } from '../src/db/mongo.js';
+import { createLogger } from '../src/lib/logger.js';
+import { RequestScope } from '../src/lib/request-scope.js';
+import { hashToken } from '../src/modules/session/refresh-rotation.js';
+import { benchDatabase } from './database.js';
+import { BENCH_SECRET } from './launch.js';
+import { isEntryPoint, median, printTargets, type TargetResult } from './report.js';
+
+const SIZES = (process.env.DATA_SIZES ?? '1000,10000,100000').split(',').map(Number);
+const SAMPLES = Number(process.env.DATA_SAMPLES ?? 7);
+const OP_BUDGET_MS = Number(process.env.DATA_OP_BUDGET_MS ?? 20_000);
+const PER_USER = 10;
+const BATCH = 2000;
+const PASSWORD = 'bench data password';
+const DAY = 86_400_000;
+
+const emailOf = (i: number) => `user-${i}@bench.example`;
+
+async function insertInBatches(
+  connection: Connection,
+  name: string,
+  count: number,
+  make: (i: number) => object,
+) {
+  const collection = connection.collection(name);
+  for (let start = 0; start < count; start += BATCH) {
+    const docs = Array.from({ length: Math.min(BATCH, count - start) }, (_, j) => make(start + j));
+    await collection.insertMany(docs, { ordered: false });
+  }
+}
+
+async function seed(connection: Connection, users: number) {
+  const passwordHash = await bcrypt.hash(PASSWORD, 4);
+  const userIds = Array.from({ length: users }, () => new Types.ObjectId());
+  const now = Date.now();
+  await insertInBatches(connection, 'users', users, (i) => ({
+    _id: userIds[i],
+    email: emailOf(i),
+    passwordHash,
+    roles: ['USER'],
+    disabled: false,
+    credentialVersion: 0,
+    createdAt: new Date(now),
+    updatedAt: new Date(now),
+  }));
+  const sessionIds = Array.from({ length: users * PER_USER }, () => new Types.ObjectId());
+  await insertInBatches(connection, 'sessions', sessionIds.length, (i) => ({
+    _id: sessionIds[i],
+    userId: userIds[Math.floor(i / PER_USER)],
+    createdAt: new Date(now),
+    lastUsedAt: new Date(now),
+    expiresAt: new Date(now + 30 * DAY),
+    userAgent: 'bench',
+    ip: '127.0.0.1',
+    credentialVersion: 0,
+  }));
+  await insertInBatches(connection, 'refresh_tokens', sessionIds.length, (i) => ({
+    tokenHash: hashToken(randomBytes(32).toString('base64url')),
+    sessionId: sessionIds[i],
+    createdAt: new Date(now),
+    idleExpiresAt: new Date(now + 7 * DAY),
+    generation: 0,
+  }));
+  // Spread over 100 days: with the default 90-day retention, a tenth is due for the sweep.
+  const types = ['login.failed', 'login.succeeded', 'token.rejected', 'rate_limit.hit'];
+  await insertInBatches(connection, 'audit_events', users * PER_USER, (i) => ({
+    type: types[i % types.length],
+    at: new Date(now - (i % 100) * DAY),
+    userId: String(userIds[i % users]),
+    details: {},
+    count: 1,
+  }));
+  return { userIds, sessionIds };
+}
+
+interface Sample {
+  readonly median: number;
+  readonly p99: number;
+  readonly runs: number;
+}
+
+async function sample(run: (i: number) => Promise<unknown>): Promise<Sample> {
+  const times: number[] = [];
+  let spent = 0;
+  for (let i = 0; i < SAMPLES && (i === 0 || spent < OP_BUDGET_MS); i += 1) {
+    const started = performance.now();
+    await run(i);
+    const took = performance.now() - started;
+    times.push(took);
+    spent += took;
+  }
+  return { median: median(times), p99: Math.max(...times), runs: times.length };
+}
+
+/** One operation through the real app; fails the run if it did not get the expected outcome. */
+async function graphql(
+  app: App,
+  query: string,
+  variables: Record<string, unknown>,
+  expected: 'data' | 'UNAUTHENTICATED',
+) {
+  const response = await app.server.fetch('http://bench/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as {
+    data?: unknown;
+    errors?: { extensions?: { code?: string } }[];
+  };
+  const outcome = body.errors?.[0]?.extensions?.code ?? (body.data ? 'data' : 'nothing');
+  if (outcome !== expected) throw new Error(`expected ${expected}, got ${outcome}`);
+}
+
+const LOGIN = 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { expiresIn } }';
+const SIGN_UP =
+  'mutation($e: String!, $p: String!) { signUp(email: $e, password: $p) { expiresIn } }';
+const REFRESH = 'mutation($t: String!) { refreshToken(token: $t) { expiresIn } }';
+
+function rssMb(pid: number | undefined) {
+  if (pid === undefined) return undefined;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
+  return line ? Math.round(Number(line[1]) / 1024) : undefined;
+}
+
+async function measure(baseUri: string, size: number) {
+  const url = new URL(baseUri);
+  url.pathname = `/bench_data_${size}_${randomBytes(3).toString('hex')}`;
+  const connection = await connectMongo(url.toString());
+  const config = parseConfig({
+    NODE_ENV: 'production',
+    REQUIRE_HTTPS: 'false',
+    JWT_SECRET: BENCH_SECRET,
+    BCRYPT_COST: '4',
+    LOG_LEVEL: 'silent',
+    LOCKOUT_THRESHOLD: '100',
+    LOCKOUT_HOURLY_CAP: '10000',
+    PASSWORD_CHECKS_PER_CLIENT: '1000',
+    RATE_LIMIT_LOGIN_PER_IP: '1000000/1m',
+    RATE_LIMIT_LOGIN_PER_EMAIL: '1000000/1m',
+    RATE_LIMIT_SIGNUP_PER_IP: '1000000/1m',
+    RATE_LIMIT_REFRESH_PER_IP: '1000000/1m',
+  });
+  const scope = new RequestScope();
+  const app = await createApp({
+    config,
+    logger: createLogger('silent', undefined, scope),
+    scope,
+    connection,
+    keys: config.keyRing!,
+  });
+  try {
+    const seedStarted = performance.now();
+    const { userIds, sessionIds } = await seed(connection, size);
+    const seeded = Math.round((performance.now() - seedStarted) / 1000);
+    const { services } = app;
+    const freshSessions = await Promise.all(
+      Array.from({ length: SAMPLES }, () =>
+        services.sessions.start(String(userIds[0]), { userAgent: 'bench', ip: '127.0.0.1' }, 0),
+      ),
+    );
+    const lastUser = String(userIds[size - 1]);
+    const lastSession = String(sessionIds[sessionIds.length - 1]);
+    const results: Record<string, Sample> = {
+      'login, first user': await sample(() =>
+        graphql(app, LOGIN, { e: emailOf(0), p: 'wrong' }, 'UNAUTHENTICATED'),
+      ),
+      'login, last user': await sample(() =>
+        graphql(app, LOGIN, { e: emailOf(size - 1), p: 'wrong' }, 'UNAUTHENTICATED'),
+      ),
+      'login, unknown email': await sample(() =>
+        graphql(
+          app,
+          LOGIN,
+          { e: `nobody-${randomBytes(4).toString('hex')}@bench.example`, p: 'wrong' },
+          'UNAUTHENTICATED',
+        ),
+      ),
+      signUp: await sample(() =>
+        graphql(
+          app,
+          SIGN_UP,
+          { e: `new-${randomBytes(4).toString('hex')}@bench.example`, p: 'a fresh bench password' },
+          'data',
+        ),
+      ),
+      refreshToken: await sample((i) =>
+        graphql(app, REFRESH, { t: freshSessions[i]!.refreshToken }, 'data'),
+      ),
+      'revocation check (miss)': await sample(() =>
+        Promise.all([
+          services.users.findUsable(lastUser),
+          services.sessions.activeVersion(lastUser, lastSession),
+        ]),
+      ),
+      'auditEvents page': await sample(() => services.audit.list({ first: 50 })),
+      'auditEvents page, by type': await sample(() =>
+        services.audit.list({ first: 50, type: 'rate_limit.hit' }),
+      ),
+      'retention sweep': await sample(() => services.audit.prune()),
+    };
+    const stats = (await connection.db!.command({ dbStats: 1 })) as {
+      storageSize?: number;
+      dataSize?: number;
+    };
+    const bytes = stats.storageSize ?? stats.dataSize ?? 0;
+    return { results, seeded, storageMb: Math.round(bytes / 1e6) };
+  } finally {
+    await app.close();
+    await connection.dropDatabase().catch(() => undefined);
+    await connection.close();
+  }
+}
+
+export async function run(): Promise<TargetResult[]> {
+  const SCENARIO = '5 data at scale';
+  const database = await benchDatabase('data');
+  const bySize = new Map<number, Record<string, Sample>>();
+  try {
+    for (const size of SIZES) {
+      const { results, seeded, storageMb } = await measure(database.uri, size);
+      bySize.set(size, results);
+      console.log(
+        `\n${size} users (+${size * PER_USER} sessions, refresh tokens and audit events; seeded in ${seeded} s): database ${storageMb} MB, this process ${Math.round(process.memoryUsage().rss / 1e6)} MB RSS, database server ${rssMb(database.pid) ?? '?'} MB RSS`,
+      );
+      console.table(
+        Object.entries(results).map(([operation, s]) => ({
+          operation,
+          'median ms': Number(s.median.toFixed(1)),
+          'p99 ms': Number(s.p99.toFixed(1)),
+          runs: s.runs,
+        })),
+      );
+    }
+  } finally {
+    await database.close();
+  }
+  const smallest = bySize.get(Math.min(...SIZES))!;
+  const largestSize = Math.max(...SIZES);
+  const largest = bySize.get(largestSize)!;
+  const results: TargetResult[] = Object.keys(largest).map((operation) => {
+    const ratio = largest[operation]!.median / smallest[operation]!.median;
+    return {
+      scenario: SCENARIO,
+      target: `${operation}: median at ${largestSize} users ≤ 2× at ${Math.min(...SIZES)}`,
+      measured: `${ratio.toFixed(2)}×`,
+      met: ratio <= 2,
+    };
+  });
+  const unknown = largest['login, unknown email']!.median;
+  for (const known of ['login, first user', 'login, last user']) {
+    const ratio = unknown / largest[known]!.median;
+    results.push({
+      scenario: SCENARIO,
+      target: `unknown email / ${known.replace('login, ', '')} at ${largestSize} users within 1.1`,
+      measured: `${ratio.toFixed(2)}`,
+      met: ratio <= 1.1 && ratio >= 1 / 1.1,
+    });
+  }
+  printTargets(results);
+  return results;
+}
+
+if (isEntryPoint(import.meta.url)) await run();
