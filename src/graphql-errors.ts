@@ -36,8 +36,7 @@ function fromAppError(error: AppError, source?: GraphQLError) {
  * RFC 6750 §3.1 allows only %x20-21 / %x23-5B / %x5D-7E in error_description: no quotes or
  * backslashes (strict parsers break on them), nothing outside printable ASCII.
  */
-export const challengeDescription = (text: string) =>
-  text.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '');
+const challengeDescription = (text: string) => text.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '');
 
 /**
  * RFC 6750: a rejected token is a 401 for the whole request with a WWW-Authenticate challenge;

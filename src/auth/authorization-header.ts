@@ -5,7 +5,7 @@
  */
 
 /** Far above any access token we issue (4 kB) plus the scheme; longer is refused unread. */
-export const MAX_AUTHORIZATION_LENGTH = 8192;
+const MAX_AUTHORIZATION_LENGTH = 8192;
 
 export type AuthorizationHeader =
   | { readonly kind: 'absent' }

@@ -16,7 +16,7 @@ export interface PasswordGate {
   enter(client: { clientIp: string; clientKey: string; userId?: string }): () => void;
 }
 
-export const tooManyPasswordChecksAtOnce = () =>
+const tooManyPasswordChecksAtOnce = () =>
   new AppError(
     ErrorCode.RATE_LIMITED,
     'Too many password checks at once from this client; try again in 1 second',

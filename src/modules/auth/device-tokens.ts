@@ -11,7 +11,7 @@ import type { KeyRing } from '../../lib/keys.js';
  * change or logoutAll raises the version and so ends every device token issued before it.
  * Signed with the access-token keys but typed differently, so neither passes for the other.
  */
-export const DEVICE_TOKEN_TYPE = 'device+jwt';
+const DEVICE_TOKEN_TYPE = 'device+jwt';
 const MAX_DEVICE_TOKEN_LENGTH = 2048;
 
 export interface DeviceClaims {

@@ -3,7 +3,7 @@ import { isDuplicateKeyError } from '../../db/mongo.js';
 import type { CredentialChangeModel, UserModel } from './user.model.js';
 
 /** A credential change that has not written the user within this long never will. */
-export const ABANDONED_CHANGE_MS = 60_000;
+const ABANDONED_CHANGE_MS = 60_000;
 
 /**
  * A user's credential version: raised by a password change and by logoutAll, named by every
