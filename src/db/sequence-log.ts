@@ -1,0 +1,155 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+import { BoundedMap } from '../lib/bounded-map.js';
+import { isDuplicateKeyError } from './mongo.js';
+
+/**
+ * An entry `<log>#<seq>` names a document elsewhere (`ref`); `<log>#head` and `<log>#tail` hold
+ * where the log ends and starts. Every access is by `_id` alone: the one query shape the embedded
+ * FerretDB answers from an index (see src/db/ferretdb.ts), and a point lookup on MongoDB too.
+ */
+interface LogDocument {
+  _id: string;
+  ref?: string;
+  next?: number;
+}
+
+export type SequenceLogModel = Model<LogDocument>;
+
+export function createSequenceLogModel(connection: Connection, collection: string) {
+  const schema = new Schema<LogDocument>(
+    { _id: { type: String, required: true }, ref: { type: String }, next: { type: Number } },
+    { collection, strict: 'throw', versionKey: false },
+  );
+  return connection.model<LogDocument>(`SequenceLog:${collection}`, schema, collection);
+}
+
+export interface LogEntry {
+  readonly seq: number;
+  readonly ref: string;
+}
+
+/** The head hint is written every this many appends; readers probe past it for the rest. */
+const HEAD_HINT_EVERY = 16;
+/** Appends that found their number taken before the log's end is looked up afresh. */
+const RETAKES_BEFORE_LOOKUP = 8;
+const MAX_APPEND_ATTEMPTS = 64;
+/** Logs whose next number a process remembers (one per audit type and user, say). */
+const REMEMBERED_LOGS = 10_000;
+const REMEMBER_MS = 10 * 60_000;
+
+/**
+ * Append-only logs of references, numbered densely from 0, read newest-first or oldest-first and
+ * trimmed from the oldest end: how the audit trail pages and how sweeps find what has expired
+ * without a range query. An append is an insert under a unique `_id`, so concurrent writers, in
+ * this process or in other replicas, never share a number and leave no gaps: a taken number
+ * means take the next. Entries between the tail and the end all exist, except where the document
+ * an entry names was never written (readers skip those). Trimming moves the tail; entries are
+ * only ever deleted from the tail end.
+ */
+export class SequenceLogs {
+  private readonly nextNumbers = new BoundedMap<number>(REMEMBERED_LOGS);
+
+  constructor(private readonly model: SequenceLogModel) {}
+
+  /** Adds `ref` at the end of `log`; returns its number. */
+  async append(log: string, ref: string): Promise<number> {
+    let seq = this.nextNumbers.get(log, Date.now()) ?? (await this.end(log));
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.model.create({ _id: entryKey(log, seq), ref });
+        break;
+      } catch (error) {
+        if (!isDuplicateKeyError(error) || attempt >= MAX_APPEND_ATTEMPTS) throw error;
+        seq = attempt % RETAKES_BEFORE_LOOKUP === 0 ? await this.end(log) : seq + 1;
+      }
+    }
+    this.nextNumbers.set(log, seq + 1, Date.now() + REMEMBER_MS, Date.now());
+    if ((seq + 1) % HEAD_HINT_EVERY === 0) await this.raise(`${log}#head`, seq + 1);
+    return seq;
+  }
+
+  /** One past the newest entry: found from the head hint by probing forward, then bisecting. */
+  async end(log: string): Promise<number> {
+    const [head, tail] = await Promise.all([this.mark(`${log}#head`), this.start(log)]);
+    let present = Math.max(head, tail) - 1; // known present, or below the tail
+    let step = 1;
+    let absent = present + step;
+    while (await this.exists(log, absent)) {
+      present = absent;
+      step *= 2;
+      absent = present + step;
+    }
+    while (absent - present > 1) {
+      const middle = Math.floor((present + absent) / 2);
+      if (await this.exists(log, middle)) present = middle;
+      else absent = middle;
+    }
+    return absent;
+  }
+
+  /** The oldest number that may still be present. */
+  start(log: string): Promise<number> {
+    return this.mark(`${log}#tail`);
+  }
+
+  /** Up to `limit` entries, newest first, numbered below `before` (the end if absent). */
+  async newest(log: string, limit: number, before?: number): Promise<LogEntry[]> {
+    const [end, tail] = await Promise.all([
+      before === undefined ? this.end(log) : Promise.resolve(before),
+      this.start(log),
+    ]);
+    const from = Math.max(tail, end - limit);
+    const seqs = Array.from({ length: end - from }, (_, i) => end - 1 - i);
+    return this.read(log, seqs);
+  }
+
+  /** Up to `limit` entries, oldest first. */
+  async oldest(log: string, limit: number): Promise<LogEntry[]> {
+    const tail = await this.start(log);
+    const seqs = Array.from({ length: limit }, (_, i) => tail + i);
+    const found = await this.read(log, seqs);
+    // Misses before the first entry were trimmed by a sweep whose tail raise was lost; after it,
+    // a miss is the end, or an append still being written: stop there.
+    const first = found[0]?.seq ?? tail;
+    return found.filter((entry, i) => entry.seq === first + i);
+  }
+
+  /** Deletes the entries up to and including `through`, which must be the oldest ones. */
+  async trim(log: string, entries: readonly LogEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const through = Math.max(...entries.map((entry) => entry.seq));
+    // The tail moves first: a crash in between leaves entries below it, never a gap above it.
+    await this.raise(`${log}#tail`, through + 1);
+    for (const entry of entries) await this.model.deleteOne({ _id: entryKey(log, entry.seq) });
+  }
+
+  private async read(log: string, seqs: number[]): Promise<LogEntry[]> {
+    const docs = await Promise.all(
+      seqs.map((seq) => this.model.findById(entryKey(log, seq)).lean()),
+    );
+    return docs.flatMap((doc, i) =>
+      doc?.ref === undefined ? [] : [{ seq: seqs[i] as number, ref: doc.ref }],
+    );
+  }
+
+  private async exists(log: string, seq: number) {
+    if (seq < 0) return true;
+    return (await this.model.findById(entryKey(log, seq)).select('_id').lean()) !== null;
+  }
+
+  private async mark(key: string): Promise<number> {
+    return (await this.model.findById(key).lean())?.next ?? 0;
+  }
+
+  /** Raises a head or tail mark; never lowers one. Racing raises may lose one: both are hints. */
+  private async raise(key: string, next: number) {
+    try {
+      await this.model.updateOne({ _id: key }, { $max: { next } }, { upsert: true });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      await this.model.updateOne({ _id: key }, { $max: { next } });
+    }
+  }
+}
+
+const entryKey = (log: string, seq: number) => `${log}#${seq}`;

@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Connection } from 'mongoose';
+import { connectMongo } from '../../src/db/mongo.js';
+import {
+  SequenceLogs,
+  createSequenceLogModel,
+  type SequenceLogModel,
+} from '../../src/db/sequence-log.js';
+import { freshDatabaseUri } from '../helpers/database.js';
+
+let connection: Connection;
+let model: SequenceLogModel;
+
+beforeAll(async () => {
+  connection = await connectMongo(freshDatabaseUri('sequence_log'));
+  model = createSequenceLogModel(connection, 'logs');
+});
+afterAll(() => connection.close());
+
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+describe('sequence logs', () => {
+  it('numbers concurrent appends from two processes densely, each number once', async () => {
+    // Two instances stand for two replicas: neither knows the numbers the other takes.
+    const [first, second] = [new SequenceLogs(model), new SequenceLogs(model)];
+    const seqs = await Promise.all(
+      range(0, 40).map((i) => (i % 2 === 0 ? first : second).append('race', `ref-${i}`)),
+    );
+    expect([...seqs].sort((a, b) => a - b)).toEqual(range(0, 40));
+    expect(await new SequenceLogs(model).end('race')).toBe(40);
+  });
+
+  it('finds the end from a stale head hint', async () => {
+    const logs = new SequenceLogs(model);
+    for (const i of range(0, 37)) await logs.append('stale', `ref-${i}`);
+    await model.updateOne({ _id: 'stale#head' }, { $set: { next: 3 } });
+    expect(await new SequenceLogs(model).end('stale')).toBe(37);
+    await model.deleteOne({ _id: 'stale#head' });
+    expect(await new SequenceLogs(model).end('stale')).toBe(37);
+    expect(await new SequenceLogs(model).end('never-written')).toBe(0);
+  });
+
+  it('pages newest first below a number', async () => {
+    const logs = new SequenceLogs(model);
+    for (const i of range(0, 10)) await logs.append('pages', `ref-${i}`);
+    expect((await logs.newest('pages', 3)).map((entry) => entry.ref)).toEqual([
+      'ref-9',
+      'ref-8',
+      'ref-7',
+    ]);
+    expect((await logs.newest('pages', 3, 2)).map((entry) => entry.seq)).toEqual([1, 0]);
+    expect(await logs.newest('pages', 3, 0)).toEqual([]);
+  });
+
+  it('trims from the oldest end and goes on from there', async () => {
+    const logs = new SequenceLogs(model);
+    for (const i of range(0, 10)) await logs.append('trim', `ref-${i}`);
+    const oldest = await logs.oldest('trim', 4);
+    expect(oldest.map((entry) => entry.seq)).toEqual([0, 1, 2, 3]);
+    await logs.trim('trim', oldest);
+    expect(await logs.start('trim')).toBe(4);
+    expect(await model.findById('trim#0').lean()).toBeNull();
+    expect((await logs.oldest('trim', 4)).map((entry) => entry.seq)).toEqual([4, 5, 6, 7]);
+    expect((await logs.newest('trim', 20)).map((entry) => entry.seq)).toEqual(
+      range(4, 10).reverse(),
+    );
+    expect(await logs.end('trim')).toBe(10);
+    expect(await logs.append('trim', 'ref-10')).toBe(10);
+  });
+
+  it('skips entries trimmed under a tail whose raise was lost, and stops at the end', async () => {
+    const logs = new SequenceLogs(model);
+    for (const i of range(0, 6)) await logs.append('lost-tail', `ref-${i}`);
+    await logs.trim('lost-tail', await logs.oldest('lost-tail', 3));
+    await model.updateOne({ _id: 'lost-tail#tail' }, { $set: { next: 0 } });
+    expect((await logs.oldest('lost-tail', 10)).map((entry) => entry.seq)).toEqual([3, 4, 5]);
+  });
+});
