@@ -8,6 +8,7 @@ import type { Logger } from './lib/logger.js';
 import type { Metrics } from './lib/metrics.js';
 import { createPasswordHasher, createPasswordPolicy, type PasswordHasher } from './lib/password.js';
 import type { RequestScope } from './lib/request-scope.js';
+import { SequenceLogs, createSequenceLogModel } from './db/sequence-log.js';
 import { createAuditEventModel } from './modules/audit/audit.model.js';
 import { createAuditService } from './modules/audit/audit.service.js';
 import { createAuthService } from './modules/auth/auth.service.js';
@@ -83,6 +84,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
   );
   const audit = createAuditService({
     events: auditModel,
+    logs: new SequenceLogs(createSequenceLogModel(connection, 'audit_logs')),
     logger,
     scope: deps.scope,
     metrics: deps.metrics,

@@ -40,25 +40,45 @@ const REMEMBER_MS = 10 * 60_000;
 /**
  * Append-only logs of references, numbered densely from 0, read newest-first or oldest-first and
  * trimmed from the oldest end: how the audit trail pages and how sweeps find what has expired
- * without a range query. An append is an insert under a unique `_id`, so concurrent writers, in
- * this process or in other replicas, never share a number and leave no gaps: a taken number
- * means take the next. Entries between the tail and the end all exist, except where the document
+ * without a range query. An append is an insert under a unique `_id`, so concurrent writers in
+ * other replicas never share a number and leave no gaps: a taken number means take the next. Entries between the tail and the end all exist, except where the document
  * an entry names was never written (readers skip those). Trimming moves the tail; entries are
  * only ever deleted from the tail end.
  */
 export class SequenceLogs {
   private readonly nextNumbers = new BoundedMap<number>(REMEMBERED_LOGS);
+  private readonly appending = new Map<string, Promise<void>>();
 
   constructor(private readonly model: SequenceLogModel) {}
 
   /** Adds `ref` at the end of `log`; returns its number. */
-  async append(log: string, ref: string): Promise<number> {
+  append(log: string, ref: string): Promise<number> {
+    // One append per log at a time in this process: a number is only taken by an insert that
+    // succeeded, so a failed one leaves no gap, and this process's entries keep their order.
+    const previous = this.appending.get(log) ?? Promise.resolve();
+    const appended = previous.then(
+      () => this.insertAtEnd(log, ref),
+      () => this.insertAtEnd(log, ref),
+    );
+    const settled = appended.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.appending.set(log, settled);
+    void settled.then(() => {
+      if (this.appending.get(log) === settled) this.appending.delete(log);
+    });
+    return appended;
+  }
+
+  private async insertAtEnd(log: string, ref: string): Promise<number> {
     let seq = this.nextNumbers.get(log, Date.now()) ?? (await this.end(log));
     for (let attempt = 1; ; attempt += 1) {
       try {
         await this.model.create({ _id: entryKey(log, seq), ref });
         break;
       } catch (error) {
+        // Taken by another process: take the next, or look the end up again after a few.
         if (!isDuplicateKeyError(error) || attempt >= MAX_APPEND_ATTEMPTS) throw error;
         seq = attempt % RETAKES_BEFORE_LOOKUP === 0 ? await this.end(log) : seq + 1;
       }

@@ -127,6 +127,40 @@ describe('auditEvents', () => {
     expect(secondPage[0]!.id < firstPage[1]!.id).toBe(true);
   });
 
+  it('pages through every listing without skipping or repeating an event', async () => {
+    await server.graphql(LOGIN, { email: 'nobody@example.com', password: 'wrong password' });
+    await server.app.services.audit.flush();
+    const list = async (variables: Record<string, unknown>) =>
+      (await server.graphql(AUDIT, variables, bearer(adminToken))).body.data
+        ?.auditEvents as Event[];
+    const listings = [{}, { type: 'login.failed' }, { userId }, { userId, type: 'user.signed_up' }];
+    for (const listing of listings) {
+      const whole = await list({ ...listing, first: 200 });
+      expect([listing, whole.length]).not.toEqual([listing, 0]);
+      const paged: Event[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await list({ ...listing, first: 2, after });
+        if (page.length === 0) break;
+        paged.push(...page);
+        after = page[page.length - 1]!.id;
+      }
+      expect(paged.map((event) => event.id)).toEqual(whole.map((event) => event.id));
+    }
+  });
+
+  it('refuses a cursor from another listing', async () => {
+    const [signedUp] = (
+      await server.graphql(AUDIT, { first: 1, type: 'user.signed_up' }, bearer(adminToken))
+    ).body.data?.auditEvents as Event[];
+    const response = await server.graphql(
+      AUDIT,
+      { first: 1, type: 'login.failed', after: signedUp!.id },
+      bearer(adminToken),
+    );
+    expect(errorCode(response)).toBe('BAD_USER_INPUT');
+  });
+
   it('refuses a page size over the maximum', async () => {
     const response = await server.graphql(AUDIT, { first: 500 }, bearer(adminToken));
     expect(errorCode(response)).toBe('BAD_USER_INPUT');
@@ -134,15 +168,18 @@ describe('auditEvents', () => {
 
   it('forgets events older than the retention period', async () => {
     const events = server.connection.collection('audit_events');
-    await events.insertOne({
-      type: 'login.failed',
-      at: new Date(Date.now() - 100 * 86_400_000),
-      details: {},
-    });
-    expect(await server.app.services.audit.prune()).toBeGreaterThanOrEqual(1);
+    await server.app.services.audit.flush();
+    const before = await events.countDocuments({});
+    // Everything recorded so far becomes 100 days old: the sweep walks the log from its oldest
+    // end and stops at the first event still kept, so all of them must go, and nothing else.
+    await events.updateMany({}, { $set: { at: new Date(Date.now() - 100 * 86_400_000) } });
+    await server.graphql(LOGIN, { email: 'nobody@example.com', password: 'wrong password' });
+    await server.app.services.audit.flush();
+    expect(await server.app.services.audit.prune()).toBe(before);
     expect(
       await events.countDocuments({ at: { $lt: new Date(Date.now() - 95 * 86_400_000) } }),
     ).toBe(0);
+    expect(await events.countDocuments({})).toBe(1);
   });
 });
 

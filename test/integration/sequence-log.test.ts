@@ -30,6 +30,12 @@ describe('sequence logs', () => {
     expect(await new SequenceLogs(model).end('race')).toBe(40);
   });
 
+  it("keeps the order of one process's concurrent appends", async () => {
+    const logs = new SequenceLogs(model);
+    const seqs = await Promise.all(range(0, 20).map((i) => logs.append('ordered', `ref-${i}`)));
+    expect(seqs).toEqual(range(0, 20));
+  });
+
   it('finds the end from a stale head hint', async () => {
     const logs = new SequenceLogs(model);
     for (const i of range(0, 37)) await logs.append('stale', `ref-${i}`);

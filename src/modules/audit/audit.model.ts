@@ -12,6 +12,15 @@ interface AuditEventDocument {
   count: number;
   /** The last repeat, when there were any. */
   lastAt?: Date;
+  /** Where it stands in each audit log that lists it (see audit-logs.ts): paging starts there. */
+  seqs?: AuditSeqs;
+}
+
+export interface AuditSeqs {
+  all: number;
+  type: number;
+  user?: number;
+  userType?: number;
 }
 
 export interface AuditEvent {
@@ -31,15 +40,16 @@ export type AuditEventModel = Model<AuditEventDocument>;
 export function createAuditEventModel(connection: Connection) {
   const schema = new Schema<AuditEventDocument>(
     {
-      type: { type: String, required: true, index: true },
-      // Retention is enforced by AuditService.prune: FerretDB v1 has no TTL indexes.
-      at: { type: Date, required: true, index: true },
-      userId: { type: String, index: true },
+      // No secondary indexes: pages and the retention sweep walk the audit logs by _id.
+      type: { type: String, required: true },
+      at: { type: Date, required: true },
+      userId: { type: String },
       clientIp: { type: String },
       requestId: { type: String },
       details: { type: Schema.Types.Mixed, default: {} },
       count: { type: Number, default: 1 },
       lastAt: { type: Date },
+      seqs: { type: Schema.Types.Mixed },
     },
     { collection: 'audit_events', strict: 'throw', minimize: false },
   );

@@ -1,13 +1,17 @@
 import { Types, isValidObjectId } from 'mongoose';
+import type { SequenceLogs } from '../../db/sequence-log.js';
 import { badUserInput } from '../../errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Metrics } from '../../lib/metrics.js';
 import type { RequestScope } from '../../lib/request-scope.js';
 import type { AuditLog, SecurityEvent } from '../../lib/security-events.js';
+import { appendToLogs, entriesOutsideAll, logName, roleOf } from './audit-logs.js';
 import { toAuditEvent, type AuditEvent, type AuditEventModel } from './audit.model.js';
 import { REPEATABLE_EVENTS, RepeatAggregator, type Repeat } from './repeat-aggregator.js';
 
 export const MAX_AUDIT_PAGE = 200;
+/** Events the retention sweep looks at per batch: each one costs a few point operations. */
+export const PRUNE_BATCH = 100;
 
 export interface AuditService extends AuditLog {
   list(options: {
@@ -18,8 +22,11 @@ export interface AuditService extends AuditLog {
   }): Promise<AuditEvent[]>;
   /** Resolves once every write started so far has finished (tests, shutdown). */
   flush(): Promise<void>;
-  /** Deletes events older than the retention period; returns how many. */
-  prune(): Promise<number>;
+  /**
+   * Deletes events older than the retention period, oldest first, in batches of PRUNE_BATCH
+   * (at most `maxBatches` of them); returns how many.
+   */
+  prune(options?: { maxBatches?: number }): Promise<number>;
 }
 
 const LOGIN_OUTCOMES: Partial<Record<SecurityEvent, string>> = {
@@ -53,12 +60,14 @@ const VOLATILE_DETAILS = new Set(['retryAfterMs', 'lockedForMs']);
  */
 export function createAuditService(deps: {
   events: AuditEventModel;
+  /** The audit logs (audit-logs.ts): the order pages and the sweep walk, by _id alone. */
+  logs: SequenceLogs;
   logger: Logger;
   scope: RequestScope;
   metrics: Metrics;
   retentionSeconds: number;
 }): AuditService {
-  const { events, logger, scope, metrics, retentionSeconds } = deps;
+  const { events, logs, logger, scope, metrics, retentionSeconds } = deps;
   const pending = new Set<Promise<unknown>>();
   const repeats = new RepeatAggregator<StoredEvent>(
     REPEAT_WINDOW_MS,
@@ -149,7 +158,12 @@ export function createAuditService(deps: {
         { securityEvent: event, ...fields, clientIp: entry.clientIp },
         `security event: ${event}`,
       );
-      const stored = track(events.create(entry), event);
+      const stored = track(
+        appendToLogs(logs, String(entry._id), entry).then((seqs) =>
+          events.create({ ...entry, seqs }),
+        ),
+        event,
+      );
       if (repeatKey !== undefined) {
         writeRepeats(repeats.start(repeatKey, { id: entry._id, stored }, entry.at));
       }
@@ -162,12 +176,32 @@ export function createAuditService(deps: {
       if (after !== undefined && !isValidObjectId(after)) {
         throw badUserInput('after', 'after must be an audit event id');
       }
-      const filter: Record<string, unknown> = {};
-      if (after !== undefined) filter._id = { $lt: after };
-      if (type !== undefined) filter.type = type;
-      if (userId !== undefined) filter.userId = userId;
-      const found = await events.find(filter).sort({ _id: -1 }).limit(first).lean();
-      return found.map(toAuditEvent);
+      const listing = { type, userId };
+      const role = roleOf(listing);
+      const log = logName(role, listing);
+      let before: number | undefined;
+      if (after !== undefined) {
+        const cursor = await events.findById(after).select('type userId seqs').lean();
+        // Swept, and so is everything older.
+        if (!cursor) return [];
+        before = cursor.seqs?.[role];
+        const listed =
+          (type === undefined || cursor.type === type) &&
+          (userId === undefined || cursor.userId === userId);
+        if (before === undefined || !listed) {
+          throw badUserInput('after', 'after must be an event of this listing');
+        }
+      }
+      const page: AuditEvent[] = [];
+      // Entries whose event was never written (a failed write) are skipped: read on past them.
+      while (page.length < first) {
+        const entries = await logs.newest(log, first - page.length, before);
+        if (entries.length === 0) break;
+        const found = await Promise.all(entries.map(({ ref }) => events.findById(ref).lean()));
+        for (const doc of found) if (doc) page.push(toAuditEvent(doc));
+        before = entries[entries.length - 1]?.seq;
+      }
+      return page;
     },
 
     async flush() {
@@ -177,10 +211,29 @@ export function createAuditService(deps: {
       await Promise.all(pending);
     },
 
-    async prune() {
-      const cutoff = new Date(Date.now() - retentionSeconds * 1000);
-      const { deletedCount } = await events.deleteMany({ at: { $lt: cutoff } });
-      return deletedCount;
+    async prune({ maxBatches = Infinity } = {}) {
+      const cutoff = Date.now() - retentionSeconds * 1000;
+      let deleted = 0;
+      for (let batch = 0; batch < maxBatches; batch += 1) {
+        const entries = await logs.oldest('all', PRUNE_BATCH);
+        const found = await Promise.all(
+          entries.map(({ ref }) => events.findById(ref).select('type userId at seqs').lean()),
+        );
+        // Logs are in the order events happened: the first one still kept ends the sweep.
+        const kept = found.findIndex((doc) => doc !== null && doc.at.getTime() >= cutoff);
+        let due = kept === -1 ? entries.length : kept;
+        // A missing event is a failed write, unless it is the newest: that one may be in flight.
+        if (kept === -1) while (due > 0 && found[due - 1] === null) due -= 1;
+        const dueEvents = found.slice(0, due).flatMap((doc) => (doc ? [doc] : []));
+        for (const [name, logEntries] of entriesOutsideAll(dueEvents)) {
+          await logs.trim(name, logEntries);
+        }
+        for (const doc of dueEvents) await events.deleteOne({ _id: doc._id });
+        await logs.trim('all', entries.slice(0, due));
+        deleted += dueEvents.length;
+        if (due < PRUNE_BATCH) break;
+      }
+      return deleted;
     },
   };
 }
