@@ -118,13 +118,21 @@ export function createUserService(deps: UserServiceDeps): UserService {
     if (!hasher.needsRehash(found.passwordHash)) return;
     const passwordHash = await hasher.hash(password);
     // Only over the hash it checked: a password change that landed meanwhile must not be
-    // overwritten by a stronger hash of the old password.
-    const { modifiedCount } = await users.updateOne(
-      { _id: found._id, passwordHash: found.passwordHash },
-      { $set: { passwordHash } },
-    );
-    if (modifiedCount === 0) return;
-    logger.info({ userId: String(found._id) }, 'password re-hashed at the configured cost');
+    // overwritten by a stronger hash of the old password. A conditional update on
+    // {_id, passwordHash} said that in one write on MongoDB, but the embedded FerretDB reads every
+    // user for any filter other than {_id} (and does not isolate conditional updates anyway).
+    // So the write holds the claim on the next credential version, which every password change
+    // takes first (an insert, atomic on both), and re-reads the hash by _id under it. The price:
+    // a change arriving during those two round trips is refused as in progress (retryable), and a
+    // write from outside the app between the re-read and the write would be lost.
+    const userId = String(found._id);
+    const rehashed = await versions.hold(userId, found.credentialVersion ?? 0, async () => {
+      const current = await users.findById(found._id).select('passwordHash').lean();
+      if (current?.passwordHash !== found.passwordHash) return false;
+      await users.updateOne({ _id: found._id }, { $set: { passwordHash } });
+      return true;
+    });
+    if (rehashed) logger.info({ userId }, 'password re-hashed at the configured cost');
   }
 
   async function authenticate(email: string, password: string, knownDevice?: string) {
@@ -170,8 +178,9 @@ export function createUserService(deps: UserServiceDeps): UserService {
 
     async findUsable(id) {
       if (!isValidObjectId(id)) return undefined;
-      const found = await users.findOne({ _id: id, disabled: { $ne: true } }).lean();
-      return found ? toUser(found) : undefined;
+      // By _id alone (the embedded FerretDB reads every user for any other filter); disabled here.
+      const found = await users.findById(id).lean();
+      return found && !found.disabled ? toUser(found) : undefined;
     },
 
     async changePassword(id, currentPassword, newPassword) {
@@ -209,6 +218,8 @@ export function createUserService(deps: UserServiceDeps): UserService {
       if (after !== undefined && !isValidObjectId(after)) {
         throw badUserInput('after', 'after must be a user id');
       }
+      // A range on _id: an index range on MongoDB, a read of every user on the embedded FerretDB
+      // (admins only, 100 at most per page).
       const filter = after === undefined ? {} : { _id: { $gt: after } };
       const found = await users.find(filter).sort({ _id: 1 }).limit(first).lean();
       return found.map(toUser);
