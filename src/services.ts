@@ -16,7 +16,11 @@ import { createRefreshCookie } from './modules/session/refresh-cookie.js';
 import { createSessionModels } from './modules/session/session.model.js';
 import { createSessionService } from './modules/session/session.service.js';
 import { createViewerStateCache } from './modules/session/viewer-state.js';
-import { createCredentialChangeModel, createUserModel } from './modules/user/user.model.js';
+import {
+  createCredentialChangeModel,
+  createUserEmailModel,
+  createUserModel,
+} from './modules/user/user.model.js';
 import { createUserService } from './modules/user/user.service.js';
 import { MemoryLockoutStore, type LockoutStore } from './rate-limit/lockout.js';
 import { RedisLockoutStore } from './rate-limit/lockout-redis.js';
@@ -73,6 +77,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
 }> {
   const { config, logger, connection } = deps;
   const userModel = createUserModel(connection);
+  const emailModel = createUserEmailModel(connection);
   const sessionModels = createSessionModels(connection);
   const auditModel = createAuditEventModel(connection);
   // Unique indexes exist before the first sign-up can race another.
@@ -93,6 +98,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
   const hasher = deps.hasher ?? (await createPasswordHasher(config.hashing));
   const users = createUserService({
     users: userModel,
+    emails: emailModel,
     credentialChanges: createCredentialChangeModel(connection),
     hasher,
     policy: createPasswordPolicy(config.passwordMinLength),
