@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import type { Config } from './config.js';
 import type { Services } from './context.js';
+import { createMigrations } from './db/migrations.js';
 import { createTokenService } from './lib/jwt.js';
 import type { KeyRing } from './lib/keys.js';
 import type { Logger } from './lib/logger.js';
@@ -16,6 +17,7 @@ import { createRefreshCookie } from './modules/session/refresh-cookie.js';
 import { createSessionModels } from './modules/session/session.model.js';
 import { createSessionService } from './modules/session/session.service.js';
 import { createViewerStateCache } from './modules/session/viewer-state.js';
+import { backfillUserEmails } from './modules/user/email-backfill.js';
 import {
   createCredentialChangeModel,
   createUserEmailModel,
@@ -86,6 +88,13 @@ export async function createServices(deps: ServiceDeps): Promise<{
       model.createIndexes(),
     ),
   );
+  // Before the server listens: login finds users only through user_emails.
+  await backfillUserEmails({
+    users: userModel,
+    emails: emailModel,
+    migrations: createMigrations(connection),
+    logger,
+  });
   const audit = createAuditService({
     events: auditModel,
     logger,

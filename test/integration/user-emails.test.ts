@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { Types } from 'mongoose';
 import { LOGIN, ME, SIGN_UP, bearer, errorCode, uniqueEmail } from '../helpers/operations.js';
+import { freshDatabaseUri } from '../helpers/database.js';
 import { serversClosedAfterAll, type TestServer } from '../helpers/server.js';
 
 const PASSWORD = 'correct horse battery';
@@ -132,5 +133,36 @@ describe('a sign-up that failed half-way', () => {
     expect((await server.graphql(LOGIN, { email: taken, password: PASSWORD })).body.errors).toBe(
       undefined,
     );
+  });
+});
+
+describe('users from before user_emails', () => {
+  it('can log in after the start-up backfill, which runs once and adds only what is missing', async () => {
+    const uri = freshDatabaseUri('backfill');
+    const before = await start({ databaseUri: uri });
+    const [kept, legacy] = [uniqueEmail('kept'), uniqueEmail('legacy')];
+    for (const email of [kept, legacy]) {
+      await before.graphql(SIGN_UP, { email, password: PASSWORD });
+    }
+    const emails = before.connection.collection<EmailDocument>('user_emails');
+    const migrations = before.connection.collection<{ _id: string }>('migrations');
+    const canLogIn = async (on: TestServer, email: string) =>
+      Boolean((await on.graphql(LOGIN, { email, password: PASSWORD })).body.data?.login);
+    // As if `legacy` had signed up before user_emails existed.
+    await emails.deleteOne({ _id: legacy });
+    await migrations.deleteOne({ _id: 'user_emails_backfill' });
+    expect(await canLogIn(before, legacy)).toBe(false);
+
+    const after = await start({ databaseUri: uri });
+    expect(await canLogIn(after, legacy)).toBe(true);
+    expect(await canLogIn(after, kept)).toBe(true);
+    expect(await emails.countDocuments()).toBe(2);
+    const filledIn = after.logs.find((line) => line.includes('user_emails filled in'));
+    expect(JSON.parse(filledIn ?? '{}')).toMatchObject({ added: 1 });
+
+    // Done once: a later start does not walk the users again.
+    await emails.deleteOne({ _id: legacy });
+    await start({ databaseUri: uri });
+    expect(await emails.findOne({ _id: legacy })).toBeNull();
   });
 });
