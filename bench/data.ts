@@ -59,6 +59,12 @@ async function seed(connection: Connection, users: number) {
     createdAt: new Date(now),
     updatedAt: new Date(now),
   }));
+  // Login finds users through these, as sign-up writes them (src/modules/user/email-claims.ts).
+  await insertInBatches(connection, 'user_emails', users, (i) => ({
+    _id: emailOf(i),
+    userId: userIds[i],
+    createdAt: new Date(now),
+  }));
   const sessionIds = Array.from({ length: users * PER_USER }, () => new Types.ObjectId());
   await insertInBatches(connection, 'sessions', sessionIds.length, (i) => ({
     _id: sessionIds[i],

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import type { Config } from './config.js';
 import type { Services } from './context.js';
+import { createMigrations } from './db/migrations.js';
 import { createTokenService } from './lib/jwt.js';
 import type { KeyRing } from './lib/keys.js';
 import type { Logger } from './lib/logger.js';
@@ -17,7 +18,12 @@ import { createRefreshCookie } from './modules/session/refresh-cookie.js';
 import { createSessionModels } from './modules/session/session.model.js';
 import { createSessionService } from './modules/session/session.service.js';
 import { createViewerStateCache } from './modules/session/viewer-state.js';
-import { createCredentialChangeModel, createUserModel } from './modules/user/user.model.js';
+import { backfillUserEmails } from './modules/user/email-backfill.js';
+import {
+  createCredentialChangeModel,
+  createUserEmailModel,
+  createUserModel,
+} from './modules/user/user.model.js';
 import { createUserService } from './modules/user/user.service.js';
 import { MemoryLockoutStore, type LockoutStore } from './rate-limit/lockout.js';
 import { RedisLockoutStore } from './rate-limit/lockout-redis.js';
@@ -74,6 +80,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
 }> {
   const { config, logger, connection } = deps;
   const userModel = createUserModel(connection);
+  const emailModel = createUserEmailModel(connection);
   const sessionModels = createSessionModels(connection);
   const auditModel = createAuditEventModel(connection);
   // Unique indexes exist before the first sign-up can race another.
@@ -82,6 +89,13 @@ export async function createServices(deps: ServiceDeps): Promise<{
       model.createIndexes(),
     ),
   );
+  // Before the server listens: login finds users only through user_emails.
+  await backfillUserEmails({
+    users: userModel,
+    emails: emailModel,
+    migrations: createMigrations(connection),
+    logger,
+  });
   const audit = createAuditService({
     events: auditModel,
     logs: new SequenceLogs(createSequenceLogModel(connection, 'audit_logs')),
@@ -95,6 +109,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
   const hasher = deps.hasher ?? (await createPasswordHasher(config.hashing));
   const users = createUserService({
     users: userModel,
+    emails: emailModel,
     credentialChanges: createCredentialChangeModel(connection),
     hasher,
     policy: createPasswordPolicy(config.passwordMinLength),

@@ -2,6 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import bcrypt from 'bcrypt';
 import { Types } from 'mongoose';
 import { createPasswordHasher, type PasswordHasher } from '../../src/lib/password.js';
+import { createCredentialVersions } from '../../src/modules/user/credential-version.js';
+import { createCredentialChangeModel, createUserModel } from '../../src/modules/user/user.model.js';
 import { countingHasher } from '../helpers/counting-hasher.js';
 import { LOGIN, bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
 import { serversClosedAfterAll } from '../helpers/server.js';
@@ -298,5 +300,21 @@ describe('password checks are bounded per request, per user and per address', ()
     const stored = (await users.findOne(byId))?.passwordHash as string;
     expect(await bcrypt.compare('the new phrase', stored)).toBe(true);
     await real.close();
+  });
+
+  it('holds off a password change while a re-hash writes, and gives the version back after', async () => {
+    const server = await start();
+    const { userId } = await signUp(server, uniqueEmail('hold'), PASSWORD);
+    // The same database through a connection object of its own, where the models are free.
+    const sameDb = server.connection.useDb(server.connection.name, { useCache: false });
+    const versions = createCredentialVersions({
+      users: createUserModel(sameDb),
+      credentialChanges: createCredentialChangeModel(sameDb),
+    });
+    // What a change racing the re-hash's write would see: refused, as one still in progress.
+    expect(await versions.hold(userId, 0, () => versions.raise(userId, 0))).toBe(false);
+    expect(await versions.raise(userId, 0)).toBe(true);
+    // Version 1 is taken now: a re-hash over the hash read at version 0 must not run.
+    expect(await versions.hold(userId, 0, () => Promise.resolve('ran'))).toBeUndefined();
   });
 });

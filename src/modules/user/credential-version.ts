@@ -14,6 +14,13 @@ export interface CredentialVersions {
   current(userId: string): Promise<number | undefined>;
   /** Raises it from `from`, writing `set` too; false if another change raised it first. */
   raise(userId: string, from: number, set?: object): Promise<boolean>;
+  /**
+   * Runs `work` holding the claim on the version after `from`, which every change must take
+   * first, so that none can land while it runs; undefined, without running it, if a change holds
+   * or took that version. A change that tries meanwhile is refused as one still in progress; a
+   * hold that outlives ABANDONED_CHANGE_MS would be given back under it like a crashed change.
+   */
+  hold<T>(userId: string, from: number, work: () => Promise<T>): Promise<T | undefined>;
 }
 
 export function createCredentialVersions(deps: {
@@ -50,5 +57,21 @@ export function createCredentialVersions(deps: {
     return true;
   }
 
-  return { current, raise: (userId, from, set) => raise(userId, from, set) };
+  async function hold<T>(userId: string, from: number, work: () => Promise<T>) {
+    const key = `${userId}:${from + 1}`;
+    try {
+      await credentialChanges.create({ _id: key, at: new Date() });
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return undefined;
+      throw error;
+    }
+    try {
+      return await work();
+    } finally {
+      // Given back at once; one left behind by a crash is given back as abandoned (see raise).
+      await credentialChanges.deleteOne({ _id: key });
+    }
+  }
+
+  return { current, raise: (userId, from, set) => raise(userId, from, set), hold };
 }

@@ -63,6 +63,34 @@ export function createCredentialChangeModel(connection: Connection): CredentialC
   return connection.model<CredentialChangeDocument>('CredentialChange', schema);
 }
 
+/**
+ * How login finds a user: one document per registered email, `_id` = the normalized email, naming
+ * the user's `_id`. The embedded FerretDB answers only an exact `{_id}` filter from its index and
+ * decodes the whole collection for any other (`{email}` included), so every request-path lookup
+ * goes by `_id`. Written before the user (see email-claims.ts); the unique `email` index on
+ * users stays, as the guard MongoDB enforces.
+ */
+interface UserEmailDocument {
+  _id: string;
+  userId: Types.ObjectId;
+  /** When the email was claimed: a claim whose user was never written is given up after a while. */
+  createdAt: Date;
+}
+
+export type UserEmailModel = Model<UserEmailDocument>;
+
+export function createUserEmailModel(connection: Connection): UserEmailModel {
+  const schema = new Schema<UserEmailDocument>(
+    {
+      _id: { type: String, required: true },
+      userId: { type: Schema.Types.ObjectId, required: true },
+      createdAt: { type: Date, required: true },
+    },
+    { collection: 'user_emails', strict: 'throw', versionKey: false },
+  );
+  return connection.model<UserEmailDocument>('UserEmail', schema);
+}
+
 /** A lean user document read with select('+passwordHash'): for verification only. */
 export type UserWithHash = UserDocument & { _id: Types.ObjectId };
 

@@ -1,4 +1,4 @@
-import { isValidObjectId } from 'mongoose';
+import { isValidObjectId, Types } from 'mongoose';
 import { isDuplicateKeyError } from '../../db/mongo.js';
 import { AppError, badUserInput, invalidCredentials, serviceUnavailable } from '../../errors.js';
 import { isAcceptableEmailInput, isValidEmail, normalizeEmail } from '../../lib/email.js';
@@ -19,10 +19,12 @@ import {
   type CredentialChangeModel,
   type Role,
   type User,
+  type UserEmailModel,
   type UserModel,
   type UserWithHash,
 } from './user.model.js';
 import { createCredentialVersions } from './credential-version.js';
+import { createEmailClaims } from './email-claims.js';
 import { createPasswordCheck } from './password-check.js';
 
 export const MAX_PAGE_SIZE = 100;
@@ -61,6 +63,7 @@ export interface UserService {
 
 export interface UserServiceDeps {
   users: UserModel;
+  emails: UserEmailModel;
   credentialChanges: CredentialChangeModel;
   hasher: PasswordHasher;
   policy: PasswordPolicy;
@@ -71,6 +74,8 @@ export interface UserServiceDeps {
 }
 
 const invalidEmail = () => badUserInput('email', 'Email address is not valid');
+// Said explicitly by design: sign-up is the one answer that tells whether an email is registered.
+const emailTaken = () => badUserInput('email', 'Email is already registered');
 
 function checkedEmail(email: string) {
   if (!isAcceptableEmailInput(email)) throw invalidEmail();
@@ -83,26 +88,42 @@ export function createUserService(deps: UserServiceDeps): UserService {
   const { users, hasher, policy, logger, audit } = deps;
   const passwordCheck = createPasswordCheck(deps);
   const versions = createCredentialVersions(deps);
+  const emails = createEmailClaims(deps.emails);
 
   async function signUp(email: string, password: string, roles: Role[] = ['USER']) {
     const normalized = checkedEmail(email);
     const problem = policy.problem(password);
     if (problem) throw badUserInput('password', passwordMessage(problem, policy.minLength));
     const passwordHash = await hasher.hash(password);
+    // The email first, then the user under the id it names: a sign-up that dies in between
+    // leaves a claim without a user, which login treats as an unknown email (see email-claims.ts).
+    const userId = await emails.claim(normalized);
+    if (!userId) throw emailTaken();
     try {
-      const created = await users.create({ email: normalized, passwordHash, roles });
+      const created = await users.create({ _id: userId, email: normalized, passwordHash, roles });
       audit.record('user.signed_up', { userId: String(created._id) });
       return toUser(created);
     } catch (error) {
-      if (isDuplicateKeyError(error)) throw badUserInput('email', 'Email is already registered');
+      // The unique _id (the claim's user exists after all, or another sign-up completed it first)
+      // or the unique email (the guard MongoDB keeps whatever user_emails says).
+      if (isDuplicateKeyError(error)) throw emailTaken();
       throw error;
     }
   }
 
+  /**
+   * Two point lookups by _id whether or not the email is registered: an unknown email looks up a
+   * user id that cannot exist (one made just now), so it costs the database the same work as a
+   * known email with a wrong password, as the dummy hash does for bcrypt. Otherwise the response
+   * time would tell which emails have accounts.
+   */
   async function findWithHash(normalizedEmail: string) {
-    return isValidEmail(normalizedEmail)
-      ? await users.findOne({ email: normalizedEmail }).select('+passwordHash').lean()
-      : null;
+    // No account has an invalid email, so refusing one at once tells nothing.
+    if (!isValidEmail(normalizedEmail)) return null;
+    const userId = (await emails.userIdOf(normalizedEmail)) ?? new Types.ObjectId();
+    const found = await users.findById(userId).select('+passwordHash').lean();
+    // The email document counts only while its user still has that email.
+    return found?.email === normalizedEmail ? found : null;
   }
 
   // bcrypt ignores bytes after the 72nd, so such a password could match a different stored one;
@@ -118,13 +139,21 @@ export function createUserService(deps: UserServiceDeps): UserService {
     if (!hasher.needsRehash(found.passwordHash)) return;
     const passwordHash = await hasher.hash(password);
     // Only over the hash it checked: a password change that landed meanwhile must not be
-    // overwritten by a stronger hash of the old password.
-    const { modifiedCount } = await users.updateOne(
-      { _id: found._id, passwordHash: found.passwordHash },
-      { $set: { passwordHash } },
-    );
-    if (modifiedCount === 0) return;
-    logger.info({ userId: String(found._id) }, 'password re-hashed at the configured cost');
+    // overwritten by a stronger hash of the old password. A conditional update on
+    // {_id, passwordHash} said that in one write on MongoDB, but the embedded FerretDB reads every
+    // user for any filter other than {_id} (and does not isolate conditional updates anyway).
+    // So the write holds the claim on the next credential version, which every password change
+    // takes first (an insert, atomic on both), and re-reads the hash by _id under it. The price:
+    // a change arriving during those two round trips is refused as in progress (retryable), and a
+    // write from outside the app between the re-read and the write would be lost.
+    const userId = String(found._id);
+    const rehashed = await versions.hold(userId, found.credentialVersion ?? 0, async () => {
+      const current = await users.findById(found._id).select('passwordHash').lean();
+      if (current?.passwordHash !== found.passwordHash) return false;
+      await users.updateOne({ _id: found._id }, { $set: { passwordHash } });
+      return true;
+    });
+    if (rehashed) logger.info({ userId }, 'password re-hashed at the configured cost');
   }
 
   async function authenticate(email: string, password: string, knownDevice?: string) {
@@ -170,8 +199,9 @@ export function createUserService(deps: UserServiceDeps): UserService {
 
     async findUsable(id) {
       if (!isValidObjectId(id)) return undefined;
-      const found = await users.findOne({ _id: id, disabled: { $ne: true } }).lean();
-      return found ? toUser(found) : undefined;
+      // By _id alone (the embedded FerretDB reads every user for any other filter); disabled here.
+      const found = await users.findById(id).lean();
+      return found && !found.disabled ? toUser(found) : undefined;
     },
 
     async changePassword(id, currentPassword, newPassword) {
@@ -209,6 +239,8 @@ export function createUserService(deps: UserServiceDeps): UserService {
       if (after !== undefined && !isValidObjectId(after)) {
         throw badUserInput('after', 'after must be a user id');
       }
+      // A range on _id: an index range on MongoDB, a read of every user on the embedded FerretDB
+      // (admins only, 100 at most per page).
       const filter = after === undefined ? {} : { _id: { $gt: after } };
       const found = await users.find(filter).sort({ _id: 1 }).limit(first).lean();
       return found.map(toUser);
@@ -216,7 +248,10 @@ export function createUserService(deps: UserServiceDeps): UserService {
 
     async ensureBootstrapAdmin(email, password) {
       const normalized = checkedEmail(email);
-      if (await users.exists({ email: normalized })) return 'exists';
+      // Registered: an email document whose user exists. Run from configuration at start-up, not
+      // by clients, so its timing tells nobody anything. An abandoned claim is sign-up's to complete.
+      const userId = await emails.userIdOf(normalized);
+      if (userId && (await users.exists({ _id: userId }))) return 'exists';
       try {
         const admin = await signUp(normalized, password, ['USER', 'ADMIN']);
         audit.record('admin.bootstrap_created', { userId: admin.id });
