@@ -6,15 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 )
 
 // version tells whether a database file may have changed since it was last indexed: every commit
 // writes its -wal file (or, without WAL, the file itself), and a file dropped and created again
 // has a new modification time.
 type version struct {
-	size, walSize         int64
-	modified, walModified time.Time
+	size, modified, walSize, walModified int64 // bytes, Unix nanoseconds
 }
 
 func versionOf(file string) (version, bool) {
@@ -22,9 +20,9 @@ func versionOf(file string) (version, bool) {
 	if err != nil {
 		return version{}, false
 	}
-	v := version{size: info.Size(), modified: info.ModTime()}
+	v := version{size: info.Size(), modified: info.ModTime().UnixNano()}
 	if wal, err := os.Stat(file + "-wal"); err == nil {
-		v.walSize, v.walModified = wal.Size(), wal.ModTime()
+		v.walSize, v.walModified = wal.Size(), wal.ModTime().UnixNano()
 	}
 	return v, true
 }
@@ -49,7 +47,6 @@ func (w *watcher) pass(ctx context.Context) (int, bool) {
 		w.report(w.dir, err)
 		return 0, false
 	}
-	delete(w.failed, w.dir)
 	seen := map[string]bool{}
 	created, ok := 0, true
 	for _, entry := range entries {
@@ -76,9 +73,14 @@ func (w *watcher) pass(ctx context.Context) (int, bool) {
 		w.indexed[file] = v
 		delete(w.failed, file)
 	}
+	// Forget files that are gone, including ones that only ever failed.
 	for file := range w.indexed {
 		if !seen[file] {
 			delete(w.indexed, file)
+		}
+	}
+	for file := range w.failed {
+		if !seen[file] {
 			delete(w.failed, file)
 		}
 	}
