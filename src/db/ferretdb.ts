@@ -4,10 +4,11 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../config.js';
 import type { Logger } from '../lib/logger.js';
 import { canConnect } from '../lib/net.js';
+import { stopChild } from './child-process.js';
+import { idIndexHelperPath, startIdIndexHelper } from './ferretdb-id-index.js';
 import { clearStaleSocket, placeSocket, privateDirectory } from './unix-socket.js';
 
 const START_TIMEOUT_MS = 30_000;
-const STOP_TIMEOUT_MS = 5_000;
 const INSTALL_SCRIPT = path.join(PROJECT_ROOT, 'scripts', 'install-ferretdb.sh');
 // The MongoDB driver reads a host that ends in `.sock` as the path of a Unix socket.
 const SOCKET_NAME = 'ferretdb.sock';
@@ -31,15 +32,18 @@ const isExecutable = (file: string) =>
     () => false,
   );
 
-/** Builds FerretDB with the project's script the first time; later starts reuse the binary. */
+/**
+ * Builds FerretDB and its _id index helper with the project's script the first time; later starts
+ * reuse the binaries. Only FerretDB is required: without the helper, startFerretDB warns.
+ */
 export async function ensureFerretDB(binary: string, logger: Logger): Promise<void> {
-  if (await isExecutable(binary)) return;
-  logger.info('FerretDB is not built yet; building it now (first run only)');
-  const result = spawnSync('bash', [INSTALL_SCRIPT], {
+  if ((await isExecutable(binary)) && (await isExecutable(idIndexHelperPath(binary)))) return;
+  logger.info('FerretDB or its _id index helper is not built yet; building now (first run only)');
+  spawnSync('bash', [INSTALL_SCRIPT], {
     stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...process.env, FERRETDB_BIN: binary },
   });
-  if (result.status !== 0 || !(await isExecutable(binary))) {
+  if (!(await isExecutable(binary))) {
     throw new EmbeddedDatabaseError(
       'Could not install the embedded database (FerretDB). Install Go 1.24+ and run `npm run setup:ferretdb`, or set MONGODB_URI to a MongoDB server.',
     );
@@ -59,18 +63,6 @@ async function waitUntilListening(child: ChildProcess, socket: string, output: (
   throw new EmbeddedDatabaseError(
     `FerretDB did not accept connections within ${START_TIMEOUT_MS} ms`,
   );
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const killer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    child.once('exit', () => {
-      clearTimeout(killer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 /**
@@ -124,11 +116,13 @@ export async function startFerretDB(options: {
     throw error;
   }
   logger.info({ pid: child.pid, socket: socket.path, dataDir }, 'embedded FerretDB started');
+  const idIndex = startIdIndexHelper(idIndexHelperPath(binary), dataDir, logger);
   return {
     uri: `mongodb://${encodeURIComponent(socket.path)}/auth`,
     pid: child.pid as number,
     socket: socket.path,
     async stop() {
+      await idIndex.stop();
       await stopChild(child);
       await removeOwnDir();
     },

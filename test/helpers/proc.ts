@@ -61,3 +61,17 @@ export function threadNiceValues(): { tid: number; nice: number }[] {
     }
   });
 }
+
+/** A process's children and their command lines (Linux), e.g. to see that none outlives a stop. */
+export function childProcesses(pid: number): { pid: number; argv: string[] }[] {
+  return readdirSync('/proc').flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      if (parentPid(Number(entry)) !== pid) return [];
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').slice(0, -1);
+      return [{ pid: Number(entry), argv }];
+    } catch {
+      return []; // it ended while we looked
+    }
+  });
+}

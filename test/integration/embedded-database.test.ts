@@ -1,28 +1,33 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { access, chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { Types, type Connection } from 'mongoose';
 import { parseConfig } from '../../src/config.js';
 import {
   EmbeddedDatabaseError,
   startFerretDB,
   type EmbeddedDatabase,
 } from '../../src/db/ferretdb.js';
+import { idIndexHelperPath } from '../../src/db/ferretdb-id-index.js';
 import { connectMongo } from '../../src/db/mongo.js';
 import { MAX_SOCKET_PATH_BYTES } from '../../src/db/unix-socket.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { canConnect } from '../../src/lib/net.js';
-import { listeningSockets } from '../helpers/proc.js';
+import { freshDatabaseUri } from '../helpers/database.js';
+import { childProcesses, listeningSockets } from '../helpers/proc.js';
 
 /** FerretDB checks no credentials: reaching its socket is all it takes to read every hash. */
 let workDir: string;
 const running: EmbeddedDatabase[] = [];
 const logs: string[] = [];
 
-const start = async (dataDir: string) => {
+const BINARY = parseConfig({}).ferretdbBinary;
+
+const start = async (dataDir: string, binary = BINARY) => {
   const database = await startFerretDB({
-    binary: parseConfig({}).ferretdbBinary,
+    binary,
     dataDir,
     logger: createLogger(
       'info',
@@ -51,6 +56,22 @@ async function storesAndReads(database: EmbeddedDatabase) {
 }
 
 const modeOf = async (file: string) => (await stat(file)).mode & 0o777;
+
+/** This process's children that work on the SQLite directory of a data directory. */
+const helpersOf = (dataDir: string) =>
+  childProcesses(process.pid)
+    .map(({ argv }) => argv)
+    .filter((argv) => argv.includes(path.join(dataDir, 'ferretdb')));
+
+/**
+ * The SQLite plan FerretDB reports for a find by _id. A lookup first: `explain` may plan with the
+ * schema its connection loaded before the helper's index existed, and a real query reloads it.
+ */
+async function idLookupPlan(db: NonNullable<Connection['db']>, _id: Types.ObjectId) {
+  await db.collection('things').findOne({ _id });
+  const explained = await db.command({ explain: { find: 'things', filter: { _id } } });
+  return ((explained.queryPlanner as { Plan?: string[] }).Plan ?? []).join('\n');
+}
 
 beforeAll(async () => {
   workDir = await mkdtemp(path.join(os.tmpdir(), 'auth-api-ferretdb-'));
@@ -110,5 +131,56 @@ describe('the embedded database (FerretDB)', () => {
 
     await database.stop();
     await expect(access(socketDir)).rejects.toThrow();
+  });
+
+  it('runs the _id index helper on its SQLite directory, and stops it with the database', async () => {
+    const dataDir = path.join(workDir, 'helper');
+    const database = await start(dataDir);
+    expect(helpersOf(dataDir)).toEqual([
+      [idIndexHelperPath(BINARY), '-watch', path.join(dataDir, 'ferretdb')],
+    ]);
+
+    await database.stop();
+    expect(helpersOf(dataDir)).toEqual([]);
+  });
+
+  it('serves without the _id index helper when it fails, with a warning', async () => {
+    const binDir = path.join(workDir, 'failing-helper-bin');
+    await mkdir(binDir);
+    await symlink(BINARY, path.join(binDir, 'ferretdb'));
+    const brokenHelper = '#!/bin/sh\necho broken >&2\nexit 3\n';
+    await writeFile(idIndexHelperPath(path.join(binDir, 'ferretdb')), brokenHelper, {
+      mode: 0o755,
+    });
+
+    const database = await start(path.join(workDir, 'no-helper'), path.join(binDir, 'ferretdb'));
+    expect(await storesAndReads(database)).toBe('kept');
+    expect(logs.join('')).toContain('"detail":"broken"');
+    expect(logs.join('')).toContain('FerretDB _id index helper exited');
+  });
+});
+
+describe("lookups by _id on the suite's database", () => {
+  it('use an index: on FerretDB, the one its helper adds within seconds of the collection', async () => {
+    const connection = await connectMongo(freshDatabaseUri('id_lookup'));
+    try {
+      const db = connection.db as NonNullable<Connection['db']>;
+      const ids = Array.from({ length: 3000 }, () => new Types.ObjectId());
+      await db.collection('things').insertMany(ids.map((_id, n) => ({ _id, n })));
+      const wanted = ids[1234] as Types.ObjectId;
+      expect((await db.collection('things').findOne({ _id: wanted }))?.n).toBe(1234);
+
+      // A real MongoDB indexes _id itself; only FerretDB's SQLite plan needs the helper.
+      const { ferretdbVersion } = await db.admin().command({ buildInfo: 1 });
+      if (!ferretdbVersion) return;
+      let plan = await idLookupPlan(db, wanted);
+      for (let tries = 0; tries < 50 && !plan.includes('USING INDEX'); tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        plan = await idLookupPlan(db, wanted);
+      }
+      expect(plan).toMatch(/SEARCH things_\w+ USING INDEX/);
+    } finally {
+      await connection.close();
+    }
   });
 });
