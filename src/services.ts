@@ -75,12 +75,9 @@ export async function createServices(deps: ServiceDeps): Promise<{
   const userModel = createUserModel(connection);
   const sessionModels = createSessionModels(connection);
   const auditModel = createAuditEventModel(connection);
-  // Unique indexes exist before the first sign-up can race another.
-  await Promise.all(
-    [userModel, sessionModels.sessions, sessionModels.refreshTokens, auditModel].map((model) =>
-      model.createIndexes(),
-    ),
-  );
+  // Unique indexes exist before the first sign-up can race another. The session collections
+  // declare none: every access to them is by _id.
+  await Promise.all([userModel, auditModel].map((model) => model.createIndexes()));
   const audit = createAuditService({
     events: auditModel,
     logger,
@@ -140,7 +137,8 @@ export async function createServices(deps: ServiceDeps): Promise<{
           users.findUsable(userId),
           sessions.activeVersion(userId, sessionId),
         ]);
-        // A session begun before a password change or logoutAll is over, revokedAt or not.
+        // A session begun before a password change or logoutAll is over, even one that ending
+        // the user's sessions did not see (a sign-in racing it).
         return user && sessionVersion === user.credentialVersion ? user : undefined;
       },
     }),
