@@ -13,6 +13,7 @@ import { createAuditService } from './modules/audit/audit.service.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createDeviceTokens } from './modules/auth/device-tokens.js';
 import { createRefreshCookie } from './modules/session/refresh-cookie.js';
+import { migrateLegacySessions } from './modules/session/session-migration.js';
 import { createSessionModels } from './modules/session/session.model.js';
 import { createSessionService } from './modules/session/session.service.js';
 import { createViewerStateCache } from './modules/session/viewer-state.js';
@@ -78,6 +79,10 @@ export async function createServices(deps: ServiceDeps): Promise<{
   // Unique indexes exist before the first sign-up can race another. The session collections
   // declare none: every access to them is by _id.
   await Promise.all([userModel, auditModel].map((model) => model.createIndexes()));
+  const migrated = await migrateLegacySessions(connection, sessionModels, new Date());
+  if (migrated && migrated.sessions + migrated.refreshTokens > 0) {
+    logger.info({ migrated }, 'sessions from before the upgrade converted');
+  }
   const audit = createAuditService({
     events: auditModel,
     logger,
