@@ -1,7 +1,7 @@
 /**
  * npm run bench:data — the data-at-scale issue's benchmark: the request-path operations at 10³,
- * 10⁴ and 10⁵ users, each size with 10 sessions (and refresh tokens) and 10 audit events per
- * user, seeded directly through the collections. Operations run through the real app (Yoga's
+ * 10⁴ and 10⁵ users, each size with 10 sessions (with their refresh tokens, per-user lists and
+ * sweep log entries) and 10 audit events per user, seeded directly through the collections. Operations run through the real app (Yoga's
  * fetch, bcrypt cost 4 so hashing does not hide the database), sequentially, and report median
  * and p99 (the slowest, with this few samples). Logins use a wrong password for known and
  * unknown emails alike: the same work, so any difference is the lookup.
@@ -17,7 +17,9 @@ import { parseConfig } from '../src/config.js';
 import { connectMongo } from '../src/db/mongo.js';
 import { createLogger } from '../src/lib/logger.js';
 import { RequestScope } from '../src/lib/request-scope.js';
+import { entryKey } from '../src/db/sequence-log.js';
 import { hashToken } from '../src/modules/session/refresh-rotation.js';
+import { SESSION_LOG, TOKEN_LOG } from '../src/modules/session/session-sweep.js';
 import { benchDatabase } from './database.js';
 import { BENCH_SECRET } from './launch.js';
 import { isEntryPoint, median, printTargets, type TargetResult } from './report.js';
@@ -76,12 +78,26 @@ async function seed(connection: Connection, users: number) {
     ip: '127.0.0.1',
     credentialVersion: 0,
   }));
+  await insertInBatches(connection, 'user_sessions', users, (i) => ({
+    _id: userIds[i],
+    sessions: sessionIds.slice(i * PER_USER, (i + 1) * PER_USER),
+  }));
+  const tokenHashes = sessionIds.map(() => hashToken(randomBytes(32).toString('base64url')));
   await insertInBatches(connection, 'refresh_tokens', sessionIds.length, (i) => ({
-    tokenHash: hashToken(randomBytes(32).toString('base64url')),
+    _id: tokenHashes[i],
     sessionId: sessionIds[i],
     createdAt: new Date(now),
     idleExpiresAt: new Date(now + 7 * DAY),
     generation: 0,
+  }));
+  // What the sweep walks, in creation order (see session-sweep.ts).
+  await insertInBatches(connection, 'session_logs', sessionIds.length, (i) => ({
+    _id: entryKey(SESSION_LOG, i),
+    ref: String(sessionIds[i]),
+  }));
+  await insertInBatches(connection, 'session_logs', sessionIds.length, (i) => ({
+    _id: entryKey(TOKEN_LOG, i),
+    ref: tokenHashes[i],
   }));
   // Spread over 100 days: with the default 90-day retention, a tenth is due for the sweep.
   const types = ['login.failed', 'login.succeeded', 'token.rejected', 'rate_limit.hit'];
@@ -220,6 +236,7 @@ async function measure(baseUri: string, size: number) {
         services.audit.list({ first: 50, type: 'rate_limit.hit' }),
       ),
       'retention sweep': await sample(() => services.audit.prune()),
+      'session sweep batch': await sample(() => services.sessions.prune({ batches: 1 })),
     };
     const stats = (await connection.db!.command({ dbStats: 1 })) as {
       storageSize?: number;

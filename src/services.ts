@@ -15,6 +15,7 @@ import { createAuditService } from './modules/audit/audit.service.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createDeviceTokens } from './modules/auth/device-tokens.js';
 import { createRefreshCookie } from './modules/session/refresh-cookie.js';
+import { migrateLegacySessions } from './modules/session/session-migration.js';
 import { createSessionModels } from './modules/session/session.model.js';
 import { createSessionService } from './modules/session/session.service.js';
 import { createViewerStateCache } from './modules/session/viewer-state.js';
@@ -83,12 +84,9 @@ export async function createServices(deps: ServiceDeps): Promise<{
   const emailModel = createUserEmailModel(connection);
   const sessionModels = createSessionModels(connection);
   const auditModel = createAuditEventModel(connection);
-  // Unique indexes exist before the first sign-up can race another.
-  await Promise.all(
-    [userModel, sessionModels.sessions, sessionModels.refreshTokens, auditModel].map((model) =>
-      model.createIndexes(),
-    ),
-  );
+  // Unique indexes exist before the first sign-up can race another. The other collections
+  // declare none: every access to them is by _id.
+  await Promise.all([userModel, auditModel].map((model) => model.createIndexes()));
   // Before the server listens: login finds users only through user_emails.
   await backfillUserEmails({
     users: userModel,
@@ -96,6 +94,10 @@ export async function createServices(deps: ServiceDeps): Promise<{
     migrations: createMigrations(connection),
     logger,
   });
+  const migrated = await migrateLegacySessions(connection, sessionModels, new Date());
+  if (migrated && migrated.sessions + migrated.refreshTokens > 0) {
+    logger.info({ migrated }, 'sessions from before the upgrade converted');
+  }
   const audit = createAuditService({
     events: auditModel,
     logs: new SequenceLogs(createSequenceLogModel(connection, 'audit_logs')),
@@ -157,7 +159,8 @@ export async function createServices(deps: ServiceDeps): Promise<{
           users.findUsable(userId),
           sessions.activeVersion(userId, sessionId),
         ]);
-        // A session begun before a password change or logoutAll is over, revokedAt or not.
+        // A session begun before a password change or logoutAll is over, even one that ending
+        // the user's sessions did not see (a sign-in racing it).
         return user && sessionVersion === user.credentialVersion ? user : undefined;
       },
     }),

@@ -172,4 +172,5 @@ export class SequenceLogs {
   }
 }
 
-const entryKey = (log: string, seq: number) => `${log}#${seq}`;
+/** Exported for seeding a log in bulk (bench/data.ts); everything else goes through SequenceLogs. */
+export const entryKey = (log: string, seq: number) => `${log}#${seq}`;

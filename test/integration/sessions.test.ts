@@ -3,9 +3,11 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { freshDatabaseUri } from '../helpers/database.js';
 import { ME, bearer, errorCode, uniqueEmail } from '../helpers/operations.js';
+import { Types } from 'mongoose';
+import { SequenceLogs } from '../../src/db/sequence-log.js';
 import { createSessionModels } from '../../src/modules/session/session.model.js';
 import { createSessionService } from '../../src/modules/session/session.service.js';
-import { sweepSessions } from '../../src/modules/session/session-sweep.js';
+import { SESSION_LOG, TOKEN_LOG } from '../../src/modules/session/session-sweep.js';
 import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server.js';
 
 const PAYLOAD = '{ accessToken expiresIn refreshToken refreshExpiresIn user { id email } }';
@@ -112,8 +114,8 @@ describe('refresh tokens', () => {
       const [winner, loser] = rotatesFirst === 'A' ? [a!, b!] : [b!, a!];
       const { payload: next } = await refresh(server, winner.refreshToken);
       expect(next?.refreshToken).toBeTruthy();
-      expect(await reuseEvents(server)).toBe(1);
-      // The ended copy is refused and ends the session: if its holder was the victim, the thief
+      expect(await reuseEvents(server)).toBe(0);
+      // The outrun copy is refused and ends the session: if its holder was the victim, the thief
       // who rotated first loses the session too.
       expect(errorCode((await refresh(server, loser.refreshToken)).response)).toBe(
         'UNAUTHENTICATED',
@@ -121,7 +123,7 @@ describe('refresh tokens', () => {
       expect(errorCode((await refresh(server, next!.refreshToken)).response)).toBe(
         'UNAUTHENTICATED',
       );
-      expect(await reuseEvents(server)).toBe(2);
+      expect(await reuseEvents(server)).toBe(1);
     }
   });
 
@@ -437,41 +439,107 @@ describe('sessions paging', () => {
   });
 });
 
-describe('sweep of ended sessions', () => {
+describe('session storage', () => {
   const DAY = 86_400_000;
   const META = { userAgent: 'sweep-test', ip: '127.0.0.1' };
-  /** The server's own models, through a session service whose clock runs `ago` ms behind. */
-  const startedAgo = (server: TestServer, ago: number) =>
+  const sidOf = (accessToken: string) => (jwt.decode(accessToken) as jwt.JwtPayload).sid as string;
+  /** The server's own models, through a session service of its own (clock `ago` ms behind). */
+  const serviceOn = (
+    server: TestServer,
+    options: { ago?: number; maxSessionsPerUser?: number; sweepBatchSize?: number } = {},
+  ) =>
     createSessionService({
       ...createSessionModels(server.connection),
       policy: { ttlSeconds: 30 * 86400, idleTtlSeconds: 7 * 86400, reuseGraceSeconds: 0 },
       audit: server.app.services.audit,
-      now: () => Date.now() - ago,
+      now: () => Date.now() - (options.ago ?? 0),
+      maxSessionsPerUser: options.maxSessionsPerUser,
+      sweepBatchSize: options.sweepBatchSize,
     });
   const idsOf = async (server: TestServer, collection: string, field = '_id') =>
     (await server.connection.collection(collection).find().toArray())
       .map((doc) => String(doc[field]))
       .sort();
+  const listOf = async (server: TestServer, userId: string) =>
+    (
+      await server.connection
+        .collection('user_sessions')
+        .findOne({ _id: new Types.ObjectId(userId) })
+    )?.sessions.map(String);
+  /** A user with no session yet, so that a test decides the order sessions are logged in. */
+  const newUser = (server: TestServer, label: string) =>
+    server.app.services.users.signUp(uniqueEmail(label), PASSWORD);
 
-  it('deletes expired and revoked sessions and idle-expired tokens, keeping what reuse detection needs', async () => {
+  it('deletes a revoked session at once and takes it off its user list', async () => {
+    const server = await start();
+    const { email, accessToken, user } = await signUpOn(server);
+    const second = (await server.graphql(LOGIN, { email, password: PASSWORD })).body.data
+      ?.login as Payload;
+    const REVOKE = 'mutation($id: ID!) { revokeSession(id: $id) }';
+    const revoked = await server.graphql(
+      REVOKE,
+      { id: sidOf(second.accessToken) },
+      bearer(accessToken),
+    );
+    expect(revoked.body.data?.revokeSession).toBe(true);
+    expect(await idsOf(server, 'sessions')).toEqual([sidOf(accessToken)]);
+    expect(await listOf(server, user.id)).toEqual([sidOf(accessToken)]);
+    expect(errorCode((await refresh(server, second.refreshToken)).response)).toBe(
+      'UNAUTHENTICATED',
+    );
+    const again = await server.graphql(
+      REVOKE,
+      { id: sidOf(second.accessToken) },
+      bearer(accessToken),
+    );
+    expect(again.body.data?.revokeSession).toBe(false);
+    await server.graphql('mutation { logoutAll }', {}, bearer(accessToken));
+    expect(await idsOf(server, 'sessions')).toEqual([]);
+    expect(await listOf(server, user.id)).toEqual([]);
+  });
+
+  it('ends the oldest session when a sign-in goes beyond the cap', async () => {
+    const server = await start();
+    const { user, accessToken, refreshToken } = await signUpOn(server);
+    const capped = serviceOn(server, { maxSessionsPerUser: 3 });
+    const later: string[] = [];
+    for (let i = 0; i < 3; i += 1) later.push((await capped.start(user.id, META, 0)).sessionId);
+    // The sign-up's session was the oldest of four: it is gone, and its tokens with it.
+    expect(await idsOf(server, 'sessions')).toEqual([...later].sort());
+    expect(errorCode((await refresh(server, refreshToken)).response)).toBe('UNAUTHENTICATED');
+    expect(await msUntilRefused(server, accessToken)).toBeLessThanOrEqual(1500);
+    const listed = await capped.listActive(user.id, { first: 10 });
+    expect(listed.map((session) => session.id)).toEqual([...later].reverse());
+  });
+
+  it('sweeps expired sessions and idle-expired tokens, keeping what reuse detection needs', async () => {
     const server = await start({ REFRESH_REUSE_GRACE: '0' });
-    const live = await signUpOn(server);
-    const { payload: rotated } = await refresh(server, live.refreshToken); // a spent token to keep
-    const liveId = (jwt.decode(live.accessToken) as jwt.JwtPayload).sid as string;
-    await startedAgo(server, 31 * DAY).start(live.user.id, META, 0); // expired a day ago
+    const user = await newUser(server, 'sweep');
+    const expired = await serviceOn(server, { ago: 31 * DAY }).start(user.id, META, 0);
     // Within its 30 days but unused for 8: its only token is idle-expired, the session is not.
-    const idle = await startedAgo(server, 8 * DAY).start(live.user.id, META, 0);
-    const revoked = (await server.graphql(LOGIN, { email: live.email, password: PASSWORD })).body
-      .data?.login as Payload;
+    const idle = await serviceOn(server, { ago: 8 * DAY }).start(user.id, META, 0);
+    const login = async () =>
+      (await server.graphql(LOGIN, { email: user.email, password: PASSWORD })).body.data
+        ?.login as Payload;
+    const live = await login();
+    const { payload: rotated } = await refresh(server, live.refreshToken); // a spent token to keep
+    const revoked = await login();
     await server.graphql('mutation { logout }', {}, bearer(revoked.accessToken));
-    expect(await idsOf(server, 'sessions')).toHaveLength(4);
+    expect(await idsOf(server, 'sessions')).toHaveLength(3);
     expect(await idsOf(server, 'refresh_tokens')).toHaveLength(5);
 
     const removed = await server.app.services.sessions.prune();
 
-    expect(removed).toEqual({ sessions: 2, refreshTokens: 3 });
+    expect(removed).toEqual({ sessions: 1, refreshTokens: 2 });
+    const liveId = sidOf(live.accessToken);
     expect(await idsOf(server, 'sessions')).toEqual([liveId, idle.sessionId].sort());
-    expect(await idsOf(server, 'refresh_tokens', 'sessionId')).toEqual([liveId, liveId]);
+    expect(await listOf(server, user.id)).toEqual([idle.sessionId, liveId]);
+    expect(await idsOf(server, 'sessions')).not.toContain(expired.sessionId);
+    // The revoked session's token waits for its own idle expiry: refused meanwhile all the same.
+    expect(await idsOf(server, 'refresh_tokens', 'sessionId')).toEqual(
+      [liveId, liveId, sidOf(revoked.accessToken)].sort(),
+    );
+    expect(await idsOf(server, 'refresh_rotations')).toEqual([`${liveId}:1`]);
     // The live session still refreshes, and its spent token still gives the theft away.
     const { payload: next } = await refresh(server, rotated!.refreshToken);
     expect(next?.refreshToken).toBeTruthy();
@@ -480,18 +548,29 @@ describe('sweep of ended sessions', () => {
     expect(errorCode((await refresh(server, next!.refreshToken)).response)).toBe('UNAUTHENTICATED');
   });
 
-  it('works through more ended sessions than one batch holds', async () => {
+  it('walks its logs in batches from the oldest end and stops at the first entry not due', async () => {
     const server = await start();
-    const { user } = await signUpOn(server);
-    const past = startedAgo(server, 31 * DAY);
+    const user = await newUser(server, 'batches');
+    const past = serviceOn(server, { ago: 31 * DAY });
     for (let i = 0; i < 5; i += 1) await past.start(user.id, META, 0);
-    const removed = await sweepSessions({
-      ...createSessionModels(server.connection),
-      at: new Date(),
-      batchSize: 2,
-    });
-    expect(removed).toEqual({ sessions: 5, refreshTokens: 5 });
-    expect(await idsOf(server, 'sessions')).toHaveLength(1);
+    const live = await server.app.services.sessions.start(user.id, META, 0);
+    // Expired as well, but logged after a live session: it waits until that one is due.
+    const behind = await past.start(user.id, META, 0);
+    const sweeper = serviceOn(server, { sweepBatchSize: 2 });
+
+    expect(await sweeper.prune({ batches: 1 })).toEqual({ sessions: 2, refreshTokens: 2 });
+    expect(await idsOf(server, 'sessions')).toHaveLength(5);
+    expect(await sweeper.prune()).toEqual({ sessions: 3, refreshTokens: 3 });
+    expect(await idsOf(server, 'sessions')).toEqual([live.sessionId, behind.sessionId].sort());
+    expect(await idsOf(server, 'refresh_tokens', 'sessionId')).toEqual(
+      [live.sessionId, behind.sessionId].sort(),
+    );
+    expect(await listOf(server, user.id)).toEqual([live.sessionId, behind.sessionId]);
+    // The trimmed entries are gone; the sweep starts from the live session next time.
+    const logs = new SequenceLogs(createSessionModels(server.connection).logs);
+    expect(await logs.start(SESSION_LOG)).toBe(5);
+    expect(await logs.start(TOKEN_LOG)).toBe(5);
+    expect(await sweeper.prune()).toEqual({ sessions: 0, refreshTokens: 0 });
   });
 });
 

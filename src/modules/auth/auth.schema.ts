@@ -185,7 +185,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, _args, context) => {
       const viewer = signedInViewer(context);
       context.responseCookies.push(context.services.refreshCookie.clear());
-      await context.services.sessions.revoke(viewer.sessionId, viewer.userId, 'logout');
+      await context.services.sessions.revoke(viewer.sessionId, viewer.userId);
       return true;
     },
   }),

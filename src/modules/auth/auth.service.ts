@@ -63,7 +63,7 @@ export function createAuthService(deps: {
     // the old password: it raises the version before ending them, so either the version has moved
     // by now, or the new session was started in time to be ended with the others.
     if ((await users.credentialVersion(user.id)) !== user.credentialVersion) {
-      await sessions.revoke(refresh.sessionId, user.id, 'credentials_changed');
+      await sessions.revoke(refresh.sessionId, user.id);
       throw invalidCredentials();
     }
     const token = devices.issue(accountOf(user.email), user.id, user.credentialVersion);
@@ -94,11 +94,10 @@ export function createAuthService(deps: {
     async refresh(refreshToken, meta) {
       const refreshed = await sessions.refresh(refreshToken, meta);
       const user = await users.findUsable(refreshed.userId);
-      // The session began before a password change or logoutAll: over, even if the write that
-      // revoked it was lost to this refresh (see session.model.ts).
+      // The session began before a password change or logoutAll: over, even if ending the
+      // user's sessions did not see it (see session.model.ts).
       if (!user || user.credentialVersion !== refreshed.credentialVersion) {
-        const reason = user ? 'credentials_changed' : 'user_unavailable';
-        await sessions.revoke(refreshed.sessionId, refreshed.userId, reason);
+        await sessions.revoke(refreshed.sessionId, refreshed.userId);
         throw new AppError(ErrorCode.UNAUTHENTICATED, 'Invalid refresh token');
       }
       return withAccessToken(user, refreshed);
@@ -106,7 +105,7 @@ export function createAuthService(deps: {
 
     async changePassword(userId, currentPassword, newPassword, meta) {
       const user = await users.changePassword(userId, currentPassword, newPassword);
-      const ended = await sessions.revokeAllForUser(userId, 'password_changed');
+      const ended = await sessions.revokeAllForUser(userId);
       audit.record('session.revoked_all', {
         userId,
         sessions: ended,
@@ -117,7 +116,7 @@ export function createAuthService(deps: {
 
     async logoutAll(userId) {
       await users.forgetDevices(userId);
-      const ended = await sessions.revokeAllForUser(userId, 'logout_all');
+      const ended = await sessions.revokeAllForUser(userId);
       audit.record('session.revoked_all', {
         userId,
         sessions: ended,

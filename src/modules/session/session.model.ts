@@ -1,7 +1,17 @@
 import type { Types } from 'mongoose';
 import { Schema, type Connection, type Model } from 'mongoose';
+import { createSequenceLogModel } from '../../db/sequence-log.js';
 
-/** One sign-in on one device: the family of refresh tokens that rotation produces. */
+/*
+ * Every read, update and delete on these collections names one document by `_id` alone: the one
+ * filter the embedded FerretDB answers without decoding the whole collection, and a point lookup
+ * on MongoDB, which therefore needs no secondary index on any of them.
+ */
+
+/**
+ * One sign-in on one device: the family of refresh tokens that rotation produces. Ending a
+ * session deletes it; a missing session is refused everywhere.
+ */
 interface SessionDocument {
   userId: Types.ObjectId;
   createdAt: Date;
@@ -10,50 +20,55 @@ interface SessionDocument {
   expiresAt: Date;
   userAgent: string;
   ip: string;
-  revokedAt?: Date;
-  revokedReason?: string;
   /**
    * The user's credential version when the session began (absent on older sessions: 0). Once a
-   * password change or logoutAll raises it, the session is over even if its revokedAt write was
-   * lost: the embedded FerretDB rewrites whole documents, so a racing refresh can undo one.
+   * password change or logoutAll raises it, the session is over even if the revocation did not
+   * see it: a sign-in racing it may add its session after the list of sessions was read.
    */
   credentialVersion?: number;
 }
 
-/** A refresh token, stored only as its SHA-256 hash. */
+/** A refresh token, keyed by its SHA-256 hash: the token itself is never stored. */
 interface RefreshTokenDocument {
-  tokenHash: string;
+  _id: string;
   sessionId: Types.ObjectId;
   createdAt: Date;
   /** Ends the token if it is not used by then. */
   idleExpiresAt: Date;
-  /** Set when rotated; presenting it again after the grace period is reuse. */
-  usedAt?: Date;
-  /** Rotations of the session before it was issued (absent on older tokens: 0). */
-  generation?: number;
-  /**
-   * `<sessionId>:<generation>`, only on the token a rotation issued; unique, so each generation
-   * of a session is rotated out of once, however many copies of it exist. A copy issued for a
-   * replay within the grace period has none.
-   */
-  rotation?: string;
-  /** The token whose rotation issued this one. */
-  rotatedFrom?: Types.ObjectId;
-  /** Set when another copy of its generation rotated: presenting it is reuse, with no grace. */
-  endedAt?: Date;
+  /** Rotations of the session before it was issued. */
+  generation: number;
 }
+
+/**
+ * That generation `<generation>` of a session was issued by rotating a token: keyed
+ * `<sessionId>:<generation>`, so inserting it is how one copy of the previous generation wins the
+ * rotation however many copies exist (see refresh-rotation.ts).
+ */
+interface RotationDocument {
+  _id: string;
+  /** Hash of the token whose rotation this was. */
+  rotatedFrom: string;
+  createdAt: Date;
+}
+
+/** A user's sessions, oldest sign-in first (see user-sessions.ts). */
+interface UserSessionsDocument {
+  _id: Types.ObjectId;
+  sessions: Types.ObjectId[];
+}
+
+/** The `_id` of the rotation record that began `generation` of a session. */
+export const rotationKey = (sessionId: Types.ObjectId, generation: number) =>
+  `${String(sessionId)}:${generation}`;
 
 const sessionSchema = new Schema<SessionDocument>(
   {
-    userId: { type: Schema.Types.ObjectId, required: true, index: true },
+    userId: { type: Schema.Types.ObjectId, required: true },
     createdAt: { type: Date, required: true },
     lastUsedAt: { type: Date, required: true },
-    // Indexed for the sweep (session-sweep.ts), which looks for ended sessions hourly.
-    expiresAt: { type: Date, required: true, index: true },
+    expiresAt: { type: Date, required: true },
     userAgent: { type: String, default: '' },
     ip: { type: String, default: '' },
-    revokedAt: { type: Date, index: true },
-    revokedReason: { type: String },
     credentialVersion: { type: Number },
   },
   { collection: 'sessions', strict: 'throw' },
@@ -61,30 +76,51 @@ const sessionSchema = new Schema<SessionDocument>(
 
 const refreshTokenSchema = new Schema<RefreshTokenDocument>(
   {
-    tokenHash: { type: String, required: true, unique: true },
-    sessionId: { type: Schema.Types.ObjectId, required: true, index: true },
+    _id: { type: String, required: true },
+    sessionId: { type: Schema.Types.ObjectId, required: true },
     createdAt: { type: Date, required: true },
-    idleExpiresAt: { type: Date, required: true, index: true },
-    usedAt: { type: Date },
-    generation: { type: Number },
-    rotation: { type: String, unique: true, sparse: true },
-    rotatedFrom: { type: Schema.Types.ObjectId },
-    endedAt: { type: Date },
+    idleExpiresAt: { type: Date, required: true },
+    generation: { type: Number, required: true },
   },
-  { collection: 'refresh_tokens', strict: 'throw' },
+  { collection: 'refresh_tokens', strict: 'throw', versionKey: false },
+);
+
+const rotationSchema = new Schema<RotationDocument>(
+  {
+    _id: { type: String, required: true },
+    rotatedFrom: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { collection: 'refresh_rotations', strict: 'throw', versionKey: false },
+);
+
+const userSessionsSchema = new Schema<UserSessionsDocument>(
+  {
+    _id: { type: Schema.Types.ObjectId, required: true },
+    sessions: { type: [Schema.Types.ObjectId], default: [] },
+  },
+  { collection: 'user_sessions', strict: 'throw', versionKey: false },
 );
 
 export type StoredSession = SessionDocument & { _id: Types.ObjectId };
-export type StoredRefreshToken = RefreshTokenDocument & { _id: Types.ObjectId };
+export type StoredRefreshToken = RefreshTokenDocument;
 export type SessionModel = Model<SessionDocument>;
 export type RefreshTokenModel = Model<RefreshTokenDocument>;
+export type RotationModel = Model<RotationDocument>;
+export type UserSessionsModel = Model<UserSessionsDocument>;
 
 export function createSessionModels(connection: Connection) {
   return {
     sessions: connection.model<SessionDocument>('Session', sessionSchema),
     refreshTokens: connection.model<RefreshTokenDocument>('RefreshToken', refreshTokenSchema),
+    rotations: connection.model<RotationDocument>('RefreshRotation', rotationSchema),
+    userSessions: connection.model<UserSessionsDocument>('UserSessions', userSessionsSchema),
+    /** What the sweep walks: sessions and refresh tokens in the order they were created. */
+    logs: createSequenceLogModel(connection, 'session_logs'),
   };
 }
+
+export type SessionModels = ReturnType<typeof createSessionModels>;
 
 export interface SessionInfo {
   readonly id: string;
@@ -95,7 +131,7 @@ export interface SessionInfo {
   readonly ip: string;
 }
 
-export function toSessionInfo(doc: SessionDocument & { _id: Types.ObjectId }): SessionInfo {
+export function toSessionInfo(doc: StoredSession): SessionInfo {
   return {
     id: String(doc._id),
     createdAt: doc.createdAt,

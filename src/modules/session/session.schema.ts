@@ -69,7 +69,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, context) => {
       const viewer = signedInViewer(context);
-      return context.services.sessions.revoke(String(id), viewer.userId, 'revoked_by_user');
+      return context.services.sessions.revoke(String(id), viewer.userId);
     },
   }),
 }));
