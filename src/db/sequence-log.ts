@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import { BoundedMap } from '../lib/bounded-map.js';
+import { createKeyedMutex } from '../lib/keyed-mutex.js';
 import { isDuplicateKeyError } from './mongo.js';
 
 /**
@@ -47,28 +48,16 @@ const REMEMBER_MS = 10 * 60_000;
  */
 export class SequenceLogs {
   private readonly nextNumbers = new BoundedMap<number>(REMEMBERED_LOGS);
-  private readonly appending = new Map<string, Promise<void>>();
+  private readonly appending = createKeyedMutex();
 
   constructor(private readonly model: SequenceLogModel) {}
 
   /** Adds `ref` at the end of `log`; returns its number. */
   append(log: string, ref: string): Promise<number> {
     // One append per log at a time in this process: a number is only taken by an insert that
-    // succeeded, so a failed one leaves no gap, and this process's entries keep their order.
-    const previous = this.appending.get(log) ?? Promise.resolve();
-    const appended = previous.then(
-      () => this.insertAtEnd(log, ref),
-      () => this.insertAtEnd(log, ref),
-    );
-    const settled = appended.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.appending.set(log, settled);
-    void settled.then(() => {
-      if (this.appending.get(log) === settled) this.appending.delete(log);
-    });
-    return appended;
+    // succeeded, so a failed one leaves no gap, this process's entries keep their order, and
+    // appends made at once do not all try the one remembered number and retry one by one.
+    return this.appending(log, () => this.insertAtEnd(log, ref));
   }
 
   private async insertAtEnd(log: string, ref: string): Promise<number> {

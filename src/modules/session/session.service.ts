@@ -1,7 +1,6 @@
 import { Types, isValidObjectId } from 'mongoose';
 import { SequenceLogs } from '../../db/sequence-log.js';
 import { badUserInput } from '../../errors.js';
-import { createKeyedMutex } from '../../lib/keyed-mutex.js';
 import type { AuditLog } from '../../lib/security-events.js';
 import {
   createRefreshRotation,
@@ -62,10 +61,7 @@ export function createSessionService(
   const { sessions, refreshTokens, rotations, policy, audit } = deps;
   const now = deps.now ?? Date.now;
   const logs = new SequenceLogs(deps.logs);
-  const appending = createKeyedMutex();
-  // One append per log at a time in this process: appends made at once would all try the number
-  // the process remembers and then retry one by one (100 at once took 15 times as long).
-  const appendToLog = (log: string, ref: string) => appending(log, () => logs.append(log, ref));
+  const appendToLog = (log: string, ref: string) => logs.append(log, ref);
   const lists = createUserSessionLists(deps.userSessions, deps.maxSessionsPerUser);
 
   /** Deleted by `_id`: a refresh racing the delete updates nothing, and nothing reads it again. */
