@@ -11,6 +11,12 @@ export interface TargetResult {
 export const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
+/** The value below which `p` percent of the values fall (the largest, with few values). */
+export const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+};
+
 export function printTargets(results: readonly TargetResult[]) {
   for (const result of results) {
     console.log(`target ${result.target}: ${result.measured} → ${result.met ? 'met' : 'NOT met'}`);

@@ -6,6 +6,7 @@
  */
 import { createApp } from '../src/app.js';
 import { benchDatabase } from './database.js';
+import { percentile } from './report.js';
 import { parseConfig } from '../src/config.js';
 import { connectMongo } from '../src/db/mongo.js';
 import { listen } from '../src/http.js';
@@ -134,10 +135,6 @@ await Promise.all(
 await app.services.audit.flush();
 const after = memory();
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-};
 const operations = [...new Set(samples.map((sample) => sample.operation))].sort();
 console.log(
   `node ${process.version}; ${seconds} s, ${concurrency} concurrent clients, ${samples.length} requests (${(samples.length / seconds).toFixed(0)}/s)`,

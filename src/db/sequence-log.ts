@@ -77,10 +77,12 @@ export class SequenceLogs {
     return seq;
   }
 
-  /** One past the newest entry: found from the head hint by probing forward, then bisecting. */
+  /** One past the newest entry: found from the closest hint by probing forward, then bisecting. */
   async end(log: string): Promise<number> {
     const [head, tail] = await Promise.all([this.mark(`${log}#head`), this.start(log)]);
-    let present = Math.max(head, tail) - 1; // known present, or below the tail
+    // What this process appended last is a closer hint than the head, when it has one.
+    const appended = this.nextNumbers.get(log, Date.now()) ?? 0;
+    let present = Math.max(head, tail, appended) - 1; // known present, or below the tail
     let step = 1;
     let absent = present + step;
     while (await this.exists(log, absent)) {
