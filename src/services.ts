@@ -19,7 +19,7 @@ import { migrateLegacySessions } from './modules/session/session-migration.js';
 import { createSessionModels } from './modules/session/session.model.js';
 import { createSessionService } from './modules/session/session.service.js';
 import { createViewerStateCache } from './modules/session/viewer-state.js';
-import { backfillUserEmails } from './modules/user/email-backfill.js';
+import { backfillUserEmails, backfillUsersLog } from './modules/user/user-backfills.js';
 import {
   createCredentialChangeModel,
   createUserEmailModel,
@@ -88,12 +88,10 @@ export async function createServices(deps: ServiceDeps): Promise<{
   // declare none: every access to them is by _id.
   await Promise.all([userModel, auditModel].map((model) => model.createIndexes()));
   // Before the server listens: login finds users only through user_emails.
-  await backfillUserEmails({
-    users: userModel,
-    emails: emailModel,
-    migrations: createMigrations(connection),
-    logger,
-  });
+  const migrations = createMigrations(connection);
+  const userLogs = new SequenceLogs(createSequenceLogModel(connection, 'user_logs'));
+  await backfillUserEmails({ users: userModel, emails: emailModel, migrations, logger });
+  await backfillUsersLog({ users: userModel, logs: userLogs, migrations, logger });
   const migrated = await migrateLegacySessions(connection, sessionModels, new Date());
   if (migrated && migrated.sessions + migrated.refreshTokens > 0) {
     logger.info({ migrated }, 'sessions from before the upgrade converted');
@@ -112,6 +110,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
   const users = createUserService({
     users: userModel,
     emails: emailModel,
+    logs: userLogs,
     credentialChanges: createCredentialChangeModel(connection),
     hasher,
     policy: createPasswordPolicy(config.passwordMinLength),

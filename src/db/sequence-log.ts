@@ -114,14 +114,15 @@ export class SequenceLogs {
     return this.read(log, seqs);
   }
 
-  /** Up to `limit` entries, oldest first. */
-  async oldest(log: string, limit: number): Promise<LogEntry[]> {
+  /** Up to `limit` entries, oldest first, numbered above `after` (from the tail if absent). */
+  async oldest(log: string, limit: number, after?: number): Promise<LogEntry[]> {
     const tail = await this.start(log);
-    const seqs = Array.from({ length: limit }, (_, i) => tail + i);
+    const from = after === undefined ? tail : Math.max(tail, after + 1);
+    const seqs = Array.from({ length: limit }, (_, i) => from + i);
     const found = await this.read(log, seqs);
     // Misses before the first entry were trimmed by a sweep whose tail raise was lost; after it,
     // a miss is the end, or an append still being written: stop there.
-    const first = found[0]?.seq ?? tail;
+    const first = found[0]?.seq ?? from;
     return found.filter((entry, i) => entry.seq === first + i);
   }
 

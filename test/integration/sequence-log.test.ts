@@ -56,6 +56,12 @@ describe('sequence logs', () => {
     ]);
     expect((await logs.newest('pages', 3, 2)).map((entry) => entry.seq)).toEqual([1, 0]);
     expect(await logs.newest('pages', 3, 0)).toEqual([]);
+    expect((await logs.oldest('pages', 3, 6)).map((entry) => entry.ref)).toEqual([
+      'ref-7',
+      'ref-8',
+      'ref-9',
+    ]);
+    expect(await logs.oldest('pages', 3, 9)).toEqual([]);
   });
 
   it('trims from the oldest end and goes on from there', async () => {

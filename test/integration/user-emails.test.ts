@@ -166,3 +166,46 @@ describe('users from before user_emails', () => {
     expect(await emails.findOne({ _id: legacy })).toBeNull();
   });
 });
+
+describe('the admin list of users', () => {
+  const USERS_PAGE = `query($first: Int!, $after: ID) { users(first: $first, after: $after) { id email } }`;
+  type Listed = { id: string; email: string };
+
+  it('pages through every user in sign-up order, one written before the users log included', async () => {
+    const uri = freshDatabaseUri('users_log');
+    const adminEmail = uniqueEmail('admin');
+    const before = await start({ databaseUri: uri });
+    await before.app.services.users.ensureBootstrapAdmin(adminEmail, PASSWORD);
+    const signedUp = [uniqueEmail('first'), uniqueEmail('second'), uniqueEmail('third')];
+    for (const email of signedUp) await before.graphql(SIGN_UP, { email, password: PASSWORD });
+    // As if the first user had signed up before the users log existed.
+    const users = before.connection.collection<{ email: string }>('users');
+    await users.updateOne({ email: signedUp[0]! }, { $unset: { seq: '' } });
+    await before.connection.collection<{ _id: string }>('migrations').deleteOne({
+      _id: 'users_log_backfill',
+    });
+
+    const restarted = await start({ databaseUri: uri });
+    const login = await restarted.graphql(LOGIN, { email: adminEmail, password: PASSWORD });
+    if (!login.body.data) throw new Error(login.text);
+    const admin = bearer((login.body.data?.login as { accessToken: string }).accessToken);
+    const list = async (first: number, after?: string) =>
+      (await restarted.graphql(USERS_PAGE, { first, after }, admin)).body.data?.users as Listed[];
+    const whole = await list(100);
+    // The backfilled one comes after those already listed: the log is in the order it learned of them.
+    expect(whole.map((user) => user.email)).toEqual([
+      adminEmail,
+      ...signedUp.slice(1),
+      signedUp[0],
+    ]);
+    const paged: Listed[] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await list(2, cursor);
+      if (page.length === 0) break;
+      paged.push(...page);
+      cursor = page[page.length - 1]!.id;
+    }
+    expect(paged).toEqual(whole);
+  });
+});

@@ -1,6 +1,8 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 
 export const ROLES = ['USER', 'ADMIN'] as const;
+/** The sequence log (src/db/sequence-log.ts) of every user, in sign-up order. */
+export const USERS_LOG = 'users';
 export type Role = (typeof ROLES)[number];
 
 interface UserDocument {
@@ -14,6 +16,8 @@ interface UserDocument {
    * they were issued under and stop counting as a known device once it moves on.
    */
   credentialVersion?: number;
+  /** Its place in the users log (USERS_LOG), the order the admin's user list walks. */
+  seq?: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -36,6 +40,7 @@ const userSchema = new Schema<UserDocument>(
     roles: { type: [String], enum: ROLES, default: ['USER'] },
     disabled: { type: Boolean, default: false },
     credentialVersion: { type: Number, default: 0 },
+    seq: { type: Number },
   },
   { timestamps: true, collection: 'users', strict: 'throw' },
 );

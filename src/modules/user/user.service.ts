@@ -1,5 +1,6 @@
 import { isValidObjectId, Types } from 'mongoose';
 import { isDuplicateKeyError } from '../../db/mongo.js';
+import type { SequenceLogs } from '../../db/sequence-log.js';
 import { AppError, badUserInput, invalidCredentials, serviceUnavailable } from '../../errors.js';
 import { isAcceptableEmailInput, isValidEmail, normalizeEmail } from '../../lib/email.js';
 import type { Logger } from '../../lib/logger.js';
@@ -15,6 +16,7 @@ import { pseudonym, type AuditLog } from '../../lib/security-events.js';
 import type { LockoutStore } from '../../rate-limit/lockout.js';
 import type { StoreGuard } from '../../rate-limit/store-guard.js';
 import {
+  USERS_LOG,
   toUser,
   type CredentialChangeModel,
   type Role,
@@ -64,6 +66,8 @@ export interface UserService {
 export interface UserServiceDeps {
   users: UserModel;
   emails: UserEmailModel;
+  /** Holds USERS_LOG, every user in sign-up order: what the admin's list walks, by _id. */
+  logs: SequenceLogs;
   credentialChanges: CredentialChangeModel;
   hasher: PasswordHasher;
   policy: PasswordPolicy;
@@ -85,7 +89,7 @@ function checkedEmail(email: string) {
 }
 
 export function createUserService(deps: UserServiceDeps): UserService {
-  const { users, hasher, policy, logger, audit } = deps;
+  const { users, logs, hasher, policy, logger, audit } = deps;
   const passwordCheck = createPasswordCheck(deps);
   const versions = createCredentialVersions(deps);
   const emails = createEmailClaims(deps.emails);
@@ -99,8 +103,17 @@ export function createUserService(deps: UserServiceDeps): UserService {
     // leaves a claim without a user, which login treats as an unknown email (see email-claims.ts).
     const userId = await emails.claim(normalized);
     if (!userId) throw emailTaken();
+    // Listed before it is written, like an audit event: an entry whose user never arrives is
+    // skipped, and one left by a sign-up that died is outranked by the seq its completion writes.
+    const seq = await logs.append(USERS_LOG, String(userId));
     try {
-      const created = await users.create({ _id: userId, email: normalized, passwordHash, roles });
+      const created = await users.create({
+        _id: userId,
+        email: normalized,
+        passwordHash,
+        roles,
+        seq,
+      });
       audit.record('user.signed_up', { userId: String(created._id) });
       return toUser(created);
     } catch (error) {
@@ -239,11 +252,23 @@ export function createUserService(deps: UserServiceDeps): UserService {
       if (after !== undefined && !isValidObjectId(after)) {
         throw badUserInput('after', 'after must be a user id');
       }
-      // A range on _id: an index range on MongoDB, a read of every user on the embedded FerretDB
-      // (admins only, 100 at most per page).
-      const filter = after === undefined ? {} : { _id: { $gt: after } };
-      const found = await users.find(filter).sort({ _id: 1 }).limit(first).lean();
-      return found.map(toUser);
+      let before: number | undefined;
+      if (after !== undefined) {
+        const cursor = await users.findById(after).select('seq').lean();
+        if (cursor?.seq === undefined) throw badUserInput('after', 'after must be a user id');
+        before = cursor.seq;
+      }
+      const page: User[] = [];
+      while (page.length < first) {
+        const entries = await logs.oldest(USERS_LOG, first - page.length, before);
+        if (entries.length === 0) break;
+        const found = await Promise.all(entries.map(({ ref }) => users.findById(ref).lean()));
+        found.forEach((doc, i) => {
+          if (doc && doc.seq === entries[i]?.seq) page.push(toUser(doc));
+        });
+        before = entries[entries.length - 1]?.seq;
+      }
+      return page;
     },
 
     async ensureBootstrapAdmin(email, password) {

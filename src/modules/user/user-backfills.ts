@@ -1,7 +1,8 @@
 import { mongo, type Types } from 'mongoose';
 import type { Migrations } from '../../db/migrations.js';
+import type { SequenceLogs } from '../../db/sequence-log.js';
 import type { Logger } from '../../lib/logger.js';
-import type { UserEmailModel, UserModel } from './user.model.js';
+import { USERS_LOG, type UserEmailModel, type UserModel } from './user.model.js';
 
 const MIGRATION = 'user_emails_backfill';
 const BATCH = 1000;
@@ -58,5 +59,34 @@ export async function backfillUserEmails(deps: {
   added += await insertMissing(emails, batch);
   await migrations.markDone(MIGRATION);
   if (added > 0) logger.info({ added }, 'user_emails filled in for existing users');
+  return added;
+}
+
+const USERS_LOG_MIGRATION = 'users_log_backfill';
+
+/**
+ * Lists every user created before the users log existed in it, in the order the collection holds
+ * them (insertion order on both databases, near enough to sign-up order), and writes each one's
+ * place. Once, before the server listens, like the email backfill; a user that already has its
+ * place is left alone, so a start that died half-way carries on.
+ */
+export async function backfillUsersLog(deps: {
+  users: UserModel;
+  logs: SequenceLogs;
+  migrations: Migrations;
+  logger: Logger;
+}): Promise<number> {
+  const { users, logs, migrations, logger } = deps;
+  if (await migrations.isDone(USERS_LOG_MIGRATION)) return 0;
+  let added = 0;
+  const cursor = users.find({}, { seq: 1 }).lean().cursor({ batchSize: BATCH });
+  for await (const user of cursor) {
+    if (user.seq !== undefined) continue;
+    const seq = await logs.append(USERS_LOG, String(user._id));
+    await users.updateOne({ _id: user._id }, { $set: { seq } });
+    added += 1;
+  }
+  await migrations.markDone(USERS_LOG_MIGRATION);
+  if (added > 0) logger.info({ added }, 'users log filled in for existing users');
   return added;
 }
