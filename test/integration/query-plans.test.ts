@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { SEEDED_PASSWORD, emailOf, seed } from '../../bench/seed.js';
+import { LOGIN, ME, SIGN_UP, bearer, uniqueEmail } from '../helpers/operations.js';
+import { captureCalls, planCalls, type CapturedCall } from '../helpers/query-plans.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+/**
+ * The scale test: with 5,000 users, 10,000 sessions and refresh tokens and 10,000 audit events in
+ * the database, every request path runs once through the real server while every database call
+ * is recorded, and the database is asked to explain each one. A collection scan fails the test:
+ * at 10⁵ users it would be the difference between a millisecond and seconds (bench:data).
+ */
+const USERS = 5000;
+const PER_USER = 2;
+const PASSWORD = 'correct horse battery';
+
+let server: TestServer;
+let adminToken: string;
+
+const AUTH_FIELDS = 'accessToken refreshToken user { id }';
+const REFRESH = `mutation($token: String!) { refreshToken(token: $token) { ${AUTH_FIELDS} } }`;
+const LOGIN_WITH_REFRESH = `mutation($email: String!, $password: String!) {
+  login(email: $email, password: $password) { ${AUTH_FIELDS} }
+}`;
+const SESSIONS = `query($after: ID) { sessions(first: 2, after: $after) { id } }`;
+const REVOKE = `mutation($id: ID!) { revokeSession(id: $id) }`;
+const CHANGE_PASSWORD = `mutation($current: String!, $next: String!) {
+  changePassword(currentPassword: $current, newPassword: $next) { accessToken }
+}`;
+const AUDIT = `query($after: String, $type: String, $userId: ID) {
+  auditEvents(first: 5, after: $after, type: $type, userId: $userId) { id }
+}`;
+const USERS_PAGE = `query($after: ID) { users(first: 5, after: $after) { id } }`;
+
+type Payload = { accessToken: string; refreshToken: string; user: { id: string } };
+
+beforeAll(async () => {
+  server = await startTestServer({ label: 'query_plans' });
+  await seed(server.connection, USERS, PER_USER);
+  const adminEmail = uniqueEmail('plans-admin');
+  await server.app.services.users.ensureBootstrapAdmin(adminEmail, PASSWORD);
+  const login = await server.graphql(LOGIN, { email: adminEmail, password: PASSWORD });
+  adminToken = (login.body.data?.login as { accessToken: string }).accessToken;
+}, 120_000);
+afterAll(() => server.close());
+
+async function data<T>(
+  query: string,
+  variables: Record<string, unknown>,
+  headers?: Record<string, string>,
+) {
+  const response = await server.graphql(query, variables, headers);
+  if (response.body.errors) throw new Error(`${query}: ${response.text}`);
+  return response.body.data as T;
+}
+
+/** Every request path a client can reach, once each, on the seeded data. */
+async function exerciseRequestPaths() {
+  const email = uniqueEmail('plans');
+  await data(SIGN_UP, { email, password: PASSWORD });
+  // Known and unknown emails, right and wrong passwords.
+  await server.graphql(LOGIN, { email: emailOf(USERS - 1), password: 'wrong password' });
+  await server.graphql(LOGIN, { email: uniqueEmail('nobody'), password: 'wrong password' });
+  const { login } = await data<{ login: Payload }>(LOGIN_WITH_REFRESH, {
+    email: emailOf(USERS - 1),
+    password: SEEDED_PASSWORD,
+  });
+  const viewer = bearer(login.accessToken);
+  await data(ME, {}, viewer); // the session check
+  const { refreshToken } = await data<{ refreshToken: Payload }>(REFRESH, {
+    token: login.refreshToken,
+  });
+  // A replay of the spent token within the grace period, then a refresh of its successor.
+  await data(REFRESH, { token: login.refreshToken });
+  const me = bearer(refreshToken.accessToken);
+  const { sessions } = await data<{ sessions: { id: string }[] }>(SESSIONS, {}, me);
+  await data(SESSIONS, { after: sessions[sessions.length - 1]!.id }, me);
+  await data(REVOKE, { id: sessions[sessions.length - 1]!.id }, me);
+  await data('mutation { logout }', {}, me);
+
+  const other = await data<{ login: Payload }>(LOGIN_WITH_REFRESH, {
+    email: emailOf(0),
+    password: SEEDED_PASSWORD,
+  });
+  const otherViewer = bearer(other.login.accessToken);
+  await data(
+    CHANGE_PASSWORD,
+    { current: SEEDED_PASSWORD, next: 'another long password' },
+    otherViewer,
+  );
+  const again = await data<{ login: Payload }>(LOGIN_WITH_REFRESH, {
+    email: emailOf(0),
+    password: 'another long password',
+  });
+  await data('mutation { logoutAll }', {}, bearer(again.login.accessToken));
+  await server.graphql(REFRESH, { token: login.refreshToken }); // reuse after the grace: refused
+
+  await server.app.services.audit.flush();
+  const admin = bearer(adminToken);
+  for (const filter of [{}, { type: 'login.failed' }, { userId: other.login.user.id }]) {
+    const { auditEvents } = await data<{ auditEvents: { id: string }[] }>(AUDIT, filter, admin);
+    await data(AUDIT, { ...filter, after: auditEvents[auditEvents.length - 1]?.id }, admin);
+  }
+  const { users } = await data<{ users: { id: string }[] }>(USERS_PAGE, {}, admin);
+  await data(USERS_PAGE, { after: users[users.length - 1]!.id }, admin);
+
+  // One batch of each background sweep.
+  await server.app.services.audit.prune({ maxBatches: 1 });
+  await server.app.services.sessions.prune({ batches: 1 });
+}
+
+describe('query plans at 5,000 users', () => {
+  it('answers every request path and sweep with point lookups or index ranges, never a scan', async () => {
+    const capture = captureCalls(server.connection);
+    let calls: CapturedCall[];
+    try {
+      await exerciseRequestPaths();
+    } finally {
+      capture.stop();
+      calls = capture.calls;
+    }
+    const collections = new Set(calls.map((call) => call.collection));
+    // The capture saw the paths it is meant to judge.
+    for (const name of ['users', 'user_emails', 'sessions', 'refresh_tokens', 'audit_events']) {
+      expect(collections).toContain(name);
+    }
+    // The embedded database's _id index helper indexes new collections within a few passes.
+    let plans = await planCalls(server.connection, calls);
+    for (let attempt = 0; attempt < 20 && plans.some((plan) => plan.scans); attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      plans = await planCalls(server.connection, calls);
+    }
+    expect(plans.length).toBeGreaterThan(10);
+    expect(plans.filter((plan) => plan.scans)).toEqual([]);
+  }, 120_000);
+});
