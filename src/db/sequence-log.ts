@@ -132,7 +132,9 @@ export class SequenceLogs {
     const through = Math.max(...entries.map((entry) => entry.seq));
     // The tail moves first: a crash in between leaves entries below it, never a gap above it.
     await this.raise(`${log}#tail`, through + 1);
-    for (const entry of entries) await this.model.deleteOne({ _id: entryKey(log, entry.seq) });
+    await Promise.all(
+      entries.map((entry) => this.model.deleteOne({ _id: entryKey(log, entry.seq) })),
+    );
   }
 
   private async read(log: string, seqs: number[]): Promise<LogEntry[]> {

@@ -225,10 +225,14 @@ export function createAuditService(deps: {
         // A missing event is a failed write, unless it is the newest: that one may be in flight.
         if (kept === -1) while (due > 0 && found[due - 1] === null) due -= 1;
         const dueEvents = found.slice(0, due).flatMap((doc) => (doc ? [doc] : []));
-        for (const [name, logEntries] of entriesOutsideAll(dueEvents)) {
-          await logs.trim(name, logEntries);
-        }
-        for (const doc of dueEvents) await events.deleteOne({ _id: doc._id });
+        // Point operations, many at once: none holds the database for long, and together they
+        // wait on round trips rather than on each other.
+        await Promise.all(
+          [...entriesOutsideAll(dueEvents)].map(([name, logEntries]) =>
+            logs.trim(name, logEntries),
+          ),
+        );
+        await Promise.all(dueEvents.map((doc) => events.deleteOne({ _id: doc._id })));
         await logs.trim('all', entries.slice(0, due));
         deleted += dueEvents.length;
         if (due < PRUNE_BATCH) break;
