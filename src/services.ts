@@ -19,6 +19,7 @@ import { migrateLegacySessions } from './modules/session/session-migration.js';
 import { createSessionModels } from './modules/session/session.model.js';
 import { createSessionService } from './modules/session/session.service.js';
 import { createViewerStateCache } from './modules/session/viewer-state.js';
+import { ensureDecoyAccount } from './modules/user/decoy-account.js';
 import { backfillUserEmails, backfillUsersLog } from './modules/user/user-backfills.js';
 import {
   createCredentialChangeModel,
@@ -92,6 +93,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
   const userLogs = new SequenceLogs(createSequenceLogModel(connection, 'user_logs'));
   await backfillUserEmails({ users: userModel, emails: emailModel, migrations, logger });
   await backfillUsersLog({ users: userModel, logs: userLogs, migrations, logger });
+  await ensureDecoyAccount(userModel);
   const migrated = await migrateLegacySessions(connection, sessionModels, new Date());
   if (migrated && migrated.sessions + migrated.refreshTokens > 0) {
     logger.info({ migrated }, 'sessions from before the upgrade converted');

@@ -62,6 +62,22 @@ describe('login through user_emails', () => {
       ['user_emails', 'findOne', ['_id']],
       ['users', 'findOne', ['_id']],
     ]);
+    // Both user lookups find a document (a miss is cheaper than a hit): the unknown email's is
+    // the decoy account.
+    const users = server.connection.collection('users');
+    for (const work of [wrongPassword, unknownEmail]) {
+      const { _id } = work[1]!.filter as { _id: Types.ObjectId };
+      expect(await users.findOne({ _id: new Types.ObjectId(String(_id)) })).not.toBeNull();
+    }
+  });
+
+  it('never lets the decoy account in, nor lists it', async () => {
+    const users = server.connection.collection('users');
+    const decoy = await users.findOne({ _id: new Types.ObjectId('000000000000000000000000') });
+    expect(decoy).toMatchObject({ disabled: true });
+    const login = await server.graphql(LOGIN, { email: decoy!.email, password: PASSWORD });
+    expect(errorCode(login)).toBe('UNAUTHENTICATED');
+    expect(await users.countDocuments({ _id: decoy!._id, seq: { $exists: true } })).toBe(0);
   });
 
   it('looks users up by _id alone in sign-up, login and the revocation check', async () => {

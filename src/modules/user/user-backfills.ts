@@ -2,6 +2,7 @@ import { mongo, type Types } from 'mongoose';
 import type { Migrations } from '../../db/migrations.js';
 import type { SequenceLogs } from '../../db/sequence-log.js';
 import type { Logger } from '../../lib/logger.js';
+import { DECOY_USER_ID } from './decoy-account.js';
 import { USERS_LOG, type UserEmailModel, type UserModel } from './user.model.js';
 
 const MIGRATION = 'user_emails_backfill';
@@ -51,6 +52,7 @@ export async function backfillUserEmails(deps: {
   let batch: EmailDocument[] = [];
   const cursor = users.find({}, { email: 1, createdAt: 1 }).lean().cursor({ batchSize: BATCH });
   for await (const user of cursor) {
+    if (DECOY_USER_ID.equals(user._id)) continue;
     batch.push({ _id: user.email, userId: user._id, createdAt: user.createdAt ?? startedAt });
     if (batch.length < BATCH) continue;
     added += await insertMissing(emails, batch);
@@ -81,7 +83,7 @@ export async function backfillUsersLog(deps: {
   let added = 0;
   const cursor = users.find({}, { seq: 1 }).lean().cursor({ batchSize: BATCH });
   for await (const user of cursor) {
-    if (user.seq !== undefined) continue;
+    if (user.seq !== undefined || DECOY_USER_ID.equals(user._id)) continue;
     const seq = await logs.append(USERS_LOG, String(user._id));
     await users.updateOne({ _id: user._id }, { $set: { seq } });
     added += 1;

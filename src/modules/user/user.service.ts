@@ -1,4 +1,4 @@
-import { isValidObjectId, Types } from 'mongoose';
+import { isValidObjectId } from 'mongoose';
 import { isDuplicateKeyError } from '../../db/mongo.js';
 import type { SequenceLogs } from '../../db/sequence-log.js';
 import { AppError, badUserInput, invalidCredentials, serviceUnavailable } from '../../errors.js';
@@ -26,6 +26,7 @@ import {
   type UserWithHash,
 } from './user.model.js';
 import { createCredentialVersions } from './credential-version.js';
+import { DECOY_USER_ID } from './decoy-account.js';
 import { createEmailClaims } from './email-claims.js';
 import { createPasswordCheck } from './password-check.js';
 
@@ -125,15 +126,15 @@ export function createUserService(deps: UserServiceDeps): UserService {
   }
 
   /**
-   * Two point lookups by _id whether or not the email is registered: an unknown email looks up a
-   * user id that cannot exist (one made just now), so it costs the database the same work as a
-   * known email with a wrong password, as the dummy hash does for bcrypt. Otherwise the response
-   * time would tell which emails have accounts.
+   * Two point lookups by _id whether or not the email is registered: an unknown email reads the
+   * decoy account (decoy-account.ts), so it costs the database the same work as a known email
+   * with a wrong password, as the dummy hash does for bcrypt. Otherwise the response time would
+   * tell which emails have accounts.
    */
   async function findWithHash(normalizedEmail: string) {
     // No account has an invalid email, so refusing one at once tells nothing.
     if (!isValidEmail(normalizedEmail)) return null;
-    const userId = (await emails.userIdOf(normalizedEmail)) ?? new Types.ObjectId();
+    const userId = (await emails.userIdOf(normalizedEmail)) ?? DECOY_USER_ID;
     const found = await users.findById(userId).select('+passwordHash').lean();
     // The email document counts only while its user still has that email.
     return found?.email === normalizedEmail ? found : null;
