@@ -10,6 +10,7 @@ import type { Metrics } from './lib/metrics.js';
 import { createPasswordHasher, createPasswordPolicy, type PasswordHasher } from './lib/password.js';
 import type { RequestScope } from './lib/request-scope.js';
 import { SequenceLogs, createSequenceLogModel } from './db/sequence-log.js';
+import { backfillAuditLogs } from './modules/audit/audit-backfill.js';
 import { createAuditEventModel } from './modules/audit/audit.model.js';
 import { createAuditService } from './modules/audit/audit.service.js';
 import { createAuthService } from './modules/auth/auth.service.js';
@@ -98,9 +99,11 @@ export async function createServices(deps: ServiceDeps): Promise<{
   if (migrated && migrated.sessions + migrated.refreshTokens > 0) {
     logger.info({ migrated }, 'sessions from before the upgrade converted');
   }
+  const auditLogs = new SequenceLogs(createSequenceLogModel(connection, 'audit_logs'));
+  await backfillAuditLogs({ events: auditModel, logs: auditLogs, migrations, logger });
   const audit = createAuditService({
     events: auditModel,
-    logs: new SequenceLogs(createSequenceLogModel(connection, 'audit_logs')),
+    logs: auditLogs,
     logger,
     scope: deps.scope,
     metrics: deps.metrics,

@@ -73,7 +73,10 @@ export class SequenceLogs {
       }
     }
     this.nextNumbers.set(log, seq + 1, Date.now() + REMEMBER_MS, Date.now());
-    if ((seq + 1) % HEAD_HINT_EVERY === 0) await this.raise(`${log}#head`, seq + 1);
+    // A hint: readers find the end without it, so its failure must not fail an append that landed.
+    if ((seq + 1) % HEAD_HINT_EVERY === 0) {
+      await this.raise(`${log}#head`, seq + 1).catch(() => undefined);
+    }
     return seq;
   }
 

@@ -92,6 +92,11 @@ async function exerciseRequestPaths() {
     email: emailOf(0),
     password: 'another long password',
   });
+  // A change that crashed between its two writes holds the next credential version: logoutAll
+  // gives it back (credential-version.ts) and raises the version itself.
+  await server.connection
+    .collection<{ _id: string; at: Date }>('credential_changes')
+    .insertOne({ _id: `${again.login.user.id}:2`, at: new Date(Date.now() - 120_000) });
   await data('mutation { logoutAll }', {}, bearer(again.login.accessToken));
   await server.graphql(REFRESH, { token: login.refreshToken }); // reuse after the grace: refused
 

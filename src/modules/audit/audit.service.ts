@@ -1,5 +1,5 @@
 import { Types, isValidObjectId } from 'mongoose';
-import type { SequenceLogs } from '../../db/sequence-log.js';
+import type { LogEntry, SequenceLogs } from '../../db/sequence-log.js';
 import { badUserInput } from '../../errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Metrics } from '../../lib/metrics.js';
@@ -12,6 +12,12 @@ import { REPEATABLE_EVENTS, RepeatAggregator, type Repeat } from './repeat-aggre
 export const MAX_AUDIT_PAGE = 200;
 /** Events the retention sweep looks at per batch: each one costs a few point operations. */
 export const PRUNE_BATCH = 100;
+/** Longer than any event's write takes: a missing event younger than this may still arrive. */
+const IN_FLIGHT_MS = 60_000;
+
+/** When the event an entry names was made, from its ObjectId; 0 for anything else. */
+const madeAt = (ref: string) =>
+  isValidObjectId(ref) ? new Types.ObjectId(ref).getTimestamp().getTime() : 0;
 
 export interface AuditService extends AuditLog {
   list(options: {
@@ -193,12 +199,15 @@ export function createAuditService(deps: {
         }
       }
       const page: AuditEvent[] = [];
-      // Entries whose event was never written (a failed write) are skipped: read on past them.
+      // Entries whose event was never written (a failed write), or that an interrupted backfill
+      // made twice (the event names the other), are skipped: read on past them.
       while (page.length < first) {
         const entries = await logs.newest(log, first - page.length, before);
         if (entries.length === 0) break;
         const found = await Promise.all(entries.map(({ ref }) => events.findById(ref).lean()));
-        for (const doc of found) if (doc) page.push(toAuditEvent(doc));
+        found.forEach((doc, i) => {
+          if (doc && doc.seqs?.[role] === entries[i]?.seq) page.push(toAuditEvent(doc));
+        });
         before = entries[entries.length - 1]?.seq;
       }
       return page;
@@ -219,12 +228,21 @@ export function createAuditService(deps: {
         const found = await Promise.all(
           entries.map(({ ref }) => events.findById(ref).select('type userId at seqs').lean()),
         );
-        // Logs are in the order events happened: the first one still kept ends the sweep.
-        const kept = found.findIndex((doc) => doc !== null && doc.at.getTime() >= cutoff);
-        let due = kept === -1 ? entries.length : kept;
-        // A missing event is a failed write, unless it is the newest: that one may be in flight.
-        if (kept === -1) while (due > 0 && found[due - 1] === null) due -= 1;
-        const dueEvents = found.slice(0, due).flatMap((doc) => (doc ? [doc] : []));
+        // Logs are in the order events happened: the first one still kept ends the sweep. An
+        // entry whose event is missing was a failed write, unless the event is so recent that
+        // its write may still be under way (an event's id tells when it was made); one whose
+        // event names another entry is a duplicate. Either kind is trimmed, and the sweep goes on.
+        let due = 0;
+        for (; due < entries.length; due += 1) {
+          const doc = found[due];
+          const entry = entries[due] as LogEntry;
+          if (!doc) {
+            if (madeAt(entry.ref) > Date.now() - IN_FLIGHT_MS) break;
+          } else if (doc.seqs?.all === entry.seq && doc.at.getTime() >= cutoff) break;
+        }
+        const dueEvents = found
+          .slice(0, due)
+          .flatMap((doc, i) => (doc && doc.seqs?.all === entries[i]?.seq ? [doc] : []));
         // Point operations, many at once: none holds the database for long, and together they
         // wait on round trips rather than on each other.
         await Promise.all(

@@ -82,8 +82,9 @@ export function createRefreshRotation(deps: {
       generation,
     });
     // Logged once written, so that the sweep can take an entry naming no token for one deleted.
-    // A crash in between leaves a token the sweep never finds, refused all the same once expired.
-    await appendToLog(TOKEN_LOG, hash);
+    // A failure in between leaves a token the sweep never finds, refused all the same once
+    // expired; it must not fail the request, whose token the rotation above has already spent.
+    await appendToLog(TOKEN_LOG, hash).catch(() => undefined);
     return {
       sessionId: String(session._id),
       userId: String(session.userId),
@@ -109,16 +110,18 @@ export function createRefreshRotation(deps: {
    * not apply it atomically.
    */
   async function rotate(stored: StoredRefreshToken, session: StoredSession) {
+    const key = rotationKey(session._id, stored.generation + 1);
+    let decided = false;
     try {
-      return await issue(session, stored.generation + 1, (created) =>
-        rotations.create({
-          _id: rotationKey(session._id, stored.generation + 1),
-          rotatedFrom: stored._id,
-          createdAt: created,
-        }),
-      );
+      return await issue(session, stored.generation + 1, async (created) => {
+        await rotations.create({ _id: key, rotatedFrom: stored._id, createdAt: created });
+        decided = true;
+      });
     } catch (error) {
-      if (isDuplicateKeyError(error)) return undefined;
+      if (!decided && isDuplicateKeyError(error)) return undefined;
+      // The successor was not written: give the generation back, so that the client's retry
+      // rotates instead of counting as a replay that ends the session.
+      if (decided) await rotations.deleteOne({ _id: key }).catch(() => undefined);
       throw error;
     }
   }
@@ -141,10 +144,13 @@ export function createRefreshRotation(deps: {
       return invalidRefreshToken();
     };
 
-    // Racing the session's end is harmless: an update of a deleted document is a no-op.
+    // Racing the session's end is harmless: an update of a deleted document is a no-op. Nor may
+    // its failure fail the refresh: the rotation beside it spends the token either way.
     const client = { ip: meta.ip, userAgent: meta.userAgent.slice(0, 256) };
     const [, rotated] = await Promise.all([
-      sessions.updateOne({ _id: session._id }, { $set: { lastUsedAt: new Date(at), ...client } }),
+      sessions
+        .updateOne({ _id: session._id }, { $set: { lastUsedAt: new Date(at), ...client } })
+        .catch(() => undefined),
       rotate(stored, session),
     ]);
     if (rotated) return rotated;

@@ -36,6 +36,28 @@ export function createCredentialVersions(deps: {
     return found && !found.disabled ? (found.credentialVersion ?? 0) : undefined;
   }
 
+  /**
+   * Deletes the claim `key` if it is abandoned; true if this caller did. By _id alone (the
+   * embedded FerretDB reads the whole collection for any other filter), so the age is compared
+   * here and a marker decides which of several racing callers deletes: an unconditional delete
+   * by a second one could take away the claim the first has just made again.
+   */
+  async function giveBackAbandoned(key: string) {
+    const held = await credentialChanges.findById(key).lean();
+    if (!held || held.at.getTime() > Date.now() - ABANDONED_CHANGE_MS) return false;
+    try {
+      await credentialChanges.create({
+        _id: `${key}:given-back:${held.at.getTime()}`,
+        at: new Date(),
+      });
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
+    }
+    await credentialChanges.deleteOne({ _id: key });
+    return true;
+  }
+
   async function raise(userId: string, from: number, set: object = {}, retry = true) {
     const key = `${userId}:${from + 1}`;
     try {
@@ -46,11 +68,8 @@ export function createCredentialVersions(deps: {
       if (!isDuplicateKeyError(error)) throw error;
       // A change that took this version but never wrote the user (a crash between the two
       // writes) gives it back once abandoned, so the account's changes are never refused for good.
-      const abandoned = await credentialChanges.deleteOne({
-        _id: key,
-        at: { $lt: new Date(Date.now() - ABANDONED_CHANGE_MS) },
-      });
-      if (!retry || abandoned.deletedCount === 0 || (await current(userId)) !== from) return false;
+      if (!retry || !(await giveBackAbandoned(key))) return false;
+      if ((await current(userId)) !== from) return false;
       return raise(userId, from, set, false);
     }
     await users.updateOne({ _id: userId }, { $set: { ...set, credentialVersion: from + 1 } });

@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import { isDuplicateKeyError } from '../../db/mongo.js';
-import type { UserEmailModel } from './user.model.js';
+import type { UserEmailModel, UserModel } from './user.model.js';
 
 /**
  * A claim whose user has not been written within this long never will be by the sign-up that
@@ -25,7 +25,7 @@ export interface EmailClaims {
   claim(normalizedEmail: string): Promise<Types.ObjectId | undefined>;
 }
 
-export function createEmailClaims(emails: UserEmailModel): EmailClaims {
+export function createEmailClaims(emails: UserEmailModel, users: UserModel): EmailClaims {
   async function userIdOf(normalizedEmail: string) {
     const found = await emails.findById(normalizedEmail).lean();
     return found?.userId;
@@ -47,6 +47,9 @@ export function createEmailClaims(emails: UserEmailModel): EmailClaims {
       const held = await emails.findById(normalizedEmail).lean();
       // A younger claim may belong to a sign-up that is still writing its user.
       if (!held || held.createdAt.getTime() > Date.now() - ABANDONED_CLAIM_MS) return undefined;
+      // An old claim is abandoned only if its user was never written: a registered email must
+      // cost a sign-up nothing more than this lookup (no users-log entry, no insert attempt).
+      if (await users.exists({ _id: held.userId })) return undefined;
       return held.userId;
     },
   };

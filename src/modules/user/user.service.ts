@@ -93,7 +93,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
   const { users, logs, hasher, policy, logger, audit } = deps;
   const passwordCheck = createPasswordCheck(deps);
   const versions = createCredentialVersions(deps);
-  const emails = createEmailClaims(deps.emails);
+  const emails = createEmailClaims(deps.emails, deps.users);
 
   async function signUp(email: string, password: string, roles: Role[] = ['USER']) {
     const normalized = checkedEmail(email);
