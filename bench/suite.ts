@@ -1,5 +1,5 @@
 /**
- * npm run bench — the performance issue's four scenarios in one run, then every target and
+ * npm run bench — the five benchmark scenarios in one run, then every target and
  * whether this run met it. Each scenario interleaves its own variants, so its ratios compare
  * figures taken minutes apart at most, on the same machine state.
  *   1 auth overhead (bench:overhead), 2 scope cost (bench:scopes),
