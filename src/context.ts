@@ -26,7 +26,6 @@ export type Viewer =
       readonly kind: 'user';
       readonly userId: string;
       readonly roles: readonly string[];
-      readonly tokenId: string;
       readonly sessionId: string;
       /** The account as of at most REVOCATION_CACHE_TTL ago. */
       readonly account: User;
@@ -113,7 +112,13 @@ export async function viewerFromAuthorization(
     return refuse(authenticator, clientKey, 'revoked', 'Token revoked', claims.userId);
   }
   // Roles come from the account, not the token: a role change applies within the cache bound.
-  return { kind: 'user', ...claims, roles: account.roles, account };
+  return {
+    kind: 'user',
+    userId: claims.userId,
+    sessionId: claims.sessionId,
+    roles: account.roles,
+    account,
+  };
 }
 
 export function createContextFactory(options: {

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { Logger } from './logger.js';
 
 export type SecurityEvent =
   | 'login.succeeded'
@@ -21,15 +20,6 @@ export type SecurityEventFields = Record<string, string | number | undefined>;
 /** Where security events go; callers pass identifiers, never credentials. */
 export interface AuditLog {
   record(event: SecurityEvent, fields?: SecurityEventFields): void;
-}
-
-/** Structured, greppable log lines only (the app adds storage: src/modules/audit). */
-export function logOnlyAuditLog(logger: Logger): AuditLog {
-  return {
-    record(event, fields = {}) {
-      logger.warn({ securityEvent: event, ...fields }, `security event: ${event}`);
-    },
-  };
 }
 
 /** A stable pseudonym for an account or client key, so logs and Redis never hold the email. */

@@ -47,7 +47,6 @@ export interface UserService {
    * (a device id from a verified device token) is judged by its own lockout, not the account's.
    */
   authenticate(email: string, password: string, knownDevice?: string): Promise<User>;
-  findById(id: string): Promise<User | undefined>;
   /** The user if the account exists and is not disabled. */
   findUsable(id: string): Promise<User | undefined>;
   /** Ends every device token issued so far (see credentialVersion). */
@@ -194,12 +193,6 @@ export function createUserService(deps: UserServiceDeps): UserService {
     signUp,
 
     authenticate,
-
-    async findById(id) {
-      if (!isValidObjectId(id)) return undefined;
-      const found = await users.findById(id).lean();
-      return found ? toUser(found) : undefined;
-    },
 
     credentialVersion: versions.current,
 
