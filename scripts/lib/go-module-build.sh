@@ -7,7 +7,7 @@
 build_released_module() {
   local module=$1 version=$2 package=$3 output=$4 ldflags=${5:-}
   if ! command -v go >/dev/null 2>&1; then
-    echo "Go was not found on PATH: install Go 1.26+ (https://go.dev/dl/) to build ${module##*/} $version." >&2
+    echo "Go was not found on PATH: install Go 1.25+ (https://go.dev/dl/) to build ${module##*/} $version." >&2
     return 1
   fi
   export GOFLAGS=-buildvcs=false
