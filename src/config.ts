@@ -141,7 +141,7 @@ const envSchema = z.object({
   LOCKOUT_HOURLY_CAP: z.coerce.number().int().min(1).max(10_000).default(30),
 });
 
-/** Every environment variable the service reads: the README's configuration table lists each. */
+/** Every environment variable the service reads: docs/configuration.md's table lists each. */
 export const SETTINGS: readonly string[] = Object.keys(envSchema.shape);
 
 export interface Config {

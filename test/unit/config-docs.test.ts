@@ -3,15 +3,14 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PROJECT_ROOT, SETTINGS } from '../../src/config.js';
 
-/** The settings named in the first column of the README's configuration table. */
+/** The settings named in the first column of docs/configuration.md's table. */
 async function readmeSettings() {
-  const readme = await readFile(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## API'));
-  return [...section.matchAll(/^\| `([A-Z][A-Z0-9_]*)`/gm)].map((match) => match[1]);
+  const page = await readFile(path.join(PROJECT_ROOT, 'docs', 'configuration.md'), 'utf8');
+  return [...page.matchAll(/^\| `([A-Z][A-Z0-9_]*)`/gm)].map((match) => match[1]);
 }
 
 describe('configuration documents', () => {
-  it('lists every setting the service reads in the README table, and nothing else', async () => {
+  it('lists every setting the service reads in the documented table, and nothing else', async () => {
     const documented = await readmeSettings();
     expect([...documented].sort()).toEqual([...SETTINGS].sort());
   });
