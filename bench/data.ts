@@ -13,8 +13,6 @@ import { readFileSync } from 'node:fs';
 import { createApp, type App } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
 import { connectMongo } from '../src/db/mongo.js';
-import { createLogger } from '../src/lib/logger.js';
-import { RequestScope } from '../src/lib/request-scope.js';
 import { benchDatabase } from './database.js';
 import { BENCH_SECRET } from './launch.js';
 import { emailOf, seed } from './seed.js';
@@ -80,7 +78,7 @@ async function graphql(
   variables: Record<string, unknown>,
   expected: 'data' | 'UNAUTHENTICATED',
 ) {
-  const response = await app.server.fetch('http://bench/graphql', {
+  const response = await app.yoga.fetch('http://bench/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ query, variables }),
@@ -122,14 +120,7 @@ async function measure(baseUri: string, size: number) {
     RATE_LIMIT_SIGNUP_PER_IP: '1000000/1m',
     RATE_LIMIT_REFRESH_PER_IP: '1000000/1m',
   });
-  const scope = new RequestScope();
-  const app = await createApp({
-    config,
-    logger: createLogger('silent', undefined, scope),
-    scope,
-    connection,
-    keys: config.keyRing!,
-  });
+  const app = await createApp(config, { connection });
   try {
     const seedStarted = performance.now();
     const { userIds, sessionIds } = await seed(connection, size, PER_USER);

@@ -9,10 +9,8 @@ import { benchDatabase } from './database.js';
 import { percentile } from './report.js';
 import { parseConfig } from '../src/config.js';
 import { connectMongo } from '../src/db/mongo.js';
-import { listen } from '../src/http.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createRedis } from '../src/lib/redis.js';
-import { RequestScope } from '../src/lib/request-scope.js';
 
 const seconds = Number(process.env.SOAK_SECONDS ?? 30);
 const concurrency = Number(process.env.SOAK_CONCURRENCY ?? 8);
@@ -40,19 +38,15 @@ const config = parseConfig({
 
 const database = await benchDatabase('soak');
 const uri = database.uri;
-const scope = new RequestScope();
-const logger = createLogger('silent', undefined, scope);
+const logger = createLogger('silent');
 const connection = await connectMongo(uri);
 const redis = config.redisUrl
   ? createRedis(config.redisUrl, logger, `soak:${Date.now()}:`)
   : undefined;
 await redis?.connect();
 if (!config.keyRing) throw new Error('JWT_SECRET is required');
-const app = await createApp({ config, logger, scope, connection, redis, keys: config.keyRing });
-const http = await listen(app.server, '127.0.0.1', 0, {
-  scope,
-  maxBodyBytes: config.limits.bodyBytes,
-});
+const app = await createApp(config, { connection, redis });
+const http = await app.listen('127.0.0.1', 0);
 
 interface Sample {
   operation: string;

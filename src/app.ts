@@ -1,46 +1,86 @@
+import type { Redis } from 'ioredis';
+import type { Connection } from 'mongoose';
+import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
 import type { Services } from './context.js';
 import { isDatabaseReady } from './db/mongo.js';
+import { listen as listenHttp, type Listening } from './http.js';
 import { createClientIpResolver, createProxyTrust } from './lib/client-ip.js';
+import { loadOrCreateDevSecret } from './lib/dev-secret.js';
+import { hmacKeyRing, parseSecrets, type KeyRing } from './lib/keys.js';
+import { createLogger, type Logger } from './lib/logger.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
+import type { PasswordHasher } from './lib/password.js';
 import { RequestScope } from './lib/request-scope.js';
 import { createInvalidTokenLimit } from './rate-limit/invalid-tokens.js';
 import { createPasswordGate } from './rate-limit/password-gate.js';
 import { createServer, type Server } from './server.js';
-import { createServices, type ServiceDeps } from './services.js';
+import { createServices } from './services.js';
 
-export interface App {
-  readonly server: Server;
-  readonly services: Services;
-  readonly scope: RequestScope;
-  readonly metrics: Metrics;
-  readonly config: Config;
+/** What the app is given rather than makes: the caller opens these and closes them. */
+export interface AppResources {
+  readonly connection: Connection;
+  /** Shared limits and lockouts for every replica; without it they live in this process. */
+  readonly redis?: Redis;
   /**
-   * Waits for pending audit writes, then ends what the app made for itself (a password hasher
-   * when none was given). The connection, Redis and the HTTP listener are the caller's to close.
+   * The entry point passes the hasher it closes at shutdown; tests pass the real one wrapped to
+   * count verifications. Without one, the app makes its own and closing the app ends it.
    */
-  close(): Promise<void>;
+  readonly hasher?: PasswordHasher;
+  /** Where log lines go (stdout if absent): tests read them. */
+  readonly logDestination?: DestinationStream;
 }
 
-export type AppDeps = Omit<ServiceDeps, 'scope' | 'metrics'> & { readonly scope?: RequestScope };
+export interface App {
+  /** The Yoga server: `yoga.fetch` runs a request without HTTP (benchmarks, schema tests). */
+  readonly yoga: Server;
+  readonly services: Services;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly config: Config;
+  /** Serves the app over HTTP (config.host and config.port unless given); once per app. */
+  listen(host?: string, port?: number): Promise<Listening>;
+  /**
+   * Stops the listener (in-flight requests get graceMs), waits for pending audit writes, and
+   * ends what the app made for itself. The connection and Redis are the caller's to close.
+   */
+  close(graceMs?: number): Promise<void>;
+}
 
-/** Wires services and the Yoga server around an open database connection and a key ring. */
-export async function createApp(deps: AppDeps): Promise<App> {
-  const { config, logger, connection } = deps;
-  const scope = deps.scope ?? new RequestScope();
+/** The signing keys: configured, or outside production a secret kept in DATA_DIR. */
+async function keyRingOf(config: Config, logger: Logger): Promise<KeyRing> {
+  if (config.keyRing) return config.keyRing;
+  logger.warn('JWT_SECRET is not set; using a development secret kept in DATA_DIR');
+  return hmacKeyRing(parseSecrets(await loadOrCreateDevSecret(config.dataDir)));
+}
+
+/**
+ * The one place the app is put together, for the entry point, the tests and the benchmarks alike:
+ * request scope, logger, metrics, keys, services and the Yoga server around an open connection.
+ */
+export async function createApp(config: Config, resources: AppResources): Promise<App> {
+  const { connection } = resources;
+  const scope = new RequestScope();
+  const logger = createLogger(config.logLevel, resources.logDestination, scope);
   const metrics = createMetrics();
+  const keys = await keyRingOf(config, logger);
   const { services, windows, invalidTokenWindows, guard, close } = await createServices({
-    ...deps,
+    config,
+    logger,
+    connection,
+    keys,
     scope,
     metrics,
+    redis: resources.redis,
+    hasher: resources.hasher,
   });
-  const server = createServer({
+  const yoga = createServer({
     config,
     services,
     logger,
     scope,
     metrics,
-    keys: deps.keys,
+    keys,
     isReady: () => isDatabaseReady(connection),
     clientIp: createClientIpResolver(config.trustProxy),
     httpsOnly: config.requireHttps ? createProxyTrust(config.trustProxy) : undefined,
@@ -59,13 +99,20 @@ export async function createApp(deps: AppDeps): Promise<App> {
       }),
     },
   });
+  let http: Listening | undefined;
   return {
-    server,
+    yoga,
     services,
-    scope,
+    logger,
     metrics,
     config,
-    async close() {
+    async listen(host = config.host, port = config.port) {
+      if (http) throw new Error('The app is already listening');
+      http = await listenHttp(yoga, host, port, { scope, maxBodyBytes: config.limits.bodyBytes });
+      return http;
+    },
+    async close(graceMs) {
+      await http?.close(graceMs);
       await services.audit.flush();
       await close();
     },

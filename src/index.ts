@@ -6,13 +6,9 @@ import { ConfigError, parseConfig, type Config } from './config.js';
 import { EmbeddedDatabaseError, startFerretDB, type EmbeddedDatabase } from './db/ferretdb.js';
 import { connectMongo } from './db/mongo.js';
 import { AppError } from './errors.js';
-import { listen, type Listening } from './http.js';
-import { loadOrCreateDevSecret } from './lib/dev-secret.js';
-import { hmacKeyRing, parseSecrets } from './lib/keys.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createPasswordHasher, type PasswordHasher } from './lib/password.js';
 import { createRedis } from './lib/redis.js';
-import { RequestScope } from './lib/request-scope.js';
 
 /** Entry point: the only place that reads the process environment, owns resources and exits. */
 
@@ -22,7 +18,6 @@ interface Resources {
   redis?: Redis;
   hasher?: PasswordHasher;
   app?: App;
-  http?: Listening;
   shutdownGraceMs?: number;
   sweeps?: NodeJS.Timeout[];
 }
@@ -31,8 +26,7 @@ const SWEEP_MS = 3_600_000;
 
 async function release(resources: Resources) {
   for (const timer of resources.sweeps ?? []) clearInterval(timer);
-  await resources.http?.close(resources.shutdownGraceMs);
-  await resources.app?.close();
+  await resources.app?.close(resources.shutdownGraceMs);
   await resources.hasher?.close();
   await resources.connection?.close().catch(() => undefined);
   resources.redis?.disconnect();
@@ -79,13 +73,7 @@ function sweepHourly(name: string, logger: Logger, task: () => Promise<unknown>)
   return { first: run(), timer: setInterval(() => void run(), SWEEP_MS).unref() };
 }
 
-async function start(config: Config, logger: Logger, scope: RequestScope, resources: Resources) {
-  let keys = config.keyRing;
-  if (!keys) {
-    logger.warn('JWT_SECRET is not set; using a development secret kept in DATA_DIR');
-    keys = hmacKeyRing(parseSecrets(await loadOrCreateDevSecret(config.dataDir)));
-  }
-
+async function start(config: Config, logger: Logger, resources: Resources) {
   let uri = config.mongodbUri;
   if (uri === undefined) {
     resources.embedded = await startFerretDB({
@@ -104,20 +92,13 @@ async function start(config: Config, logger: Logger, scope: RequestScope, resour
     await resources.redis.connect().catch(() => undefined);
   }
   resources.hasher = await createPasswordHasher(config.hashing);
-  const app = (resources.app = await createApp({
-    config,
-    logger,
-    scope,
+  const app = (resources.app = await createApp(config, {
     connection: resources.connection,
-    keys,
     redis: resources.redis,
     hasher: resources.hasher,
   }));
   await bootstrapAdmin(config, app, logger);
-  resources.http = await listen(app.server, config.host, config.port, {
-    scope: app.scope,
-    maxBodyBytes: config.limits.bodyBytes,
-  });
+  const http = await app.listen();
   resources.shutdownGraceMs = config.shutdownGraceSeconds * 1000;
   const audit = sweepHourly('audit retention sweep', logger, () => app.services.audit.prune());
   const sessions = sweepHourly('session sweep', logger, async () => {
@@ -129,7 +110,7 @@ async function start(config: Config, logger: Logger, scope: RequestScope, resour
   await audit.first;
   logger.info(
     {
-      url: `${resources.http.url}/graphql`,
+      url: `${http.url}/graphql`,
       graphiql: !config.isProduction,
       embeddedDatabase: !config.mongodbUri,
     },
@@ -146,8 +127,8 @@ async function main() {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   }
-  const scope = new RequestScope();
-  const logger = createLogger(config.logLevel, undefined, scope);
+  // Start-up and shutdown lines only: the app has a logger of its own, with the request scope.
+  const logger = createLogger(config.logLevel);
   const resources: Resources = {};
 
   let stopping = false;
@@ -162,7 +143,7 @@ async function main() {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   try {
-    await start(config, logger, scope, resources);
+    await start(config, logger, resources);
   } catch (error) {
     const expected = error instanceof ConfigError || error instanceof EmbeddedDatabaseError;
     if (expected) process.stderr.write(`${error.message}\n`);

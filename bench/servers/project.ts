@@ -3,10 +3,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import { connectMongo } from '../../src/db/mongo.js';
-import { listen } from '../../src/http.js';
-import { createLogger } from '../../src/lib/logger.js';
 import { createPasswordHasher } from '../../src/lib/password.js';
-import { RequestScope } from '../../src/lib/request-scope.js';
 import { createLibuvHasher } from './libuv-hasher.js';
 import { announce, env } from './common.js';
 
@@ -24,17 +21,12 @@ const config = parseConfig({
   LOCKOUT_THRESHOLD: '100',
   LOCKOUT_HOURLY_CAP: '10000',
 });
-const scope = new RequestScope();
-const logger = createLogger('silent', undefined, scope);
 const connection = await connectMongo(env('MONGODB_URI'));
 const hasher = process.env.BENCH_LIBUV_HASHER
   ? await createLibuvHasher(config.hashing.cost)
   : await createPasswordHasher(config.hashing);
-const app = await createApp({ config, logger, scope, connection, keys: config.keyRing!, hasher });
-const http = await listen(app.server, '127.0.0.1', 0, {
-  scope,
-  maxBodyBytes: config.limits.bodyBytes,
-});
+const app = await createApp(config, { connection, hasher });
+const http = await app.listen('127.0.0.1', 0);
 
 // bench:storm asks over IPC for the event-loop delay since it last asked (1 ms resolution).
 if (process.send) {

@@ -5,10 +5,6 @@ import type { Connection } from 'mongoose';
 import { createApp, type App } from '../../src/app.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import { connectMongo } from '../../src/db/mongo.js';
-import { listen } from '../../src/http.js';
-import { hmacKeyRing, parseSecrets } from '../../src/lib/keys.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { RequestScope } from '../../src/lib/request-scope.js';
 import type { PasswordHasher } from '../../src/lib/password.js';
 import { freshDatabaseUri } from './database.js';
 
@@ -75,24 +71,16 @@ export async function startTestServer(
       done();
     },
   });
-  const scope = new RequestScope();
-  const logger = createLogger(config.logLevel, sink, scope);
   const connection = await connectMongo(
     options.databaseUri ?? freshDatabaseUri(options.label ?? 'server'),
   );
-  const app = await createApp({
-    config,
-    logger,
-    scope,
+  const app = await createApp(config, {
     connection,
-    keys: config.keyRing ?? hmacKeyRing(parseSecrets(TEST_JWT_SECRET)),
     redis: options.redis,
     hasher: options.hasher,
+    logDestination: sink,
   });
-  const http = await listen(app.server, '127.0.0.1', 0, {
-    scope,
-    maxBodyBytes: config.limits.bodyBytes,
-  });
+  const http = await app.listen('127.0.0.1', 0);
 
   return {
     url: http.url,
@@ -104,7 +92,6 @@ export async function startTestServer(
       return postGraphQL(http.url, query, variables, headers);
     },
     async close() {
-      await http.close();
       await app.close();
       await connection.close();
     },
