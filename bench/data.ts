@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createApp, type App } from '../src/app.js';
-import { parseConfig } from '../src/config.js';
+import { parseConfig } from '../src/config/config.js';
 import { connectMongo } from '../src/db/mongo.js';
 import { benchDatabase } from './database.js';
 import { BENCH_SECRET } from './launch.js';

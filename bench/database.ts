@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseConfig } from '../src/config.js';
+import { parseConfig } from '../src/config/config.js';
 import { startFerretDB } from '../src/db/ferretdb.js';
 import { createLogger } from '../src/lib/logger.js';
 

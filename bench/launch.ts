@@ -1,7 +1,7 @@
 /** Starting bench servers (bench/servers/*) and the bench user, for the scripts that drive them. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../src/config.js';
+import { PROJECT_ROOT } from '../src/config/config.js';
 
 export const BENCH_SECRET = 'bench-only-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 export const BENCH_PASSWORD = 'bench password 1';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { benchDatabase } from './database.js';
 import { BENCH_SECRET, signUpBenchUser, startBenchServer } from './launch.js';
-import { PROJECT_ROOT } from '../src/config.js';
+import { PROJECT_ROOT } from '../src/config/config.js';
 
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 10);
 const SERVER = process.env.PROFILE_SERVER ?? 'project.ts';

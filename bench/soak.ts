@@ -7,7 +7,7 @@
 import { createApp } from '../src/app.js';
 import { benchDatabase } from './database.js';
 import { percentile } from './report.js';
-import { parseConfig } from '../src/config.js';
+import { parseConfig } from '../src/config/config.js';
 import { connectMongo } from '../src/db/mongo.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createRedis } from '../src/lib/redis.js';

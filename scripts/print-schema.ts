@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../src/config.js';
-import { printSchema } from '../src/schema.js';
+import { PROJECT_ROOT } from '../src/config/config.js';
+import { printSchema } from '../src/graphql/schema.js';
 
 const target = path.join(PROJECT_ROOT, 'schema', 'schema.graphql');
 await writeFile(target, printSchema());

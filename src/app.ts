@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import type { DestinationStream } from 'pino';
-import type { Config } from './config.js';
-import type { Services } from './context.js';
+import type { Config } from './config/config.js';
+import type { Services } from './graphql/context.js';
 import { isDatabaseReady } from './db/mongo.js';
-import { listen as listenHttp, type Listening } from './http.js';
+import { listen as listenHttp, type Listening } from './http/listen.js';
 import { createClientIpResolver, createProxyTrust } from './lib/client-ip.js';
 import { loadOrCreateDevSecret } from './lib/dev-secret.js';
 import { hmacKeyRing, parseSecrets, type KeyRing } from './lib/keys.js';
@@ -14,7 +14,7 @@ import type { PasswordHasher } from './lib/password.js';
 import { RequestScope } from './lib/request-scope.js';
 import { createInvalidTokenLimit } from './rate-limit/invalid-tokens.js';
 import { createPasswordGate } from './rate-limit/password-gate.js';
-import { createServer, type Server } from './server.js';
+import { createServer, type Server } from './graphql/server.js';
 import { createServices } from './services.js';
 
 /** What the app is given rather than makes: the caller opens these and closes them. */

@@ -1,6 +1,6 @@
 /**
  * Every error a client may see, by stable code. Services throw AppError (they never import
- * GraphQL); src/graphql-errors.ts is the one place that turns these into GraphQL errors.
+ * GraphQL); src/graphql/errors.ts is the one place that turns these into GraphQL errors.
  */
 export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',

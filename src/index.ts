@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import { createApp, type App } from './app.js';
-import { ConfigError, parseConfig, type Config } from './config.js';
+import { ConfigError, parseConfig, type Config } from './config/config.js';
 import { EmbeddedDatabaseError, startFerretDB, type EmbeddedDatabase } from './db/ferretdb.js';
 import { connectMongo } from './db/mongo.js';
 import { AppError } from './errors.js';

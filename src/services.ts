@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
-import type { Config } from './config.js';
-import type { Services } from './context.js';
+import type { Config } from './config/config.js';
+import type { Services } from './graphql/context.js';
 import { createMigrations } from './db/migrations.js';
 import { createTokenService } from './lib/jwt.js';
 import type { KeyRing } from './lib/keys.js';

@@ -1,7 +1,7 @@
 /** (b) This project end to end: the real app, production settings, on MONGODB_URI. */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createApp } from '../../src/app.js';
-import { parseConfig } from '../../src/config.js';
+import { parseConfig } from '../../src/config/config.js';
 import { connectMongo } from '../../src/db/mongo.js';
 import { createPasswordHasher } from '../../src/lib/password.js';
 import { createLibuvHasher } from './libuv-hasher.js';

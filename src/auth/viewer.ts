@@ -1,4 +1,4 @@
-import type { Context, Viewer } from '../context.js';
+import type { Context, Viewer } from '../graphql/context.js';
 import { notAuthenticated } from '../errors.js';
 
 /** The signed-in viewer; guards run first, so this only fails if a guard was forgotten. */

@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { access, constants, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../config.js';
+import { PROJECT_ROOT } from '../config/config.js';
 import type { Logger } from '../lib/logger.js';
 import { canConnect } from '../lib/net.js';
 import { stopChild } from './child-process.js';

@@ -5,7 +5,7 @@ import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import type { Plugin } from 'graphql-yoga';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { useRequestErrorCodes } from './error-codes.js';
 import { useInputHygiene } from './input-hygiene.js';
 import { useSelectionLimit } from './selection-limit.js';

@@ -1,7 +1,7 @@
 import { defaultFieldResolver, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import { MapperKind, getDirective, mapSchema } from '@graphql-tools/utils';
 import { getGraphQLRateLimiter, type Identity } from 'graphql-rate-limit';
-import type { Context } from '../context.js';
+import type { Context } from '../graphql/context.js';
 import { rateLimited } from '../errors.js';
 import { parseDurationMs } from '../lib/duration.js';
 import { MAX_EMAIL_INPUT_LENGTH, normalizeEmail } from '../lib/email.js';

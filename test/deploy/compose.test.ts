@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { PROJECT_ROOT } from '../../src/config.js';
+import { PROJECT_ROOT } from '../../src/config/config.js';
 
 const VALIDATE = path.join(PROJECT_ROOT, 'tools', 'bin', 'compose-validate');
 const COMPOSE = path.join(PROJECT_ROOT, 'docker-compose.yml');

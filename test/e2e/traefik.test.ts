@@ -7,7 +7,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import type { Redis } from 'ioredis';
 import { parse, stringify } from 'yaml';
-import { PROJECT_ROOT } from '../../src/config.js';
+import { PROJECT_ROOT } from '../../src/config/config.js';
 import { freshDatabaseUri } from '../helpers/database.js';
 import { httpsRequest } from '../helpers/https.js';
 import { connectTestRedis, freePort } from '../helpers/redis.js';

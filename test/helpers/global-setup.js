@@ -15,7 +15,7 @@ export default async function globalSetup() {
     process.env.TEST_MONGODB_URI = process.env.MONGODB_URI;
     return;
   }
-  const { parseConfig } = await tsImport('../../src/config.ts', import.meta.url);
+  const { parseConfig } = await tsImport('../../src/config/config.ts', import.meta.url);
   const { startFerretDB } = await tsImport('../../src/db/ferretdb.ts', import.meta.url);
   const { createLogger } = await tsImport('../../src/lib/logger.ts', import.meta.url);
   const config = parseConfig({ NODE_ENV: 'test' });

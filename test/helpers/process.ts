@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PROJECT_ROOT } from '../../src/config.js';
+import { PROJECT_ROOT } from '../../src/config/config.js';
 
 const ENTRY = path.join(PROJECT_ROOT, 'src', 'index.ts');
 // What `--import tsx` resolves to from the project root; spelled out because cwd is elsewhere.

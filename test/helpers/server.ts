@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import { createApp, type App } from '../../src/app.js';
-import { parseConfig, type Config } from '../../src/config.js';
+import { parseConfig, type Config } from '../../src/config/config.js';
 import { connectMongo } from '../../src/db/mongo.js';
 import type { PasswordHasher } from '../../src/lib/password.js';
 import { freshDatabaseUri } from './database.js';

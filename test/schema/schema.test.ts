@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { getDirective } from '@graphql-tools/utils';
 import { authDirective, publicDirective } from '../../src/auth/guards.js';
-import { PROJECT_ROOT } from '../../src/config.js';
-import { printSchema, schema } from '../../src/schema.js';
+import { PROJECT_ROOT } from '../../src/config/config.js';
+import { printSchema, schema } from '../../src/graphql/schema.js';
 
 const rootFields = () =>
   [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].flatMap((type) =>

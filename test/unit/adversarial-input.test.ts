@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { IncomingMessage } from 'node:http';
 import { parse } from 'graphql';
 import { parseAuthorization } from '../../src/auth/authorization-header.js';
-import { durationSeconds, limitSpec } from '../../src/config-fields.js';
+import { durationSeconds, limitSpec } from '../../src/config/fields.js';
 import { MAX_REPEATED_FIELD_WORK, repeatedFieldWork } from '../../src/hardening/repeated-fields.js';
 import { countSelections } from '../../src/hardening/selection-limit.js';
 import { addressGroup } from '../../src/lib/address-group.js';

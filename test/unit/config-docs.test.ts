@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PROJECT_ROOT, SETTINGS } from '../../src/config.js';
+import { PROJECT_ROOT, SETTINGS } from '../../src/config/config.js';
 
 /** The settings named in the first column of docs/configuration.md's table. */
 async function readmeSettings() {

@@ -3,7 +3,12 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
-import { ConfigError, PROJECT_ROOT, parseConfig, weakSecretReason } from '../../src/config.js';
+import {
+  ConfigError,
+  PROJECT_ROOT,
+  parseConfig,
+  weakSecretReason,
+} from '../../src/config/config.js';
 
 const strongSecret = 'q8Xz1-Lr0pWm4TnY7bVc2Gd9Hs6Jk3Fa5Ue0Io';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { RequestCache } from '@pothos/plugin-scope-auth';
 import type { Plugin } from 'graphql-yoga';
 import { useScopeCacheRelease } from '../../src/auth/scope-cache.js';
-import { builder } from '../../src/builder.js';
+import { builder } from '../../src/graphql/builder.js';
 
 type ExecuteHook = NonNullable<Plugin['onExecute']>;
 

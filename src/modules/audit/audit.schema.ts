@@ -1,5 +1,5 @@
 import { guarded, requiresAdmin } from '../../auth/guards.js';
-import { builder } from '../../builder.js';
+import { builder } from '../../graphql/builder.js';
 import type { AuditEvent } from './audit.model.js';
 import { MAX_AUDIT_PAGE } from './audit.service.js';
 

@@ -1,7 +1,7 @@
 import { checksPassword, guarded, isPublic, requiresAuthentication } from '../../auth/guards.js';
 import { signedInViewer } from '../../auth/viewer.js';
-import { builder } from '../../builder.js';
-import type { Context } from '../../context.js';
+import { builder } from '../../graphql/builder.js';
+import type { Context } from '../../graphql/context.js';
 import { AppError, ErrorCode } from '../../errors.js';
 import { RATE_LIMIT_RULES } from '../../rate-limit/rules.js';
 import type { ClientMeta } from '../session/session.service.js';

@@ -1,6 +1,6 @@
 import { guarded, requiresAuthentication } from '../../auth/guards.js';
 import { signedInViewer } from '../../auth/viewer.js';
-import { builder } from '../../builder.js';
+import { builder } from '../../graphql/builder.js';
 import type { SessionInfo } from './session.model.js';
 import { MAX_SESSION_PAGE } from './session.service.js';
 

@@ -1,5 +1,5 @@
 import { guarded, requiresAdmin, requiresAuthentication } from '../../auth/guards.js';
-import { builder } from '../../builder.js';
+import { builder } from '../../graphql/builder.js';
 import { signedInViewer } from '../../auth/viewer.js';
 import { ROLES, type User } from './user.model.js';
 import { MAX_PAGE_SIZE } from './user.service.js';

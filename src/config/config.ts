@@ -9,26 +9,26 @@ import {
   optionalFlag,
   optionalString,
   trustProxy,
-} from './config-fields.js';
-import { parseDurationMs } from './lib/duration.js';
-import type { HashingOptions } from './lib/password.js';
+} from './fields.js';
+import { parseDurationMs } from '../lib/duration.js';
+import type { HashingOptions } from '../lib/password.js';
 import {
   KeyConfigError,
   asymmetricKeyRing,
   hmacKeyRing,
   parseSecrets,
   type KeyRing,
-} from './lib/keys.js';
+} from '../lib/keys.js';
 import {
   RATE_LIMIT_RULES,
   ruleKey,
   type EffectiveLimit,
   type RateLimitRule,
-} from './rate-limit/rules.js';
+} from '../rate-limit/rules.js';
 
 /** The only reader of process.env: every setting is parsed and validated here, once, at start-up. */
 
-export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const MIN_SECRET_BYTES = 32;
 const EXAMPLE_SECRET_MARKER = 'replace-me';
 

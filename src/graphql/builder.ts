@@ -3,7 +3,7 @@ import DirectivesPlugin from '@pothos/plugin-directives';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { DateTimeResolver } from 'graphql-scalars';
 import type { Context } from './context.js';
-import { notAuthenticated, notAuthorized } from './errors.js';
+import { notAuthenticated, notAuthorized } from '../errors.js';
 
 /** The one schema builder: context, scopes and plugins. Types live in src/modules/<domain>. */
 export const builder = new SchemaBuilder<{

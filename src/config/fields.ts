@@ -1,9 +1,9 @@
 import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
-import { parseDurationMs } from './lib/duration.js';
-import type { EffectiveLimit } from './rate-limit/rules.js';
+import { parseDurationMs } from '../lib/duration.js';
+import type { EffectiveLimit } from '../rate-limit/rules.js';
 
-/** Parsers for one environment value each; src/config.ts assembles them into the schema. */
+/** Parsers for one environment value each; config.ts assembles them into the schema. */
 
 /** Accepts `900`, `900s`, `15m`, `1h`, `1d` and returns whole seconds. */
 export const durationSeconds = z

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
-import type { ServerContext } from './context.js';
+import type { ServerContext } from '../graphql/context.js';
 
 /** Probes must reach the process directly over plain HTTP (container health checks). */
 const PROBES = new Set(['/health', '/ready']);

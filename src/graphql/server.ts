@@ -2,32 +2,32 @@ import { timingSafeEqual } from 'node:crypto';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin } from 'graphql-yoga';
-import { useScopeCacheRelease } from './auth/scope-cache.js';
-import type { Config } from './config.js';
+import { useScopeCacheRelease } from '../auth/scope-cache.js';
+import type { Config } from '../config/config.js';
 import {
   createContextFactory,
   type Context,
   type ServerContext,
   type Services,
 } from './context.js';
-import { EXAMPLE_PAGE } from './example/page.js';
-import { createErrorMasker } from './graphql-errors.js';
+import { EXAMPLE_PAGE } from '../example/page.js';
+import { createErrorMasker } from './errors.js';
 import { GRAPHIQL_EXAMPLES } from './graphiql.js';
-import { abuseLimitPlugins } from './hardening/abuse-limits.js';
-import { usePasswordCheckLimit } from './hardening/password-check-limit.js';
-import { useRequestLog } from './hardening/request-log.js';
-import { useResponseHeaders } from './hardening/response-headers.js';
-import { createResponseCookies } from './http-cookies.js';
-import { useHttpsOnly } from './https-only.js';
-import type { ClientIpResolver } from './lib/client-ip.js';
-import type { KeyRing } from './lib/keys.js';
-import type { Logger } from './lib/logger.js';
-import type { Metrics } from './lib/metrics.js';
-import type { RequestScope } from './lib/request-scope.js';
-import { CSRF_HEADER } from './modules/auth/auth.schema.js';
-import { applyRateLimits, type RateLimitDeps } from './rate-limit/enforce.js';
-import type { InvalidTokenLimit } from './rate-limit/invalid-tokens.js';
-import { useRateLimitHttpStatus } from './rate-limit/http-status.js';
+import { abuseLimitPlugins } from '../hardening/abuse-limits.js';
+import { usePasswordCheckLimit } from '../hardening/password-check-limit.js';
+import { useRequestLog } from '../hardening/request-log.js';
+import { useResponseHeaders } from '../hardening/response-headers.js';
+import { createResponseCookies } from '../http/cookies.js';
+import { useHttpsOnly } from '../http/https-only.js';
+import type { ClientIpResolver } from '../lib/client-ip.js';
+import type { KeyRing } from '../lib/keys.js';
+import type { Logger } from '../lib/logger.js';
+import type { Metrics } from '../lib/metrics.js';
+import type { RequestScope } from '../lib/request-scope.js';
+import { CSRF_HEADER } from '../modules/auth/auth.schema.js';
+import { applyRateLimits, type RateLimitDeps } from '../rate-limit/enforce.js';
+import type { InvalidTokenLimit } from '../rate-limit/invalid-tokens.js';
+import { useRateLimitHttpStatus } from '../rate-limit/http-status.js';
 import { schema } from './schema.js';
 
 export interface ServerOptions {
@@ -100,7 +100,7 @@ function staticRoutes(options: ServerOptions): Record<string, Route> {
   return routes;
 }
 
-/** The Yoga app; it never listens (src/http.ts does). */
+/** The Yoga app; it never listens (src/http/listen.ts does). */
 export function createServer(options: ServerOptions) {
   const { logger, config } = options;
   const yogaLogger = logger.child({ component: 'yoga' });
@@ -124,7 +124,7 @@ export function createServer(options: ServerOptions) {
     renderGraphiQL,
     // Array batching stays off (Yoga's default): one operation per request.
     batching: false,
-    // src/http.ts already bounds every body by its required Content-Length before Yoga sees it;
+    // src/http/listen.ts already bounds every body by its required Content-Length before Yoga sees it;
     // Yoga's own limit would pipe each body through a TransformStream as well (~40 µs a request).
     maxRequestBodySize: false,
     // Only listed origins get CORS headers (with credentials); Yoga's default would allow any.

@@ -1,24 +1,20 @@
 import type { IncomingMessage } from 'node:http';
 import type { YogaInitialContext } from 'graphql-yoga';
-import { parseAuthorization } from './auth/authorization-header.js';
-import {
-  invalidRequestError,
-  invalidTokenError,
-  unsupportedSchemeError,
-} from './graphql-errors.js';
-import { rateLimited } from './errors.js';
-import { addressGroup } from './lib/address-group.js';
-import type { ClientIpResolver } from './lib/client-ip.js';
-import { TokenError, type TokenService } from './lib/jwt.js';
-import type { RequestScope } from './lib/request-scope.js';
-import type { AuditService } from './modules/audit/audit.service.js';
-import type { AuthService } from './modules/auth/auth.service.js';
-import type { RefreshCookie } from './modules/session/refresh-cookie.js';
-import type { SessionService } from './modules/session/session.service.js';
-import type { ViewerStateCache } from './modules/session/viewer-state.js';
-import type { User } from './modules/user/user.model.js';
-import type { UserService } from './modules/user/user.service.js';
-import type { InvalidTokenLimit } from './rate-limit/invalid-tokens.js';
+import { parseAuthorization } from '../auth/authorization-header.js';
+import { invalidRequestError, invalidTokenError, unsupportedSchemeError } from './errors.js';
+import { rateLimited } from '../errors.js';
+import { addressGroup } from '../lib/address-group.js';
+import type { ClientIpResolver } from '../lib/client-ip.js';
+import { TokenError, type TokenService } from '../lib/jwt.js';
+import type { RequestScope } from '../lib/request-scope.js';
+import type { AuditService } from '../modules/audit/audit.service.js';
+import type { AuthService } from '../modules/auth/auth.service.js';
+import type { RefreshCookie } from '../modules/session/refresh-cookie.js';
+import type { SessionService } from '../modules/session/session.service.js';
+import type { ViewerStateCache } from '../modules/session/viewer-state.js';
+import type { User } from '../modules/user/user.model.js';
+import type { UserService } from '../modules/user/user.service.js';
+import type { InvalidTokenLimit } from '../rate-limit/invalid-tokens.js';
 
 export type Viewer =
   | { readonly kind: 'anonymous' }
@@ -51,7 +47,7 @@ export interface Context {
   /** What per-client limits count under: the address, or its /64 for IPv6 (lib/address-group.ts). */
   readonly clientKey: string;
   readonly request: Request;
-  /** Set-Cookie values to send with this response (see http-cookies.ts). */
+  /** Set-Cookie values to send with this response (see src/http/cookies.ts). */
   readonly responseCookies: string[];
 }
 

@@ -5,12 +5,12 @@ import {
   checksPasswordDirective,
   publicDirective,
   rateLimitDirective,
-} from './auth/guards.js';
+} from '../auth/guards.js';
 import { builder } from './builder.js';
-import './modules/user/user.schema.js';
-import './modules/auth/auth.schema.js';
-import './modules/session/session.schema.js';
-import './modules/audit/audit.schema.js';
+import '../modules/user/user.schema.js';
+import '../modules/auth/auth.schema.js';
+import '../modules/session/session.schema.js';
+import '../modules/audit/audit.schema.js';
 
 export const schema = builder.toSchema({
   directives: [

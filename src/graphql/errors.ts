@@ -1,7 +1,7 @@
 import { createGraphQLError, maskError as yogaMaskError } from 'graphql-yoga';
 import type { GraphQLError } from 'graphql';
-import { AppError, ErrorCode, serviceUnavailable } from './errors.js';
-import type { Logger } from './lib/logger.js';
+import { AppError, ErrorCode, serviceUnavailable } from '../errors.js';
+import type { Logger } from '../lib/logger.js';
 
 /** The one place where errors become what clients see: a message and a stable extensions.code. */
 

@@ -5,8 +5,8 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { requestIdFrom, type RequestScope } from './lib/request-scope.js';
-import type { Server } from './server.js';
+import { requestIdFrom, type RequestScope } from '../lib/request-scope.js';
+import type { Server } from '../graphql/server.js';
 
 export interface Listening {
   readonly url: string;
