@@ -42,9 +42,10 @@ const REMEMBER_MS = 10 * 60_000;
  * Append-only logs of references, numbered densely from 0, read newest-first or oldest-first and
  * trimmed from the oldest end: how the audit trail pages and how sweeps find what has expired
  * without a range query. An append is an insert under a unique `_id`, so concurrent writers in
- * other replicas never share a number and leave no gaps: a taken number means take the next. Entries between the tail and the end all exist, except where the document
- * an entry names was never written (readers skip those). Trimming moves the tail; entries are
- * only ever deleted from the tail end.
+ * other replicas never share a number and leave no gaps: a taken number means take the next.
+ * Entries between the tail and the end all exist, except where the document an entry names was
+ * never written (readers skip those). Trimming moves the tail; entries are only ever deleted from
+ * the tail end.
  */
 export class SequenceLogs {
   private readonly nextNumbers = new BoundedMap<number>(REMEMBERED_LOGS);
@@ -169,5 +170,5 @@ export class SequenceLogs {
   }
 }
 
-/** Exported for seeding a log in bulk (bench/data.ts); everything else goes through SequenceLogs. */
+/** Exported for seeding a log in bulk (bench/seed.ts); everything else goes through SequenceLogs. */
 export const entryKey = (log: string, seq: number) => `${log}#${seq}`;
