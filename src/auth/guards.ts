@@ -48,18 +48,31 @@ function directiveFor(extra: RateLimitRule | typeof checksPassword): DirectiveUs
   };
 }
 
+/**
+ * What enforcement reads (src/rate-limit/enforce.ts): the same extras the directives print, as
+ * field extensions, so a rule is declared once and never read back from the printed schema.
+ */
+export type GuardExtensions = {
+  readonly rateLimits: readonly RateLimitRule[];
+  readonly checksPassword: boolean;
+};
+
 export function guarded(access: Access, ...extras: (RateLimitRule | typeof checksPassword)[]) {
   const rateLimits = extras.map(directiveFor);
+  const extensions: GuardExtensions = {
+    rateLimits: extras.filter((extra): extra is RateLimitRule => !('checksPassword' in extra)),
+    checksPassword: extras.some((extra) => 'checksPassword' in extra),
+  };
   if (access.requires === 'PUBLIC') {
     const directives: DirectiveUse[] = [{ name: 'public', args: {} }, ...rateLimits];
-    return { skipTypeScopes: true, directives };
+    return { skipTypeScopes: true, directives, extensions };
   }
   const directives: DirectiveUse[] = [
     { name: 'auth', args: { requires: access.requires } },
     ...rateLimits,
   ];
   const authScopes = access.requires === 'ADMIN' ? { admin: true } : { authenticated: true };
-  return { authScopes, directives };
+  return { authScopes, directives, extensions };
 }
 
 export const AuthRequirement = new GraphQLEnumType({

@@ -19,12 +19,7 @@ import {
   parseSecrets,
   type KeyRing,
 } from '../lib/keys.js';
-import {
-  RATE_LIMIT_RULES,
-  ruleKey,
-  type EffectiveLimit,
-  type RateLimitRule,
-} from '../rate-limit/rules.js';
+import { RATE_LIMIT_RULES, type EffectiveLimit } from '../rate-limit/rules.js';
 
 /** The only reader of process.env: every setting is parsed and validated here, once, at start-up. */
 
@@ -208,7 +203,7 @@ export interface Config {
     /** Let calls through (logged) instead of refusing them when the shared store is down. */
     readonly failOpen: boolean;
     readonly memoryMaxKeys: number;
-    /** By ruleKey(field, identityArgs). */
+    /** By the setting that names each rule (RATE_LIMIT_RULES), configured or its default. */
     readonly limits: ReadonlyMap<string, EffectiveLimit>;
     /** Password-checking fields one address or user may have running or queued at once. */
     readonly passwordChecksPerClient: number;
@@ -359,7 +354,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       passwordChecksPerClient: values.PASSWORD_CHECKS_PER_CLIENT,
       limits: new Map(
         Object.values(RATE_LIMIT_RULES).map((rule) => [
-          ruleKey(rule.field, rule.identityArgs, (rule as RateLimitRule).perUser),
+          rule.setting,
           values[rule.setting] ?? { max: rule.max, windowMs: parseDurationMs(rule.window) ?? 0 },
         ]),
       ),

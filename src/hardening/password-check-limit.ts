@@ -5,16 +5,15 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
-import { getDirective } from '@graphql-tools/utils';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
-import { CHECKS_PASSWORD_DIRECTIVE } from '../auth/guards.js';
+import type { GuardExtensions } from '../auth/guards.js';
 
 /** Mutation fields marked @checksPassword: each runs at least one bcrypt computation. */
 function passwordFields(schema: GraphQLSchema): ReadonlySet<string> {
   const fields = Object.values(schema.getMutationType()?.getFields() ?? {});
   return new Set(
     fields
-      .filter((field) => getDirective(schema, field, CHECKS_PASSWORD_DIRECTIVE)?.length)
+      .filter((field) => (field.extensions as Partial<GuardExtensions>).checksPassword === true)
       .map((field) => field.name),
   );
 }

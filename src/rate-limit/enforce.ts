@@ -1,25 +1,16 @@
 import { defaultFieldResolver, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
-import { MapperKind, getDirective, mapSchema } from '@graphql-tools/utils';
+import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import { getGraphQLRateLimiter, type Identity } from 'graphql-rate-limit';
 import type { Context } from '../graphql/context.js';
 import { rateLimited } from '../errors.js';
 import { parseDurationMs } from '../lib/duration.js';
 import { MAX_EMAIL_INPUT_LENGTH, normalizeEmail } from '../lib/email.js';
 import { pseudonym, type AuditLog } from '../lib/security-events.js';
-import { CHECKS_PASSWORD_DIRECTIVE } from '../auth/guards.js';
+import type { GuardExtensions } from '../auth/guards.js';
 import type { PasswordGate } from './password-gate.js';
 import { ruleKey, type EffectiveLimit } from './rules.js';
 import type { SlidingWindowStore, WindowHit } from './store.js';
 import type { StoreGuard } from './store-guard.js';
-
-export const RATE_LIMIT_DIRECTIVE = 'rateLimit';
-
-interface DeclaredLimit {
-  max: number;
-  window: string;
-  identityArgs?: string[];
-  perUser?: boolean;
-}
 
 interface Rule extends EffectiveLimit {
   readonly key: string;
@@ -110,20 +101,23 @@ async function enforce(
  */
 export function applyRateLimits(schema: GraphQLSchema, deps: RateLimitDeps): GraphQLSchema {
   return mapSchema(schema, {
-    [MapperKind.OBJECT_FIELD]: (fieldConfig, fieldName, typeName) => {
-      const declared = (getDirective(schema, fieldConfig, RATE_LIMIT_DIRECTIVE) ??
-        []) as DeclaredLimit[];
-      const checksPassword = getDirective(schema, fieldConfig, CHECKS_PASSWORD_DIRECTIVE);
+    [MapperKind.OBJECT_FIELD]: (fieldConfig) => {
+      const guard = fieldConfig.extensions as Partial<GuardExtensions> | null | undefined;
+      const declared = guard?.rateLimits ?? [];
+      const checksPassword = guard?.checksPassword === true;
       if (declared.length === 0 && !checksPassword) return fieldConfig;
       const rules: Rule[] = declared.map((limit) => {
-        const identityArgs = limit.identityArgs ?? [];
         const perUser = limit.perUser === true;
-        const key = ruleKey(`${typeName}.${fieldName}`, identityArgs, perUser);
-        const effective = deps.limits.get(key) ?? {
+        const effective = deps.limits.get(limit.setting) ?? {
           max: limit.max,
           windowMs: parseDurationMs(limit.window) ?? 60_000,
         };
-        return { key, identityArgs, perUser, ...effective };
+        return {
+          key: ruleKey(limit.field, limit.identityArgs, perUser),
+          identityArgs: limit.identityArgs,
+          perUser,
+          ...effective,
+        };
       });
       const resolve = fieldConfig.resolve ?? defaultFieldResolver;
       return {

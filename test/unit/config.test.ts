@@ -97,12 +97,18 @@ describe('config', () => {
 
   it('reads rate limits as <max>/<window> and keeps the documented defaults otherwise', () => {
     const config = parseConfig({ RATE_LIMIT_LOGIN_PER_EMAIL: '3/30s' });
-    expect(config.rateLimit.limits.get('Mutation.login|email')).toEqual({
+    expect(config.rateLimit.limits.get('RATE_LIMIT_LOGIN_PER_EMAIL')).toEqual({
       max: 3,
       windowMs: 30_000,
     });
-    expect(config.rateLimit.limits.get('Mutation.login|')).toEqual({ max: 10, windowMs: 60_000 });
-    expect(config.rateLimit.limits.get('Mutation.signUp|')).toEqual({ max: 5, windowMs: 600_000 });
+    expect(config.rateLimit.limits.get('RATE_LIMIT_LOGIN_PER_IP')).toEqual({
+      max: 10,
+      windowMs: 60_000,
+    });
+    expect(config.rateLimit.limits.get('RATE_LIMIT_SIGNUP_PER_IP')).toEqual({
+      max: 5,
+      windowMs: 600_000,
+    });
     expect(config.rateLimit.failOpen).toBe(false);
     expect(config.lockout).toEqual({ threshold: 5, maxDelaySeconds: 900, hourlyCap: 30 });
   });
