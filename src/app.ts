@@ -11,7 +11,7 @@ import { hmacKeyRing, parseSecrets, type KeyRing } from './lib/keys.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
 import type { PasswordHasher } from './lib/password.js';
-import { RequestScope } from './lib/request-scope.js';
+import { RequestInfoStore } from './lib/request-info.js';
 import { createInvalidTokenLimit } from './rate-limit/invalid-tokens.js';
 import { createPasswordGate } from './rate-limit/password-gate.js';
 import { createServer, type Server } from './graphql/server.js';
@@ -56,20 +56,20 @@ async function keyRingOf(config: Config, logger: Logger): Promise<KeyRing> {
 
 /**
  * The one place the app is put together, for the entry point, the tests and the benchmarks alike:
- * request scope, logger, metrics, keys, services and the Yoga server around an open connection.
+ * request info store, logger, metrics, keys, services and the Yoga server around an open connection.
  */
 export async function createApp(config: Config, resources: AppResources): Promise<App> {
   const { connection } = resources;
-  const scope = new RequestScope();
-  const logger = createLogger(config.logLevel, resources.logDestination, scope);
+  const requests = new RequestInfoStore();
+  const logger = createLogger(config.logLevel, resources.logDestination, requests);
   const metrics = createMetrics();
   const keys = await keyRingOf(config, logger);
-  const { services, windows, invalidTokenWindows, guard, close } = await createServices({
+  const { services, windows, invalidTokenWindows, withFallback, close } = await createServices({
     config,
     logger,
     connection,
     keys,
-    scope,
+    requests,
     metrics,
     redis: resources.redis,
     hasher: resources.hasher,
@@ -78,7 +78,7 @@ export async function createApp(config: Config, resources: AppResources): Promis
     config,
     services,
     logger,
-    scope,
+    requests,
     metrics,
     keys,
     isReady: () => isDatabaseReady(connection),
@@ -91,7 +91,7 @@ export async function createApp(config: Config, resources: AppResources): Promis
     rateLimits: {
       store: windows,
       limits: config.rateLimit.limits,
-      guard,
+      withFallback,
       audit: services.audit,
       passwordGate: createPasswordGate({
         perClient: config.rateLimit.passwordChecksPerClient,
@@ -108,7 +108,10 @@ export async function createApp(config: Config, resources: AppResources): Promis
     config,
     async listen(host = config.host, port = config.port) {
       if (http) throw new Error('The app is already listening');
-      http = await listenHttp(yoga, host, port, { scope, maxBodyBytes: config.limits.bodyBytes });
+      http = await listenHttp(yoga, host, port, {
+        requests,
+        maxBodyBytes: config.limits.bodyBytes,
+      });
       return http;
     },
     async close(graceMs) {

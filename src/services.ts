@@ -8,13 +8,13 @@ import type { KeyRing } from './lib/keys.js';
 import type { Logger } from './lib/logger.js';
 import type { Metrics } from './lib/metrics.js';
 import { createPasswordHasher, createPasswordPolicy, type PasswordHasher } from './lib/password.js';
-import type { RequestScope } from './lib/request-scope.js';
+import type { RequestInfoStore } from './lib/request-info.js';
 import { SequenceLogs, createSequenceLogModel } from './db/sequence-log.js';
 import { backfillAuditLogs } from './modules/audit/audit-backfill.js';
 import { createAuditEventModel } from './modules/audit/audit.model.js';
 import { createAuditService } from './modules/audit/audit.service.js';
-import { createAuthService } from './modules/auth/auth.service.js';
-import { createDeviceTokens } from './modules/auth/device-tokens.js';
+import { createSignInService } from './modules/sign-in/sign-in.service.js';
+import { createDeviceTokens } from './modules/sign-in/device-tokens.js';
 import { createRefreshCookie } from './modules/session/refresh-cookie.js';
 import { migrateLegacySessions } from './modules/session/session-migration.js';
 import { createSessionModels } from './modules/session/session.model.js';
@@ -33,14 +33,14 @@ import { RedisLockoutStore } from './rate-limit/lockout-redis.js';
 import { BoundedMemoryWindowStore } from './rate-limit/memory-store.js';
 import { RedisWindowStore } from './rate-limit/redis-store.js';
 import type { SlidingWindowStore } from './rate-limit/store.js';
-import { createStoreGuard, type StoreGuard } from './rate-limit/store-guard.js';
+import { createStoreFallback, type StoreFallback } from './rate-limit/store-fallback.js';
 
 export interface ServiceDeps {
   readonly config: Config;
   readonly logger: Logger;
   readonly connection: Connection;
   readonly keys: KeyRing;
-  readonly scope: RequestScope;
+  readonly requests: RequestInfoStore;
   readonly metrics: Metrics;
   /** Shared limits and lockouts for every replica; without it they live in this process. */
   readonly redis?: Redis;
@@ -77,7 +77,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
   windows: SlidingWindowStore;
   /** Where rejected access tokens are counted per client. */
   invalidTokenWindows: SlidingWindowStore;
-  guard: StoreGuard;
+  withFallback: StoreFallback;
   /** Ends what was made here: a hasher's threads, which would otherwise outlive the app. */
   close(): Promise<void>;
 }> {
@@ -105,11 +105,11 @@ export async function createServices(deps: ServiceDeps): Promise<{
     events: auditModel,
     logs: auditLogs,
     logger,
-    scope: deps.scope,
+    requests: deps.requests,
     metrics: deps.metrics,
     retentionSeconds: config.auditRetentionSeconds,
   });
-  const guard = createStoreGuard({ failOpen: config.rateLimit.failOpen, audit });
+  const withFallback = createStoreFallback({ failOpen: config.rateLimit.failOpen, audit });
   const stores = protectionStores(config, deps.redis);
   const hasher = deps.hasher ?? (await createPasswordHasher(config.hashing));
   const users = createUserService({
@@ -120,7 +120,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
     hasher,
     policy: createPasswordPolicy(config.passwordMinLength),
     lockout: stores.lockout,
-    guard,
+    withFallback,
     logger,
     audit,
   });
@@ -144,7 +144,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
     tokens,
     sessions,
     audit,
-    auth: createAuthService({
+    signIn: createSignInService({
       users,
       sessions,
       tokens,
@@ -181,7 +181,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
     services,
     windows: stores.windows,
     invalidTokenWindows: stores.invalidTokens,
-    guard,
+    withFallback,
     // A hasher passed in is its owner's to close.
     close: () => (deps.hasher ? Promise.resolve() : hasher.close()),
   };

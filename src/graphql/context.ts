@@ -6,9 +6,9 @@ import { rateLimited } from '../errors.js';
 import { addressGroup } from '../lib/address-group.js';
 import type { ClientIpResolver } from '../lib/client-ip.js';
 import { TokenError, type TokenService } from '../lib/jwt.js';
-import type { RequestScope } from '../lib/request-scope.js';
+import type { RequestInfoStore } from '../lib/request-info.js';
 import type { AuditService } from '../modules/audit/audit.service.js';
-import type { AuthService } from '../modules/auth/auth.service.js';
+import type { SignInService } from '../modules/sign-in/sign-in.service.js';
 import type { RefreshCookie } from '../modules/session/refresh-cookie.js';
 import type { SessionService } from '../modules/session/session.service.js';
 import type { ViewerStateCache } from '../modules/session/viewer-state.js';
@@ -30,11 +30,11 @@ export type Viewer =
 export interface Services {
   readonly users: UserService;
   readonly tokens: TokenService;
-  readonly auth: AuthService;
+  readonly signIn: SignInService;
   readonly sessions: SessionService;
   readonly viewerState: ViewerStateCache;
   readonly refreshCookie: RefreshCookie;
-  /** The browser's device token (see modules/auth/device-tokens.ts), HttpOnly like the other. */
+  /** The browser's device token (see modules/sign-in/device-tokens.ts), HttpOnly like the other. */
   readonly deviceCookie: RefreshCookie;
   readonly audit: AuditService;
 }
@@ -123,14 +123,14 @@ export function createContextFactory(options: {
   clientIp: ClientIpResolver;
   ipv6ClientPrefix: number;
   cookiesFor: (request: Request) => string[];
-  scope: RequestScope;
+  requests: RequestInfoStore;
 }) {
-  const { services, clientIp, cookiesFor, scope } = options;
+  const { services, clientIp, cookiesFor, requests } = options;
   const authenticator: Authenticator = { services, invalidTokens: options.invalidTokens };
   return async ({ request, req }: YogaInitialContext & ServerContext): Promise<Context> => {
     const address = clientIp(req);
     const clientKey = addressGroup(address, options.ipv6ClientPrefix);
-    const info = scope.current();
+    const info = requests.current();
     if (info) Object.assign(info, { clientIp: address, clientKey });
     return {
       viewer: await viewerFromAuthorization(

@@ -8,7 +8,7 @@ import {
 } from '../auth/guards.js';
 import { builder } from './builder.js';
 import '../modules/user/user.schema.js';
-import '../modules/auth/auth.schema.js';
+import '../modules/sign-in/sign-in.schema.js';
 import '../modules/session/session.schema.js';
 import '../modules/audit/audit.schema.js';
 

@@ -23,8 +23,8 @@ import type { ClientIpResolver } from '../lib/client-ip.js';
 import type { KeyRing } from '../lib/keys.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
-import type { RequestScope } from '../lib/request-scope.js';
-import { CSRF_HEADER } from '../modules/auth/auth.schema.js';
+import type { RequestInfoStore } from '../lib/request-info.js';
+import { CSRF_HEADER } from '../modules/sign-in/sign-in.schema.js';
 import { applyRateLimits, type RateLimitDeps } from '../rate-limit/enforce.js';
 import type { InvalidTokenLimit } from '../rate-limit/invalid-tokens.js';
 import { useRateLimitHttpStatus } from '../rate-limit/http-status.js';
@@ -34,7 +34,7 @@ export interface ServerOptions {
   readonly config: Config;
   readonly services: Services;
   readonly logger: Logger;
-  readonly scope: RequestScope;
+  readonly requests: RequestInfoStore;
   readonly metrics: Metrics;
   readonly keys: KeyRing;
   readonly isReady: () => Promise<boolean>;
@@ -114,7 +114,7 @@ export function createServer(options: ServerOptions) {
       clientIp: options.clientIp,
       ipv6ClientPrefix: config.ipv6ClientPrefix,
       cookiesFor: cookies.forRequest,
-      scope: options.scope,
+      requests: options.requests,
     }),
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/health',

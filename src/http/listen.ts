@@ -5,7 +5,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { requestIdFrom, type RequestScope } from '../lib/request-scope.js';
+import { requestIdFrom, type RequestInfoStore } from '../lib/request-info.js';
 import type { Server } from '../graphql/server.js';
 
 export interface Listening {
@@ -15,7 +15,7 @@ export interface Listening {
 }
 
 export interface ListenOptions {
-  readonly scope: RequestScope;
+  readonly requests: RequestInfoStore;
   readonly maxBodyBytes: number;
 }
 
@@ -37,10 +37,10 @@ function refuse(response: ServerResponse, status: number, code: string, message:
 
 /**
  * Bodies are bounded before Yoga reads them: Content-Length is required and checked (Node's
- * parser then never reads past it). Every request runs in its request scope, id echoed back.
+ * parser then never reads past it). Every request runs with its request info (id echoed back).
  */
 function handler(server: Server, options: ListenOptions) {
-  const { scope, maxBodyBytes } = options;
+  const { requests, maxBodyBytes } = options;
   return (request: IncomingMessage, response: ServerResponse) => {
     const requestId = requestIdFrom(request.headers['x-request-id']);
     response.setHeader('X-Request-Id', requestId);
@@ -55,7 +55,7 @@ function handler(server: Server, options: ListenOptions) {
       request.resume();
       return;
     }
-    scope.run({ requestId }, () => void server(request, response));
+    requests.run({ requestId }, () => void server(request, response));
   };
 }
 

@@ -1,5 +1,5 @@
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
-import type { RequestScope } from './request-scope.js';
+import type { RequestInfoStore } from './request-info.js';
 
 export type { Logger };
 
@@ -27,16 +27,16 @@ const REDACTED_PATHS = [
   '*.variables',
 ];
 
-/** With a request scope, every line logged while serving a request carries its request id. */
+/** With the request info store, every line logged while serving a request carries its request id. */
 export function createLogger(
   level: LevelWithSilent,
   destination?: DestinationStream,
-  scope?: RequestScope,
+  requests?: RequestInfoStore,
 ): Logger {
   const options = {
     level,
     mixin: () => {
-      const requestId = scope?.current()?.requestId;
+      const requestId = requests?.current()?.requestId;
       return requestId ? { requestId } : {};
     },
     base: { service: 'graphql-auth-api' },

@@ -10,7 +10,7 @@ import type { GuardExtensions } from '../auth/guards.js';
 import type { PasswordGate } from './password-gate.js';
 import { ruleKey, type EffectiveLimit } from './rules.js';
 import type { SlidingWindowStore, WindowHit } from './store.js';
-import type { StoreGuard } from './store-guard.js';
+import type { StoreFallback } from './store-fallback.js';
 
 interface Rule extends EffectiveLimit {
   readonly key: string;
@@ -21,7 +21,7 @@ interface Rule extends EffectiveLimit {
 export interface RateLimitDeps {
   readonly store: SlidingWindowStore;
   readonly limits: ReadonlyMap<string, EffectiveLimit>;
-  readonly guard: StoreGuard;
+  readonly withFallback: StoreFallback;
   readonly audit: AuditLog;
   /** Bounds the @checksPassword fields each client runs at once. */
   readonly passwordGate: PasswordGate;
@@ -71,7 +71,7 @@ async function enforce(
     formatError: () => 'rate limited',
     store: {
       getForIdentity: async (identity: Identity) => {
-        hit = await deps.guard(
+        hit = await deps.withFallback(
           () => deps.store.hit(storeKey(rule, identity), rule.max, rule.windowMs),
           ALLOWED_WHEN_OPEN,
         );
@@ -102,9 +102,9 @@ async function enforce(
 export function applyRateLimits(schema: GraphQLSchema, deps: RateLimitDeps): GraphQLSchema {
   return mapSchema(schema, {
     [MapperKind.OBJECT_FIELD]: (fieldConfig) => {
-      const guard = fieldConfig.extensions as Partial<GuardExtensions> | null | undefined;
-      const declared = guard?.rateLimits ?? [];
-      const checksPassword = guard?.checksPassword === true;
+      const declaredBy = fieldConfig.extensions as Partial<GuardExtensions> | null | undefined;
+      const declared = declaredBy?.rateLimits ?? [];
+      const checksPassword = declaredBy?.checksPassword === true;
       if (declared.length === 0 && !checksPassword) return fieldConfig;
       const rules: Rule[] = declared.map((limit) => {
         const perUser = limit.perUser === true;

@@ -18,7 +18,7 @@ export interface Gate {
 
 /**
  * Protection against password guessing from many addresses, per key: an account's unknown
- * clients share one key, each known device (see modules/auth/device-tokens.ts) and each
+ * clients share one key, each known device (see modules/sign-in/device-tokens.ts) and each
  * signed-in user changing a password has its own. Each failure past the threshold locks the key
  * for twice as long as the last (1 s, 2 s, 4 s … up to the maximum), a success ends the lock,
  * and at most hourlyCap verifications per hour ever start: every verification counts, a

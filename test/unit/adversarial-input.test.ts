@@ -10,8 +10,8 @@ import { createClientIpResolver, plainAddress } from '../../src/lib/client-ip.js
 import { parseDurationMs } from '../../src/lib/duration.js';
 import { isAcceptableEmailInput, isValidEmail, normalizeEmail } from '../../src/lib/email.js';
 import { hmacKeyRing, parseSecrets } from '../../src/lib/keys.js';
-import { requestIdFrom } from '../../src/lib/request-scope.js';
-import { createDeviceTokens } from '../../src/modules/auth/device-tokens.js';
+import { requestIdFrom } from '../../src/lib/request-info.js';
+import { createDeviceTokens } from '../../src/modules/sign-in/device-tokens.js';
 import { createRefreshCookie } from '../../src/modules/session/refresh-cookie.js';
 
 /**

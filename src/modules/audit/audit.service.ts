@@ -3,7 +3,7 @@ import type { LogEntry, SequenceLogs } from '../../db/sequence-log.js';
 import { badUserInput } from '../../errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Metrics } from '../../lib/metrics.js';
-import type { RequestScope } from '../../lib/request-scope.js';
+import type { RequestInfoStore } from '../../lib/request-info.js';
 import type { AuditLog, SecurityEvent } from '../../lib/security-events.js';
 import { appendToLogs, entriesOutsideAll, logName, roleOf } from './audit-logs.js';
 import { toAuditEvent, type AuditEvent, type AuditEventModel } from './audit.model.js';
@@ -69,11 +69,11 @@ export function createAuditService(deps: {
   /** The audit logs (audit-logs.ts): the order pages and the sweep walk, by _id alone. */
   logs: SequenceLogs;
   logger: Logger;
-  scope: RequestScope;
+  requests: RequestInfoStore;
   metrics: Metrics;
   retentionSeconds: number;
 }): AuditService {
-  const { events, logs, logger, scope, metrics, retentionSeconds } = deps;
+  const { events, logs, logger, requests, metrics, retentionSeconds } = deps;
   const pending = new Set<Promise<unknown>>();
   const repeats = new RepeatAggregator<StoredEvent>(
     REPEAT_WINDOW_MS,
@@ -116,7 +116,7 @@ export function createAuditService(deps: {
 
   return {
     record(event, fields = {}) {
-      const request = scope.current();
+      const request = requests.current();
       const { userId, clientIp, ...details } = fields;
       const entry = {
         _id: new Types.ObjectId(),

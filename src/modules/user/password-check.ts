@@ -3,7 +3,7 @@ import type { PasswordHasher } from '../../lib/password.js';
 import { RunningCounter } from '../../lib/running-counter.js';
 import type { AuditLog } from '../../lib/security-events.js';
 import type { Gate, LockoutStore } from '../../rate-limit/lockout.js';
-import type { StoreGuard } from '../../rate-limit/store-guard.js';
+import type { StoreFallback } from '../../rate-limit/store-fallback.js';
 import type { UserWithHash } from './user.model.js';
 
 /** Password checks of one account that may use the hash queue's reserved places at once. */
@@ -29,10 +29,10 @@ export interface PasswordCheck {
 export function createPasswordCheck(deps: {
   hasher: PasswordHasher;
   lockout: LockoutStore;
-  guard: StoreGuard;
+  withFallback: StoreFallback;
   audit: AuditLog;
 }): PasswordCheck {
-  const { hasher, lockout, guard, audit } = deps;
+  const { hasher, lockout, withFallback, audit } = deps;
   const priorityRunning = new RunningCounter();
 
   return {
@@ -46,7 +46,7 @@ export function createPasswordCheck(deps: {
       const slot = hasher.reserve({ priority });
       const releaseShare = priority ? priorityRunning.enter([account]) : () => undefined;
       try {
-        const gate = await guard(() => lockout.begin(lockoutKey), OPEN_GATE);
+        const gate = await withFallback(() => lockout.begin(lockoutKey), OPEN_GATE);
         if (!gate.allowed) {
           audit.record('login.refused_while_locked', { account });
           throw rateLimited(gate.retryAfterMs);
@@ -55,11 +55,11 @@ export function createPasswordCheck(deps: {
         const matches = await hasher.verify(password, found?.passwordHash, { slot });
         if (!found || !matches || found.disabled) {
           audit.record('login.failed', { account });
-          const lockedForMs = await guard(() => lockout.recordFailure(lockoutKey), 0);
+          const lockedForMs = await withFallback(() => lockout.recordFailure(lockoutKey), 0);
           if (lockedForMs > 0) audit.record('login.locked_out', { account, lockedForMs });
           throw invalidCredentials();
         }
-        await guard(() => lockout.recordSuccess(lockoutKey), undefined);
+        await withFallback(() => lockout.recordSuccess(lockoutKey), undefined);
         return found;
       } finally {
         slot.release();

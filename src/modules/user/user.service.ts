@@ -14,7 +14,7 @@ import {
 } from '../../lib/password.js';
 import { pseudonym, type AuditLog } from '../../lib/security-events.js';
 import type { LockoutStore } from '../../rate-limit/lockout.js';
-import type { StoreGuard } from '../../rate-limit/store-guard.js';
+import type { StoreFallback } from '../../rate-limit/store-fallback.js';
 import {
   USERS_LOG,
   toUser,
@@ -72,7 +72,7 @@ export interface UserServiceDeps {
   hasher: PasswordHasher;
   policy: PasswordPolicy;
   lockout: LockoutStore;
-  guard: StoreGuard;
+  withFallback: StoreFallback;
   logger: Logger;
   audit: AuditLog;
 }

@@ -19,7 +19,7 @@ export interface SignedIn {
   readonly device?: { readonly token: string; readonly expiresIn: number };
 }
 
-export interface AuthService {
+export interface SignInService {
   signUp(email: string, password: string, meta: ClientMeta): Promise<SignedIn>;
   login(email: string, password: string, meta: ClientMeta, deviceToken?: string): Promise<SignedIn>;
   refresh(refreshToken: string, meta: ClientMeta): Promise<SignedIn>;
@@ -34,13 +34,13 @@ export interface AuthService {
 }
 
 /** Sign-in flows: users, sessions and access tokens together. No GraphQL here. */
-export function createAuthService(deps: {
+export function createSignInService(deps: {
   users: UserService;
   sessions: SessionService;
   tokens: TokenService;
   devices: DeviceTokens;
   audit: AuditLog;
-}): AuthService {
+}): SignInService {
   const { users, sessions, tokens, devices, audit } = deps;
   const accountOf = (email: string) => pseudonym(normalizeEmail(email));
 

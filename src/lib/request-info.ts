@@ -15,7 +15,11 @@ const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 export const requestIdFrom = (header: string | string[] | undefined) =>
   typeof header === 'string' && CLIENT_REQUEST_ID.test(header) ? header : randomUUID();
 
-export class RequestScope {
+/**
+ * Where the info of the request being served is kept (AsyncLocalStorage), for the logger and the
+ * audit log. Named apart from Pothos' auth scopes and the GraphQL context.
+ */
+export class RequestInfoStore {
   private readonly storage = new AsyncLocalStorage<RequestInfo>();
 
   run<T>(info: RequestInfo, callback: () => T): T {

@@ -6,7 +6,7 @@ import { AppError, ErrorCode } from '../../errors.js';
 import { RATE_LIMIT_RULES } from '../../rate-limit/rules.js';
 import type { ClientMeta } from '../session/session.service.js';
 import { UserType } from '../user/user.schema.js';
-import type { SignedIn } from './auth.service.js';
+import type { SignedIn } from './sign-in.service.js';
 
 /** The header Yoga's CSRF prevention uses; browsers cannot add it to a cross-site request. */
 export const CSRF_HEADER = 'x-graphql-yoga-csrf';
@@ -115,7 +115,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { email, password, useCookie }, context) =>
       payload(
         context,
-        await context.services.auth.signUp(email, password, clientMeta(context)),
+        await context.services.signIn.signUp(email, password, clientMeta(context)),
         useCookie,
       ),
   }),
@@ -147,7 +147,7 @@ builder.mutationFields((t) => ({
         undefined;
       return payload(
         context,
-        await context.services.auth.login(email, password, clientMeta(context), device),
+        await context.services.signIn.login(email, password, clientMeta(context), device),
         useCookie,
       );
     },
@@ -171,7 +171,7 @@ builder.mutationFields((t) => ({
         );
       }
       try {
-        const signedIn = await context.services.auth.refresh(token, clientMeta(context));
+        const signedIn = await context.services.signIn.refresh(token, clientMeta(context));
         return payload(context, signedIn, args.useCookie || fromCookie !== undefined);
       } catch (error) {
         if (fromCookie) context.responseCookies.push(context.services.refreshCookie.clear());
@@ -194,7 +194,7 @@ builder.mutationFields((t) => ({
     description: 'End every session of the viewer, this one included.',
     resolve: async (_root, _args, context) => {
       context.responseCookies.push(context.services.refreshCookie.clear());
-      await context.services.auth.logoutAll(signedInViewer(context).userId);
+      await context.services.signIn.logoutAll(signedInViewer(context).userId);
       return true;
     },
   }),
@@ -214,7 +214,7 @@ builder.mutationFields((t) => ({
       ...cookieDelivery,
     },
     resolve: async (_root, args, context) => {
-      const signedIn = await context.services.auth.changePassword(
+      const signedIn = await context.services.signIn.changePassword(
         signedInViewer(context).userId,
         args.currentPassword,
         args.newPassword,

@@ -2,13 +2,16 @@ import { serviceUnavailable } from '../errors.js';
 import type { AuditLog } from '../lib/security-events.js';
 import { StoreUnavailableError } from './store.js';
 
-export type StoreGuard = <T>(operation: () => Promise<T>, whenOpen: T) => Promise<T>;
+export type StoreFallback = <T>(operation: () => Promise<T>, whenOpen: T) => Promise<T>;
 
 /**
  * What happens when the shared store is down: by default the protected operation fails closed
  * with SERVICE_UNAVAILABLE; with failOpen it goes ahead as if allowed. Both are logged.
  */
-export function createStoreGuard(options: { failOpen: boolean; audit: AuditLog }): StoreGuard {
+export function createStoreFallback(options: {
+  failOpen: boolean;
+  audit: AuditLog;
+}): StoreFallback {
   const { failOpen, audit } = options;
   return async (operation, whenOpen) => {
     try {
