@@ -1,17 +1,62 @@
 /**
- * Every error a client may see, by stable code. Services throw AppError (they never import
- * GraphQL); src/graphql/errors.ts is the one place that turns these into GraphQL errors.
+ * Every error a client may see, by stable code: the catalogue each layer reads its status from,
+ * and docs/api.md's error table is checked against (test/unit/error-catalogue.test.ts). Services
+ * throw AppError (they never import GraphQL); src/graphql/errors.ts turns these into GraphQL
+ * errors.
+ *
+ * Statuses, by when the error happens:
+ * - `refusal`: it refuses the request as a whole, before any resolver runs (or, for the transport
+ *   codes, before GraphQL); absent if it never does. UNAUTHENTICATED refuses a malformed
+ *   Authorization header with 400 instead, as RFC 6750 asks (src/graphql/errors.ts).
+ * - `resolver`: a resolver raised it, and the whole response gets this status, data or not;
+ *   absent: 200, as GraphQL over HTTP asks. RATE_LIMITED from a resolver gives its refusal status
+ *   only to a response left without data (src/rate-limit/http-status.ts): a partial result stays
+ *   200, its errors saying what was limited.
  */
-export const ErrorCode = {
-  BAD_USER_INPUT: 'BAD_USER_INPUT',
-  UNAUTHENTICATED: 'UNAUTHENTICATED',
-  FORBIDDEN: 'FORBIDDEN',
-  RATE_LIMITED: 'RATE_LIMITED',
-  CSRF_REJECTED: 'CSRF_REJECTED',
-  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
-  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
-} as const;
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+interface ErrorSpec {
+  readonly refusal?: number;
+  readonly resolver?: number;
+}
+
+export const ERROR_CATALOGUE = {
+  BAD_USER_INPUT: { refusal: 400 },
+  UNAUTHENTICATED: { refusal: 401 },
+  FORBIDDEN: {},
+  RATE_LIMITED: { refusal: 429 },
+  CSRF_REJECTED: { resolver: 403 },
+  HTTPS_REQUIRED: { refusal: 403 },
+  SERVICE_UNAVAILABLE: { refusal: 503, resolver: 503 },
+  INTERNAL_SERVER_ERROR: { refusal: 500 },
+  QUERY_TOO_DEEP: { refusal: 400 },
+  TOO_MANY_ALIASES: { refusal: 400 },
+  TOO_MANY_DIRECTIVES: { refusal: 400 },
+  TOO_MANY_TOKENS: { refusal: 400 },
+  QUERY_TOO_COMPLEX: { refusal: 400 },
+  TOO_MANY_SELECTIONS: { refusal: 400 },
+  TOO_MANY_REPEATED_FIELDS: { refusal: 400 },
+  TOO_MANY_PASSWORD_CHECKS: { refusal: 400 },
+  QUERY_TOO_LONG: { refusal: 400 },
+  PAYLOAD_TOO_LARGE: { refusal: 413 },
+  LENGTH_REQUIRED: { refusal: 411 },
+  GRAPHQL_PARSE_FAILED: { refusal: 400 },
+  GRAPHQL_VALIDATION_FAILED: { refusal: 400 },
+  BAD_REQUEST: { refusal: 400 },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+export const ErrorCode = Object.fromEntries(
+  Object.keys(ERROR_CATALOGUE).map((code) => [code, code]),
+) as { readonly [Code in ErrorCode]: Code };
+
+const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(ERROR_CATALOGUE, code);
+
+/** The status of a response `code` refuses before any resolver runs (400 for codes it lacks). */
+export const refusalStatus = (code: string): number =>
+  (isErrorCode(code) ? (ERROR_CATALOGUE[code] as ErrorSpec).refusal : undefined) ?? 400;
+
+/** The status a resolver's `code` gives the whole response, if not 200. */
+export const resolverStatus = (code: ErrorCode): number | undefined =>
+  (ERROR_CATALOGUE[code] as ErrorSpec).resolver;
 
 export class AppError extends Error {
   override name = 'AppError';

@@ -1,6 +1,12 @@
 import { createGraphQLError, maskError as yogaMaskError } from 'graphql-yoga';
 import type { GraphQLError } from 'graphql';
-import { AppError, ErrorCode, serviceUnavailable } from '../errors.js';
+import {
+  AppError,
+  ErrorCode,
+  refusalStatus,
+  resolverStatus,
+  serviceUnavailable,
+} from '../errors.js';
 import type { Logger } from '../lib/logger.js';
 
 /** The one place where errors become what clients see: a message and a stable extensions.code. */
@@ -14,13 +20,8 @@ const DATABASE_UNAVAILABLE = new Set([
   'MongoTopologyClosedError',
 ]);
 
-const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
-  [ErrorCode.SERVICE_UNAVAILABLE]: 503,
-  [ErrorCode.CSRF_REJECTED]: 403,
-};
-
 function fromAppError(error: AppError, source?: GraphQLError) {
-  const status = HTTP_STATUS[error.code];
+  const status = resolverStatus(error.code);
   return createGraphQLError(error.message, {
     nodes: source?.nodes,
     path: source?.path,
@@ -43,7 +44,7 @@ const challengeDescription = (text: string) => text.replace(/[^\x20\x21\x23-\x5b
  * a malformed request is a 400; a request that used another scheme gets a bare challenge.
  */
 function bearerChallenge(
-  status: 400 | 401,
+  status: number,
   error: 'invalid_token' | 'invalid_request' | undefined,
   description: string,
 ) {
@@ -63,11 +64,15 @@ function bearerChallenge(
 }
 
 export const invalidTokenError = (description: string) =>
-  bearerChallenge(401, 'invalid_token', description);
+  bearerChallenge(refusalStatus(ErrorCode.UNAUTHENTICATED), 'invalid_token', description);
 export const invalidRequestError = (description: string) =>
   bearerChallenge(400, 'invalid_request', description);
 export const unsupportedSchemeError = () =>
-  bearerChallenge(401, undefined, 'Use the Bearer scheme: Authorization: Bearer <access token>');
+  bearerChallenge(
+    refusalStatus(ErrorCode.UNAUTHENTICATED),
+    undefined,
+    'Use the Bearer scheme: Authorization: Bearer <access token>',
+  );
 
 export function createErrorMasker(logger: Logger) {
   return (error: unknown, message: string): Error => {

@@ -1,13 +1,14 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { ErrorCode, refusalStatus } from '../errors.js';
 
 /** graphql-armor's rejections, by message, and the stable code each gets. */
-const REJECTIONS: [RegExp, string][] = [
-  [/Query depth limit of \d+ exceeded/, 'QUERY_TOO_DEEP'],
-  [/Aliases limit of \d+ exceeded/, 'TOO_MANY_ALIASES'],
-  [/Directives limit of \d+ exceeded/, 'TOO_MANY_DIRECTIVES'],
-  [/Token limit of \d+ exceeded/, 'TOO_MANY_TOKENS'],
-  [/Query Cost limit of \d+ exceeded/, 'QUERY_TOO_COMPLEX'],
+const REJECTIONS: [RegExp, ErrorCode][] = [
+  [/Query depth limit of \d+ exceeded/, ErrorCode.QUERY_TOO_DEEP],
+  [/Aliases limit of \d+ exceeded/, ErrorCode.TOO_MANY_ALIASES],
+  [/Directives limit of \d+ exceeded/, ErrorCode.TOO_MANY_DIRECTIVES],
+  [/Token limit of \d+ exceeded/, ErrorCode.TOO_MANY_TOKENS],
+  [/Query Cost limit of \d+ exceeded/, ErrorCode.QUERY_TOO_COMPLEX],
 ];
 
 /**
@@ -26,7 +27,7 @@ function codeFor(error: GraphQLError): string {
   if (rejection) return rejection;
   const existing = error.extensions?.code;
   if (typeof existing === 'string') return existing;
-  return /^Variable "\$/.test(error.message) ? 'BAD_USER_INPUT' : 'BAD_REQUEST';
+  return /^Variable "\$/.test(error.message) ? ErrorCode.BAD_USER_INPUT : ErrorCode.BAD_REQUEST;
 }
 
 /**
@@ -43,13 +44,14 @@ export function useRequestErrorCodes(options: { hideSuggestions: boolean }): Plu
         const extensions: Record<string, unknown> = { ...error.extensions };
         delete extensions.originalError;
         if (rejected || REJECTIONS.some(([pattern]) => pattern.test(error.message))) {
-          extensions.code = codeFor(error);
+          const code = codeFor(error);
+          extensions.code = code;
           // Yoga marks spec errors so application/json clients get 200; we answer 4xx to all.
           const http = { ...(extensions.http as Record<string, unknown> | undefined) };
           delete http.spec;
           extensions.http = {
             ...http,
-            status: typeof http.status === 'number' ? http.status : 400,
+            status: typeof http.status === 'number' ? http.status : refusalStatus(code),
           };
         }
         let message = error.message.replace(/^Syntax Error: (?=\w+ limit|Query)/, '');

@@ -1,4 +1,5 @@
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { ErrorCode, refusalStatus } from '../errors.js';
 
 /**
  * A lone UTF-16 surrogate (`"\ud800"` in JSON) becomes U+FFFD once encoded as UTF-8 (bcrypt,
@@ -55,13 +56,23 @@ export function useInputHygiene(options: { maxQueryLength: number }): Plugin {
       ) {
         throw createGraphQLError(
           `The query is longer than ${options.maxQueryLength} characters or ${MAX_QUERY_LINES} lines; send values as variables`,
-          { extensions: { code: 'QUERY_TOO_LONG', http: { status: 400 } } },
+          {
+            extensions: {
+              code: ErrorCode.QUERY_TOO_LONG,
+              http: { status: refusalStatus(ErrorCode.QUERY_TOO_LONG) },
+            },
+          },
         );
       }
       if (hasLoneSurrogate([query, variables, operationName, extensions])) {
         throw createGraphQLError(
           'Strings must be well-formed Unicode: the request contains a lone surrogate (\\uD800-\\uDFFF)',
-          { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } },
+          {
+            extensions: {
+              code: ErrorCode.BAD_USER_INPUT,
+              http: { status: refusalStatus(ErrorCode.BAD_USER_INPUT) },
+            },
+          },
         );
       }
     },

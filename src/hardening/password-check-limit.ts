@@ -6,6 +6,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { ErrorCode, refusalStatus } from '../errors.js';
 import type { GuardExtensions } from '../auth/guards.js';
 
 /** Mutation fields marked @checksPassword: each runs at least one bcrypt computation. */
@@ -52,7 +53,12 @@ function onePasswordCheckRule(fields: ReadonlySet<string>): ValidationRule {
             context.reportError(
               createGraphQLError(
                 `A request may run at most one password check (${[...fields].join(', ')}); send them separately`,
-                { extensions: { code: 'TOO_MANY_PASSWORD_CHECKS', http: { status: 400 } } },
+                {
+                  extensions: {
+                    code: ErrorCode.TOO_MANY_PASSWORD_CHECKS,
+                    http: { status: refusalStatus(ErrorCode.TOO_MANY_PASSWORD_CHECKS) },
+                  },
+                },
               ),
             );
           }

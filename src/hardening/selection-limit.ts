@@ -6,6 +6,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { refusalStatus } from '../errors.js';
 import { MAX_REPEATED_FIELD_WORK, repeatedFieldWork } from './repeated-fields.js';
 
 /**
@@ -76,7 +77,7 @@ const rejection = (code: Exclude<Verdict, 'ok'>, limit: number) =>
     code === 'TOO_MANY_SELECTIONS'
       ? `Selection limit of ${limit} fields exceeded`
       : 'Too many repeated fields: select each field once per selection set',
-    { extensions: { code, http: { status: 400 } } },
+    { extensions: { code, http: { status: refusalStatus(code) } } },
   );
 
 /**

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
+import { ErrorCode, refusalStatus } from '../errors.js';
 import type { ServerContext } from '../graphql/context.js';
 
 /** Probes must reach the process directly over plain HTTP (container health checks). */
@@ -30,11 +31,11 @@ export function useHttpsOnly(
             errors: [
               {
                 message: 'HTTPS is required: connect through the TLS proxy (https://)',
-                extensions: { code: 'HTTPS_REQUIRED' },
+                extensions: { code: ErrorCode.HTTPS_REQUIRED },
               },
             ],
           },
-          { status: 403 },
+          { status: refusalStatus(ErrorCode.HTTPS_REQUIRED) },
         ),
       );
     },

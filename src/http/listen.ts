@@ -5,6 +5,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ErrorCode, refusalStatus } from '../errors.js';
 import { requestIdFrom, type RequestInfoStore } from '../lib/request-info.js';
 import type { Server } from '../graphql/server.js';
 
@@ -30,8 +31,11 @@ function closeGracefully(http: HttpServer, graceMs: number): Promise<void> {
   });
 }
 
-function refuse(response: ServerResponse, status: number, code: string, message: string) {
-  response.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
+function refuse(response: ServerResponse, code: ErrorCode, message: string) {
+  response.writeHead(refusalStatus(code), {
+    'content-type': 'application/json',
+    connection: 'close',
+  });
   response.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
 
@@ -46,12 +50,12 @@ function handler(server: Server, options: ListenOptions) {
     response.setHeader('X-Request-Id', requestId);
     if (request.headers['transfer-encoding'] !== undefined) {
       // Without a length the size is only known after reading it all; clients send JSON with one.
-      refuse(response, 411, 'LENGTH_REQUIRED', 'Send the request body with a Content-Length');
+      refuse(response, ErrorCode.LENGTH_REQUIRED, 'Send the request body with a Content-Length');
       request.resume();
       return;
     }
     if (Number(request.headers['content-length'] ?? 0) > maxBodyBytes) {
-      refuse(response, 413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBodyBytes} bytes`);
+      refuse(response, ErrorCode.PAYLOAD_TOO_LARGE, `Request body exceeds ${maxBodyBytes} bytes`);
       request.resume();
       return;
     }

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { ErrorCode } from '../errors.js';
+import { ErrorCode, refusalStatus } from '../errors.js';
 
 /**
  * A response that carries no data because of a limit is a 429 with Retry-After (the longest
@@ -25,7 +25,10 @@ export function useRateLimitHttpStatus(): Plugin {
         originalError: first.originalError,
         extensions: {
           ...first.extensions,
-          http: { status: 429, headers: { 'Retry-After': String(Math.max(...waits)) } },
+          http: {
+            status: refusalStatus(ErrorCode.RATE_LIMITED),
+            headers: { 'Retry-After': String(Math.max(...waits)) },
+          },
         },
       });
       setResult({ ...result, errors: [limited, ...rest] });
