@@ -10,7 +10,7 @@
  *   Authorization header with 400 instead, as RFC 6750 asks (src/graphql/errors.ts).
  * - `resolver`: a resolver raised it, and the whole response gets this status, data or not;
  *   absent: 200, as GraphQL over HTTP asks. RATE_LIMITED from a resolver gives its refusal status
- *   only to a response left without data (src/rate-limit/http-status.ts): a partial result stays
+ *   only to a response left without data (src/graphql/error-responses.ts): a partial result stays
  *   200, its errors saying what was limited.
  */
 interface ErrorSpec {

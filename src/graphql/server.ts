@@ -11,6 +11,7 @@ import {
   type Services,
 } from './context.js';
 import { EXAMPLE_PAGE } from '../example/page.js';
+import { useErrorResponses } from './error-responses.js';
 import { createErrorMasker } from './errors.js';
 import { GRAPHIQL_EXAMPLES } from './graphiql.js';
 import { abuseLimitPlugins } from '../hardening/abuse-limits.js';
@@ -27,7 +28,6 @@ import type { RequestInfoStore } from '../lib/request-info.js';
 import { CSRF_HEADER } from '../modules/sign-in/sign-in.schema.js';
 import { applyRateLimits, type RateLimitDeps } from '../rate-limit/enforce.js';
 import type { InvalidTokenLimit } from '../rate-limit/invalid-tokens.js';
-import { useRateLimitHttpStatus } from '../rate-limit/http-status.js';
 import { schema } from './schema.js';
 
 export interface ServerOptions {
@@ -155,8 +155,9 @@ export function createServer(options: ServerOptions) {
       useStaticRoutes(staticRoutes(options)),
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       ...abuseLimitPlugins(config),
+      // With introspection off, "Did you mean …?" hints would leak the schema one field at a time.
+      useErrorResponses({ hideSuggestions: !config.introspection }),
       usePasswordCheckLimit(schema),
-      useRateLimitHttpStatus(),
       cookies.plugin,
       useScopeCacheRelease(),
     ],

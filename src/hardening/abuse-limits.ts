@@ -6,14 +6,13 @@ import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config/config.js';
-import { useRequestErrorCodes } from './error-codes.js';
 import { useInputHygiene } from './input-hygiene.js';
 import { useSelectionLimit } from './selection-limit.js';
 
 /**
  * The OWASP GraphQL limits, in one place: graphql-armor checks depth, aliases, directives, tokens
  * and cost before execution, selection-limit.ts the number of fields before validation;
- * error-codes.ts gives each rejection a stable code and HTTP 400.
+ * src/graphql/error-responses.ts gives each rejection a stable code and its status.
  */
 export function abuseLimitPlugins(config: Config): Plugin[] {
   const { limits } = config;
@@ -25,8 +24,6 @@ export function abuseLimitPlugins(config: Config): Plugin[] {
     costLimitPlugin({ maxCost: limits.cost }) as Plugin,
     useSelectionLimit(limits.selections),
     useInputHygiene({ maxQueryLength: limits.queryLength }),
-    // With introspection off, "Did you mean …?" hints would leak the schema one field at a time.
-    useRequestErrorCodes({ hideSuggestions: !config.introspection }),
   ];
   if (!config.introspection) plugins.push(useDisableIntrospection() as Plugin);
   return plugins;

@@ -11,12 +11,13 @@ const REJECTIONS: [RegExp, ErrorCode][] = [
   [/Query Cost limit of \d+ exceeded/, ErrorCode.QUERY_TOO_COMPLEX],
 ];
 
+/** Variable errors echo the value: a 95 kB variable made a 171 kB answer. */
+const MAX_MESSAGE_LENGTH = 500;
+
 /**
  * graphql-js ends a message with its suggestions ("Did you mean "me"?", "Did you mean the enum
  * value "ADMIN"?"): removed whole, not masked, since even a placeholder marks a near miss.
  */
-const MAX_MESSAGE_LENGTH = 500;
-
 function withoutSuggestion(message: string) {
   const at = message.lastIndexOf('Did you mean ');
   return at === -1 || !message.endsWith('?') ? message : message.slice(0, at).trimEnd();
@@ -30,33 +31,49 @@ function codeFor(error: GraphQLError): string {
   return /^Variable "\$/.test(error.message) ? ErrorCode.BAD_USER_INPUT : ErrorCode.BAD_REQUEST;
 }
 
+type Http = { status?: unknown; headers?: Record<string, string>; spec?: unknown };
+
 /**
- * Requests rejected before execution (no `data` in the result) always get a stable
- * extensions.code and an HTTP 4xx (400 unless a more precise status was set), whatever the
- * client's Accept header; no error carries its original error or a stack.
+ * The one plugin that shapes the errors of a response, after src/graphql/errors.ts has given each
+ * application error its code (error codes and statuses: src/errors.ts):
+ * - a request refused before execution (no `data`) always gets a stable extensions.code and its
+ *   refusal status (400 unless more precise), whatever the client's Accept header;
+ * - a response left without data by a limit is a 429 with Retry-After (the longest wait among
+ *   its errors); a partial result keeps 200, its errors saying what was limited;
+ * - messages lose graphql-js's suggestions (when introspection is off) and are cut at 500
+ *   characters; no error carries its original error or a stack.
  */
-export function useRequestErrorCodes(options: { hideSuggestions: boolean }): Plugin {
+export function useErrorResponses(options: { hideSuggestions: boolean }): Plugin {
   return {
     onResultProcess({ result, setResult }) {
       if (Array.isArray(result) || !('errors' in result) || !result.errors?.length) return;
       const rejected = !('data' in result) || result.data === undefined;
-      const errors = result.errors.map((error) => {
+      const withoutData = result.data === null || result.data === undefined;
+      const waits = result.errors
+        .filter((error) => error.extensions?.code === ErrorCode.RATE_LIMITED)
+        .map((error) => Number(error.extensions?.retryAfter) || 1);
+      const errors = result.errors.map((error, index) => {
         const extensions: Record<string, unknown> = { ...error.extensions };
         delete extensions.originalError;
         if (rejected || REJECTIONS.some(([pattern]) => pattern.test(error.message))) {
           const code = codeFor(error);
           extensions.code = code;
           // Yoga marks spec errors so application/json clients get 200; we answer 4xx to all.
-          const http = { ...(extensions.http as Record<string, unknown> | undefined) };
+          const http: Http = { ...(extensions.http as Http | undefined) };
           delete http.spec;
           extensions.http = {
             ...http,
             status: typeof http.status === 'number' ? http.status : refusalStatus(code),
           };
         }
+        if (index === 0 && withoutData && waits.length > 0) {
+          extensions.http = {
+            status: refusalStatus(ErrorCode.RATE_LIMITED),
+            headers: { 'Retry-After': String(Math.max(...waits)) },
+          };
+        }
         let message = error.message.replace(/^Syntax Error: (?=\w+ limit|Query)/, '');
         if (options.hideSuggestions) message = withoutSuggestion(message);
-        // Variable errors echo the value: a 95 kB variable made a 171 kB answer.
         if (message.length > MAX_MESSAGE_LENGTH) {
           message = `${message.slice(0, MAX_MESSAGE_LENGTH)}…`;
         }
