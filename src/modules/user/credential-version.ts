@@ -4,6 +4,9 @@ import type { CredentialChangeModel, UserModel } from './user.model.js';
 
 /** A credential change that has not written the user within this long never will. */
 const ABANDONED_CHANGE_MS = 60_000;
+/** How long a change that lost a race waits for the winner to write the version. */
+const SETTLE_MS = 1000;
+const SETTLE_POLL_MS = 25;
 
 /**
  * A user's credential version: raised by a password change and by logoutAll, named by every
@@ -12,6 +15,12 @@ const ABANDONED_CHANGE_MS = 60_000;
 export interface CredentialVersions {
   /** The version of a usable account (undefined if gone or disabled). */
   current(userId: string): Promise<number | undefined>;
+  /**
+   * The version once a change that holds the one after `from` has written it: a change that lost
+   * the race learns the outcome instead of "in progress", since the winner is usually between its
+   * two writes for milliseconds. `from` still, after SETTLE_MS: that change hangs or crashed.
+   */
+  settled(userId: string, from: number): Promise<number | undefined>;
   /** Raises it from `from`, writing `set` too; false if another change raised it first. */
   raise(userId: string, from: number, set?: object): Promise<boolean>;
   /**
@@ -92,5 +101,14 @@ export function createCredentialVersions(deps: {
     }
   }
 
-  return { current, raise: (userId, from, set) => raise(userId, from, set), hold };
+  async function settled(userId: string, from: number) {
+    const deadline = Date.now() + SETTLE_MS;
+    for (;;) {
+      const version = await current(userId);
+      if (version !== from || Date.now() >= deadline) return version;
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+    }
+  }
+
+  return { current, settled, raise: (userId, from, set) => raise(userId, from, set), hold };
 }

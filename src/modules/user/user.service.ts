@@ -201,7 +201,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
       if (from === undefined || (await versions.raise(id, from))) return;
       // Another change raising it at the same moment serves as well: either ends the devices.
       // A change still in progress holds the version: the caller should try again.
-      if ((await versions.current(id)) === from) throw serviceUnavailable();
+      if ((await versions.settled(id, from)) === from) throw serviceUnavailable();
     },
 
     async findUsable(id) {
@@ -232,7 +232,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
       if (!(await versions.raise(id, from, { passwordHash }))) {
         // The version moved: another change won, and the password checked is not current now.
         // It did not: a change still in progress holds it; this one may be tried again.
-        if ((await versions.current(id)) !== from) throw invalidCredentials();
+        if ((await versions.settled(id, from)) !== from) throw invalidCredentials();
         throw serviceUnavailable();
       }
       audit.record('user.password_changed', { userId: id });
