@@ -31,7 +31,13 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const envSchema = z.object({
+/**
+ * Each concern's settings are declared once: the environment variables it reads (zod, with their
+ * defaults and bounds), and the shape it gives them. Config is what those shapes add up to.
+ */
+type Values<Shape extends z.ZodRawShape> = z.output<z.ZodObject<Shape>>;
+
+const serverSettings = {
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -43,10 +49,50 @@ const envSchema = z.object({
   ),
   DATA_DIR: z.string().trim().min(1).default('.data'),
   FERRETDB_BIN: optionalString,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SHUTDOWN_GRACE: durationSeconds.default(10).pipe(z.number().min(1).max(300)),
+  METRICS_TOKEN: optionalString.pipe(
+    z.string().min(16, 'must be at least 16 characters').optional(),
+  ),
+  AUDIT_RETENTION: durationSeconds.default(90 * 86400).pipe(z.number().min(60)),
+};
+
+const serve = (values: Values<typeof serverSettings>) => ({
+  env: values.NODE_ENV,
+  isProduction: values.NODE_ENV === 'production',
+  host: values.HOST,
+  port: values.PORT,
+  mongodbUri: values.MONGODB_URI,
+  dataDir: path.resolve(values.DATA_DIR),
+  ferretdbBinary: values.FERRETDB_BIN ?? path.join(PROJECT_ROOT, 'tools', 'bin', 'ferretdb'),
+  logLevel: values.LOG_LEVEL,
+  shutdownGraceSeconds: values.SHUTDOWN_GRACE,
+  /** /metrics answers only with this bearer token; absent, /metrics is off. */
+  metricsToken: values.METRICS_TOKEN,
+  auditRetentionSeconds: values.AUDIT_RETENTION,
+});
+
+const tokenSettings = {
   JWT_SECRET: optionalString,
   JWT_SIGNING_KEY_ID: optionalString,
   JWT_PRIVATE_KEY: optionalString,
   JWT_PUBLIC_KEYS: optionalString,
+  JWT_ISSUER: z.string().trim().min(1).default('graphql-auth-api'),
+  JWT_AUDIENCE: z.string().trim().min(1).default('graphql-auth-api'),
+  ACCESS_TOKEN_TTL: durationSeconds
+    .default(15 * 60)
+    .pipe(z.number().min(1, 'must be at least 1 second').max(86400, 'must be at most 1 day')),
+};
+
+const tokens = (values: Values<typeof tokenSettings>, isProduction: boolean) => ({
+  /** Absent only outside production: createApp then uses a generated secret kept in dataDir. */
+  keyRing: signingKeys(values, isProduction),
+  jwtIssuer: values.JWT_ISSUER,
+  jwtAudience: values.JWT_AUDIENCE,
+  accessTokenTtlSeconds: values.ACCESS_TOKEN_TTL,
+});
+
+const sessionSettings = {
   REFRESH_TOKEN_TTL: durationSeconds.default(30 * 86400).pipe(z.number().min(1)),
   REFRESH_TOKEN_IDLE_TTL: durationSeconds.default(7 * 86400).pipe(z.number().min(1)),
   REFRESH_REUSE_GRACE: durationSeconds.default(10).pipe(z.number().min(0).max(60)),
@@ -65,6 +111,39 @@ const envSchema = z.object({
     .enum(['true', 'false'])
     .default('true')
     .transform((value) => value === 'true'),
+  REVOCATION_CACHE_TTL: z.coerce.number().int().min(0).max(60_000).default(1000),
+};
+
+function sessions(values: Values<typeof sessionSettings>) {
+  // Browsers silently drop a __Host- or __Secure- cookie without Secure: sign-ins would seem to
+  // work and every refresh through the cookie would then fail.
+  if (!values.REFRESH_COOKIE_SECURE) {
+    for (const key of ['REFRESH_COOKIE_NAME', 'DEVICE_COOKIE_NAME'] as const) {
+      if (/^__(Host|Secure)-/i.test(values[key])) {
+        throw new ConfigError(
+          `Invalid configuration:\n  ${key}=${values[key]} with REFRESH_COOKIE_SECURE=false: browsers drop a cookie with this prefix unless it is Secure. Keep REFRESH_COOKIE_SECURE=true, or choose a name without the __Host-/__Secure- prefix for plain-http development.`,
+        );
+      }
+    }
+  }
+  return {
+    refresh: Object.freeze({
+      ttlSeconds: values.REFRESH_TOKEN_TTL,
+      idleTtlSeconds: values.REFRESH_TOKEN_IDLE_TTL,
+      reuseGraceSeconds: values.REFRESH_REUSE_GRACE,
+      cookieName: values.REFRESH_COOKIE_NAME,
+      cookieSecure: values.REFRESH_COOKIE_SECURE,
+    }),
+    /** Cookie that carries the device token to browsers; Secure follows REFRESH_COOKIE_SECURE. */
+    deviceCookieName: values.DEVICE_COOKIE_NAME,
+    /** How long a client stays known to an account after its last successful sign-in. */
+    deviceTokenTtlSeconds: values.DEVICE_TOKEN_TTL,
+    /** How long a replica may keep believing a session or user is still active (ms). */
+    revocationCacheTtlMs: values.REVOCATION_CACHE_TTL,
+  };
+}
+
+const httpSettings = {
   CORS_ORIGINS: z
     .string()
     .trim()
@@ -80,9 +159,29 @@ const envSchema = z.object({
         z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be origins such as https://app.example.com'),
       ),
     ),
-  REVOCATION_CACHE_TTL: z.coerce.number().int().min(0).max(60_000).default(1000),
   ENABLE_INTROSPECTION: optionalFlag,
   ENABLE_GRAPHIQL: optionalFlag,
+  REQUIRE_HTTPS: optionalFlag,
+  TRUST_PROXY: trustProxy,
+  IPV6_CLIENT_PREFIX: z.coerce.number().int().min(32).max(128).default(64),
+};
+
+const http = (values: Values<typeof httpSettings>, isProduction: boolean) => ({
+  corsOrigins: Object.freeze(values.CORS_ORIGINS) as readonly string[],
+  /** Off in production unless enabled explicitly; field suggestions follow introspection. */
+  introspection: values.ENABLE_INTROSPECTION
+    ? values.ENABLE_INTROSPECTION === 'true'
+    : !isProduction,
+  graphiql: values.ENABLE_GRAPHIQL ? values.ENABLE_GRAPHIQL === 'true' : !isProduction,
+  /** Refuse requests that did not arrive over HTTPS (directly or via a trusted proxy). */
+  requireHttps: values.REQUIRE_HTTPS === undefined ? isProduction : values.REQUIRE_HTTPS === 'true',
+  /** Which peers may set X-Forwarded-For: a hop count or addresses/CIDRs; absent trusts none. */
+  trustProxy: values.TRUST_PROXY as number | readonly string[] | undefined,
+  /** IPv6 clients are counted by this prefix (a /64 is one machine), for every per-client limit. */
+  ipv6ClientPrefix: values.IPV6_CLIENT_PREFIX,
+});
+
+const limitSettings = {
   MAX_QUERY_DEPTH: z.coerce.number().int().min(1).max(100).default(8),
   MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(15),
   MAX_DIRECTIVES: z.coerce.number().int().min(0).max(1000).default(10),
@@ -91,36 +190,66 @@ const envSchema = z.object({
   MAX_SELECTIONS: z.coerce.number().int().min(10).max(100_000).default(300),
   MAX_QUERY_LENGTH: z.coerce.number().int().min(1000).max(10_000_000).default(20_000),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(102_400),
-  AUDIT_RETENTION: durationSeconds.default(90 * 86400).pipe(z.number().min(60)),
-  METRICS_TOKEN: optionalString.pipe(
-    z.string().min(16, 'must be at least 16 characters').optional(),
-  ),
-  SHUTDOWN_GRACE: durationSeconds.default(10).pipe(z.number().min(1).max(300)),
-  JWT_ISSUER: z.string().trim().min(1).default('graphql-auth-api'),
-  JWT_AUDIENCE: z.string().trim().min(1).default('graphql-auth-api'),
-  ACCESS_TOKEN_TTL: durationSeconds
-    .default(15 * 60)
-    .pipe(z.number().min(1, 'must be at least 1 second').max(86400, 'must be at most 1 day')),
+};
+
+const limits = (values: Values<typeof limitSettings>) => ({
+  limits: Object.freeze({
+    depth: values.MAX_QUERY_DEPTH,
+    aliases: values.MAX_ALIASES,
+    directives: values.MAX_DIRECTIVES,
+    tokens: values.MAX_TOKENS,
+    cost: values.MAX_QUERY_COST,
+    /** Fields per document, duplicates and fragment spreads included. */
+    selections: values.MAX_SELECTIONS,
+    /** Characters of query text (variables are not counted). */
+    queryLength: values.MAX_QUERY_LENGTH,
+    bodyBytes: values.MAX_BODY_BYTES,
+  }),
+});
+
+const passwordSettings = {
   BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
   HASH_THREADS: z.coerce.number().int().min(1).max(256).default(availableParallelism()),
   HASH_QUEUE_LIMIT: z.coerce.number().int().min(0).max(100_000).optional(),
+  PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(64).default(8),
   BOOTSTRAP_ADMIN_EMAIL: optionalString,
   // Not trimmed: spaces are legitimate password characters.
   BOOTSTRAP_ADMIN_PASSWORD: z
     .string()
     .optional()
     .transform((value) => (value === '' ? undefined : value)),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(64).default(8),
+};
+
+function passwords(values: Values<typeof passwordSettings>) {
+  const { BOOTSTRAP_ADMIN_EMAIL: email, BOOTSTRAP_ADMIN_PASSWORD: password } = values;
+  if ((email === undefined) !== (password === undefined)) {
+    throw new ConfigError(
+      'Invalid configuration:\n  BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD must be set together',
+    );
+  }
+  return {
+    /** bcrypt cost, hashing threads and how many hashes may wait (see lib/password.ts). */
+    hashing: {
+      cost: values.BCRYPT_COST,
+      threads: values.HASH_THREADS,
+      // A few seconds of work per thread at the default cost: 32 hashes of ~0.2 s each.
+      queueLimit: values.HASH_QUEUE_LIMIT ?? 32 * values.HASH_THREADS,
+    } satisfies HashingOptions as HashingOptions,
+    passwordMinLength: values.PASSWORD_MIN_LENGTH,
+    bootstrapAdmin:
+      email !== undefined && password !== undefined
+        ? Object.freeze({ email, password })
+        : undefined,
+  };
+}
+
+const protectionSettings = {
   REDIS_URL: optionalString.pipe(
     z
       .string()
       .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
       .optional(),
   ),
-  TRUST_PROXY: trustProxy,
-  IPV6_CLIENT_PREFIX: z.coerce.number().int().min(32).max(128).default(64),
-  REQUIRE_HTTPS: optionalFlag,
   RATE_LIMIT_FAIL_OPEN: booleanFlag,
   RATE_LIMIT_MEMORY_MAX_KEYS: z.coerce.number().int().min(1000).default(100_000),
   PASSWORD_CHECKS_PER_CLIENT: z.coerce.number().int().min(1).max(1000).default(4),
@@ -134,88 +263,56 @@ const envSchema = z.object({
   LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
   LOCKOUT_MAX_DELAY: durationSeconds.default(15 * 60).pipe(z.number().min(1)),
   LOCKOUT_HOURLY_CAP: z.coerce.number().int().min(1).max(10_000).default(30),
+};
+
+const protection = (values: Values<typeof protectionSettings>) => ({
+  /** Absent: rate limits and lockouts are kept in this process's memory. */
+  redisUrl: values.REDIS_URL,
+  rateLimit: Object.freeze({
+    /** Let calls through (logged) instead of refusing them when the shared store is down. */
+    failOpen: values.RATE_LIMIT_FAIL_OPEN,
+    memoryMaxKeys: values.RATE_LIMIT_MEMORY_MAX_KEYS,
+    /** Rejected access tokens one client may send before it gets RATE_LIMITED instead. */
+    invalidTokensPerIp: values.RATE_LIMIT_INVALID_TOKENS_PER_IP,
+    /** Password-checking fields one address or user may have running or queued at once. */
+    passwordChecksPerClient: values.PASSWORD_CHECKS_PER_CLIENT,
+    /** By the setting that names each rule (RATE_LIMIT_RULES), configured or its default. */
+    limits: new Map(
+      Object.values(RATE_LIMIT_RULES).map((rule) => [
+        rule.setting,
+        values[rule.setting] ?? { max: rule.max, windowMs: parseDurationMs(rule.window) ?? 0 },
+      ]),
+    ) as ReadonlyMap<string, EffectiveLimit>,
+  }),
+  lockout: Object.freeze({
+    threshold: values.LOCKOUT_THRESHOLD,
+    maxDelaySeconds: values.LOCKOUT_MAX_DELAY,
+    hourlyCap: values.LOCKOUT_HOURLY_CAP,
+  }),
+});
+
+const envSchema = z.object({
+  ...serverSettings,
+  ...tokenSettings,
+  ...sessionSettings,
+  ...httpSettings,
+  ...limitSettings,
+  ...passwordSettings,
+  ...protectionSettings,
 });
 
 /** Every environment variable the service reads: docs/configuration.md's table lists each. */
 export const SETTINGS: readonly string[] = Object.keys(envSchema.shape);
 
-export interface Config {
-  readonly env: 'development' | 'production' | 'test';
-  readonly isProduction: boolean;
-  readonly host: string;
-  readonly port: number;
-  /** Absent: run the embedded FerretDB with its files in dataDir. */
-  readonly mongodbUri: string | undefined;
-  readonly dataDir: string;
-  readonly ferretdbBinary: string;
-  /** Absent only outside production: the entry point then uses a generated secret kept in dataDir. */
-  readonly keyRing: KeyRing | undefined;
-  readonly refresh: {
-    readonly ttlSeconds: number;
-    readonly idleTtlSeconds: number;
-    readonly reuseGraceSeconds: number;
-    readonly cookieName: string;
-    readonly cookieSecure: boolean;
-  };
-  /** Cookie that carries the device token to browsers; Secure follows REFRESH_COOKIE_SECURE. */
-  readonly deviceCookieName: string;
-  /** How long a client stays known to an account after its last successful sign-in. */
-  readonly deviceTokenTtlSeconds: number;
-  readonly corsOrigins: readonly string[];
-  /** How long a replica may keep believing a session or user is still active (ms). */
-  readonly revocationCacheTtlMs: number;
-  /** Off in production unless enabled explicitly; field suggestions follow introspection. */
-  readonly introspection: boolean;
-  readonly graphiql: boolean;
-  readonly limits: {
-    readonly depth: number;
-    readonly aliases: number;
-    readonly directives: number;
-    readonly tokens: number;
-    readonly cost: number;
-    /** Fields per document, duplicates and fragment spreads included. */
-    readonly selections: number;
-    /** Characters of query text (variables are not counted). */
-    readonly queryLength: number;
-    readonly bodyBytes: number;
-  };
-  readonly auditRetentionSeconds: number;
-  /** /metrics answers only with this bearer token; absent, /metrics is off. */
-  readonly metricsToken: string | undefined;
-  readonly shutdownGraceSeconds: number;
-  readonly jwtIssuer: string;
-  readonly jwtAudience: string;
-  readonly accessTokenTtlSeconds: number;
-  /** bcrypt cost, hashing threads and how many hashes may wait (see lib/password.ts). */
-  readonly hashing: HashingOptions;
-  readonly bootstrapAdmin: { readonly email: string; readonly password: string } | undefined;
-  readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
-  readonly passwordMinLength: number;
-  /** Absent: rate limits and lockouts are kept in this process's memory. */
-  readonly redisUrl: string | undefined;
-  /** Refuse requests that did not arrive over HTTPS (directly or via a trusted proxy). */
-  readonly requireHttps: boolean;
-  /** Which peers may set X-Forwarded-For: a hop count or addresses/CIDRs; absent trusts none. */
-  readonly trustProxy: number | readonly string[] | undefined;
-  /** IPv6 clients are counted by this prefix (a /64 is one machine), for every per-client limit. */
-  readonly ipv6ClientPrefix: number;
-  readonly rateLimit: {
-    /** Let calls through (logged) instead of refusing them when the shared store is down. */
-    readonly failOpen: boolean;
-    readonly memoryMaxKeys: number;
-    /** By the setting that names each rule (RATE_LIMIT_RULES), configured or its default. */
-    readonly limits: ReadonlyMap<string, EffectiveLimit>;
-    /** Password-checking fields one address or user may have running or queued at once. */
-    readonly passwordChecksPerClient: number;
-    /** Rejected access tokens one client may send before it gets RATE_LIMITED instead. */
-    readonly invalidTokensPerIp: EffectiveLimit;
-  };
-  readonly lockout: {
-    readonly threshold: number;
-    readonly maxDelaySeconds: number;
-    readonly hourlyCap: number;
-  };
-}
+export type Config = Readonly<
+  ReturnType<typeof serve> &
+    ReturnType<typeof tokens> &
+    ReturnType<typeof sessions> &
+    ReturnType<typeof http> &
+    ReturnType<typeof limits> &
+    ReturnType<typeof passwords> &
+    ReturnType<typeof protection>
+>;
 
 /** Why a signing secret must not be used, or undefined when it is acceptable. */
 export function weakSecretReason(secret: string): string | undefined {
@@ -227,9 +324,10 @@ export function weakSecretReason(secret: string): string | undefined {
   return undefined;
 }
 
-type EnvValues = z.infer<typeof envSchema>;
-
-function signingKeys(values: EnvValues, isProduction: boolean): KeyRing | undefined {
+function signingKeys(
+  values: z.output<z.ZodObject<typeof tokenSettings>>,
+  isProduction: boolean,
+): KeyRing | undefined {
   try {
     if (values.JWT_PRIVATE_KEY !== undefined) {
       return asymmetricKeyRing(values.JWT_PRIVATE_KEY, values.JWT_PUBLIC_KEYS);
@@ -266,103 +364,14 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   }
   const values = parsed.data;
-  const isProduction = values.NODE_ENV === 'production';
-
-  const keyRing = signingKeys(values, isProduction);
-
-  const { BOOTSTRAP_ADMIN_EMAIL: adminEmail, BOOTSTRAP_ADMIN_PASSWORD: adminPassword } = values;
-  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
-    throw new ConfigError(
-      'Invalid configuration:\n  BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD must be set together',
-    );
-  }
-
-  // Browsers silently drop a __Host- or __Secure- cookie without Secure: sign-ins would seem to
-  // work and every refresh through the cookie would then fail.
-  if (!values.REFRESH_COOKIE_SECURE) {
-    for (const key of ['REFRESH_COOKIE_NAME', 'DEVICE_COOKIE_NAME'] as const) {
-      if (/^__(Host|Secure)-/i.test(values[key])) {
-        throw new ConfigError(
-          `Invalid configuration:\n  ${key}=${values[key]} with REFRESH_COOKIE_SECURE=false: browsers drop a cookie with this prefix unless it is Secure. Keep REFRESH_COOKIE_SECURE=true, or choose a name without the __Host-/__Secure- prefix for plain-http development.`,
-        );
-      }
-    }
-  }
-
-  const dataDir = path.resolve(values.DATA_DIR);
+  const server = serve(values);
   return Object.freeze({
-    env: values.NODE_ENV,
-    isProduction,
-    host: values.HOST,
-    port: values.PORT,
-    mongodbUri: values.MONGODB_URI,
-    dataDir,
-    ferretdbBinary: values.FERRETDB_BIN ?? path.join(PROJECT_ROOT, 'tools', 'bin', 'ferretdb'),
-    keyRing,
-    refresh: Object.freeze({
-      ttlSeconds: values.REFRESH_TOKEN_TTL,
-      idleTtlSeconds: values.REFRESH_TOKEN_IDLE_TTL,
-      reuseGraceSeconds: values.REFRESH_REUSE_GRACE,
-      cookieName: values.REFRESH_COOKIE_NAME,
-      cookieSecure: values.REFRESH_COOKIE_SECURE,
-    }),
-    deviceCookieName: values.DEVICE_COOKIE_NAME,
-    deviceTokenTtlSeconds: values.DEVICE_TOKEN_TTL,
-    corsOrigins: Object.freeze(values.CORS_ORIGINS),
-    revocationCacheTtlMs: values.REVOCATION_CACHE_TTL,
-    introspection: values.ENABLE_INTROSPECTION
-      ? values.ENABLE_INTROSPECTION === 'true'
-      : !isProduction,
-    graphiql: values.ENABLE_GRAPHIQL ? values.ENABLE_GRAPHIQL === 'true' : !isProduction,
-    limits: Object.freeze({
-      depth: values.MAX_QUERY_DEPTH,
-      aliases: values.MAX_ALIASES,
-      directives: values.MAX_DIRECTIVES,
-      tokens: values.MAX_TOKENS,
-      cost: values.MAX_QUERY_COST,
-      selections: values.MAX_SELECTIONS,
-      queryLength: values.MAX_QUERY_LENGTH,
-      bodyBytes: values.MAX_BODY_BYTES,
-    }),
-    auditRetentionSeconds: values.AUDIT_RETENTION,
-    metricsToken: values.METRICS_TOKEN,
-    shutdownGraceSeconds: values.SHUTDOWN_GRACE,
-    jwtIssuer: values.JWT_ISSUER,
-    jwtAudience: values.JWT_AUDIENCE,
-    accessTokenTtlSeconds: values.ACCESS_TOKEN_TTL,
-    hashing: {
-      cost: values.BCRYPT_COST,
-      threads: values.HASH_THREADS,
-      // A few seconds of work per thread at the default cost: 32 hashes of ~0.2 s each.
-      queueLimit: values.HASH_QUEUE_LIMIT ?? 32 * values.HASH_THREADS,
-    },
-    bootstrapAdmin:
-      adminEmail !== undefined && adminPassword !== undefined
-        ? Object.freeze({ email: adminEmail, password: adminPassword })
-        : undefined,
-    logLevel: values.LOG_LEVEL,
-    passwordMinLength: values.PASSWORD_MIN_LENGTH,
-    redisUrl: values.REDIS_URL,
-    trustProxy: values.TRUST_PROXY,
-    ipv6ClientPrefix: values.IPV6_CLIENT_PREFIX,
-    requireHttps:
-      values.REQUIRE_HTTPS === undefined ? isProduction : values.REQUIRE_HTTPS === 'true',
-    rateLimit: Object.freeze({
-      failOpen: values.RATE_LIMIT_FAIL_OPEN,
-      memoryMaxKeys: values.RATE_LIMIT_MEMORY_MAX_KEYS,
-      invalidTokensPerIp: values.RATE_LIMIT_INVALID_TOKENS_PER_IP,
-      passwordChecksPerClient: values.PASSWORD_CHECKS_PER_CLIENT,
-      limits: new Map(
-        Object.values(RATE_LIMIT_RULES).map((rule) => [
-          rule.setting,
-          values[rule.setting] ?? { max: rule.max, windowMs: parseDurationMs(rule.window) ?? 0 },
-        ]),
-      ),
-    }),
-    lockout: Object.freeze({
-      threshold: values.LOCKOUT_THRESHOLD,
-      maxDelaySeconds: values.LOCKOUT_MAX_DELAY,
-      hourlyCap: values.LOCKOUT_HOURLY_CAP,
-    }),
+    ...server,
+    ...tokens(values, server.isProduction),
+    ...sessions(values),
+    ...http(values, server.isProduction),
+    ...limits(values),
+    ...passwords(values),
+    ...protection(values),
   });
 }
