@@ -130,6 +130,30 @@ export class SequenceLogs {
     return found.filter((entry, i) => entry.seq === first + i);
   }
 
+  /**
+   * A page of the documents a log names, from `from` (exclusive) towards its newest or oldest
+   * end: `load` reads each entry's document, null when there is none or it names another entry
+   * (a failed write, or a duplicate an interrupted backfill made); those are read past.
+   */
+  async page<T>(
+    log: string,
+    options: { first: number; from?: number; newestFirst: boolean },
+    load: (entry: LogEntry) => Promise<T | null>,
+  ): Promise<T[]> {
+    const page: T[] = [];
+    let from = options.from;
+    while (page.length < options.first) {
+      const wanted = options.first - page.length;
+      const entries = options.newestFirst
+        ? await this.newest(log, wanted, from)
+        : await this.oldest(log, wanted, from);
+      if (entries.length === 0) break;
+      for (const doc of await Promise.all(entries.map(load))) if (doc !== null) page.push(doc);
+      from = entries[entries.length - 1]?.seq;
+    }
+    return page;
+  }
+
   /** Deletes the entries up to and including `through`, which must be the oldest ones. */
   async trim(log: string, entries: readonly LogEntry[]): Promise<void> {
     if (entries.length === 0) return;

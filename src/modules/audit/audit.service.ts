@@ -198,19 +198,10 @@ export function createAuditService(deps: {
           throw badUserInput('after', 'after must be an event of this listing');
         }
       }
-      const page: AuditEvent[] = [];
-      // Entries whose event was never written (a failed write), or that an interrupted backfill
-      // made twice (the event names the other), are skipped: read on past them.
-      while (page.length < first) {
-        const entries = await logs.newest(log, first - page.length, before);
-        if (entries.length === 0) break;
-        const found = await Promise.all(entries.map(({ ref }) => events.findById(ref).lean()));
-        found.forEach((doc, i) => {
-          if (doc && doc.seqs?.[role] === entries[i]?.seq) page.push(toAuditEvent(doc));
-        });
-        before = entries[entries.length - 1]?.seq;
-      }
-      return page;
+      return logs.page(log, { first, from: before, newestFirst: true }, async ({ ref, seq }) => {
+        const doc = await events.findById(ref).lean();
+        return doc && doc.seqs?.[role] === seq ? toAuditEvent(doc) : null;
+      });
     },
 
     async flush() {

@@ -1,4 +1,5 @@
 import { Types } from 'mongoose';
+import { isDuplicateKeyError } from '../../db/mongo.js';
 import type { UserModel } from './user.model.js';
 
 /**
@@ -34,7 +35,8 @@ export async function ensureDecoyAccount(users: UserModel): Promise<void> {
       },
       { upsert: true },
     )
-    .catch((error: { code?: number }) => {
-      if (error.code !== 11000) throw error;
+    .catch((error: unknown) => {
+      // Another replica wrote it at the same moment.
+      if (!isDuplicateKeyError(error)) throw error;
     });
 }

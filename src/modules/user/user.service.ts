@@ -252,17 +252,15 @@ export function createUserService(deps: UserServiceDeps): UserService {
         if (cursor?.seq === undefined) throw badUserInput('after', 'after must be a user id');
         before = cursor.seq;
       }
-      const page: User[] = [];
-      while (page.length < first) {
-        const entries = await logs.oldest(USERS_LOG, first - page.length, before);
-        if (entries.length === 0) break;
-        const found = await Promise.all(entries.map(({ ref }) => users.findById(ref).lean()));
-        found.forEach((doc, i) => {
-          if (doc && doc.seq === entries[i]?.seq) page.push(toUser(doc));
-        });
-        before = entries[entries.length - 1]?.seq;
-      }
-      return page;
+      // An entry whose user's seq differs is a dead sign-up's (see signUp): read past it.
+      return logs.page(
+        USERS_LOG,
+        { first, from: before, newestFirst: false },
+        async ({ ref, seq }) => {
+          const doc = await users.findById(ref).lean();
+          return doc && doc.seq === seq ? toUser(doc) : null;
+        },
+      );
     },
 
     async ensureBootstrapAdmin(email, password) {
