@@ -12,7 +12,6 @@ import { createLogger, type Logger } from './lib/logger.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
 import type { PasswordHasher } from './lib/password.js';
 import { RequestInfoStore } from './lib/request-info.js';
-import { createInvalidTokenLimit } from './rate-limit/invalid-tokens.js';
 import { createPasswordGate } from './rate-limit/password-gate.js';
 import { createServer, type Server } from './graphql/server.js';
 import { createServices } from './services.js';
@@ -64,7 +63,7 @@ export async function createApp(config: Config, resources: AppResources): Promis
   const logger = createLogger(config.logLevel, resources.logDestination, requests);
   const metrics = createMetrics();
   const keys = await keyRingOf(config, logger);
-  const { services, windows, invalidTokenWindows, withFallback, close } = await createServices({
+  const { services, windows, authenticate, withFallback, close } = await createServices({
     config,
     logger,
     connection,
@@ -84,10 +83,7 @@ export async function createApp(config: Config, resources: AppResources): Promis
     isReady: () => isDatabaseReady(connection),
     clientIp: createClientIpResolver(config.trustProxy),
     httpsOnly: config.requireHttps ? createProxyTrust(config.trustProxy) : undefined,
-    invalidTokens: createInvalidTokenLimit(
-      invalidTokenWindows,
-      config.rateLimit.invalidTokensPerIp,
-    ),
+    authenticate,
     rateLimits: {
       store: windows,
       limits: config.rateLimit.limits,

@@ -7,7 +7,7 @@
  * Statuses, by when the error happens:
  * - `refusal`: it refuses the request as a whole, before any resolver runs (or, for the transport
  *   codes, before GraphQL); absent if it never does. UNAUTHENTICATED refuses a malformed
- *   Authorization header with 400 instead, as RFC 6750 asks (src/graphql/errors.ts).
+ *   Authorization header with 400 instead, as RFC 6750 asks (BearerRefusal).
  * - `resolver`: a resolver raised it, and the whole response gets this status, data or not;
  *   absent: 200, as GraphQL over HTTP asks. RATE_LIMITED from a resolver gives its refusal status
  *   only to a response left without data (src/graphql/error-responses.ts): a partial result stays
@@ -69,6 +69,33 @@ export class AppError extends Error {
     super(message);
   }
 }
+
+/**
+ * A refused Authorization header, answered as RFC 6750 §3.1 says: 401 with a WWW-Authenticate
+ * challenge naming `invalid_token`; 400 and `invalid_request` for a malformed header; a bare
+ * challenge for another scheme (src/graphql/errors.ts writes the header).
+ */
+export class BearerRefusal extends AppError {
+  override name = 'BearerRefusal';
+  constructor(
+    readonly challenge: 'invalid_token' | 'invalid_request' | 'other_scheme',
+    description: string,
+  ) {
+    super(ErrorCode.UNAUTHENTICATED, description);
+  }
+}
+
+export const tokenRefused = (description: string) =>
+  new BearerRefusal('invalid_token', description);
+
+export const malformedAuthorization = () =>
+  new BearerRefusal(
+    'invalid_request',
+    'The Authorization header must be Bearer and one access token',
+  );
+
+export const otherScheme = () =>
+  new BearerRefusal('other_scheme', 'Use the Bearer scheme: Authorization: Bearer <access token>');
 
 export const badUserInput = (field: string, message: string) =>
   new AppError(ErrorCode.BAD_USER_INPUT, message, { field });

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import type { Config } from './config/config.js';
+import { createAuthenticator, type Authenticate } from './auth/authenticate.js';
+import { createViewerStateCache, loadViewerAccount } from './auth/viewer-state.js';
 import type { Services } from './graphql/context.js';
 import { createMigrations } from './db/migrations.js';
 import { createTokenService } from './lib/jwt.js';
@@ -19,7 +21,6 @@ import { createRefreshCookie } from './modules/session/refresh-cookie.js';
 import { migrateLegacySessions } from './modules/session/session-migration.js';
 import { createSessionModels } from './modules/session/session.model.js';
 import { createSessionService } from './modules/session/session.service.js';
-import { createViewerStateCache } from './modules/session/viewer-state.js';
 import { ensureDecoyAccount } from './modules/user/decoy-account.js';
 import { backfillUserEmails, backfillUsersLog } from './modules/user/user-backfills.js';
 import {
@@ -30,6 +31,7 @@ import {
 import { createUserService } from './modules/user/user.service.js';
 import { MemoryLockoutStore, type LockoutStore } from './rate-limit/lockout.js';
 import { RedisLockoutStore } from './rate-limit/lockout-redis.js';
+import { createInvalidTokenLimit } from './rate-limit/invalid-tokens.js';
 import { BoundedMemoryWindowStore } from './rate-limit/memory-store.js';
 import { RedisWindowStore } from './rate-limit/redis-store.js';
 import type { SlidingWindowStore } from './rate-limit/store.js';
@@ -75,8 +77,8 @@ function protectionStores(config: Config, redis: Redis | undefined) {
 export async function createServices(deps: ServiceDeps): Promise<{
   services: Services;
   windows: SlidingWindowStore;
-  /** Where rejected access tokens are counted per client. */
-  invalidTokenWindows: SlidingWindowStore;
+  /** Who is calling, from a request's Authorization header. */
+  authenticate: Authenticate;
   withFallback: StoreFallback;
   /** Ends what was made here: a hasher's threads, which would otherwise outlive the app. */
   close(): Promise<void>;
@@ -156,18 +158,6 @@ export async function createServices(deps: ServiceDeps): Promise<{
         ttlSeconds: config.deviceTokenTtlSeconds,
       }),
     }),
-    viewerState: createViewerStateCache({
-      ttlMs: config.revocationCacheTtlMs,
-      load: async (userId, sessionId) => {
-        const [user, sessionVersion] = await Promise.all([
-          users.findUsable(userId),
-          sessions.activeVersion(userId, sessionId),
-        ]);
-        // A session begun before a password change or logoutAll is over, even one that ending
-        // the user's sessions did not see (a sign-in racing it).
-        return user && sessionVersion === user.credentialVersion ? user : undefined;
-      },
-    }),
     refreshCookie: createRefreshCookie({
       name: config.refresh.cookieName,
       secure: config.refresh.cookieSecure,
@@ -177,10 +167,22 @@ export async function createServices(deps: ServiceDeps): Promise<{
       secure: config.refresh.cookieSecure,
     }),
   };
+  const authenticate = createAuthenticator({
+    tokens,
+    audit,
+    viewerState: createViewerStateCache({
+      ttlMs: config.revocationCacheTtlMs,
+      load: loadViewerAccount(users, sessions),
+    }),
+    invalidTokens: createInvalidTokenLimit(
+      stores.invalidTokens,
+      config.rateLimit.invalidTokensPerIp,
+    ),
+  });
   return {
     services,
     windows: stores.windows,
-    invalidTokenWindows: stores.invalidTokens,
+    authenticate,
     withFallback,
     // A hasher passed in is its owner's to close.
     close: () => (deps.hasher ? Promise.resolve() : hasher.close()),

@@ -8,19 +8,25 @@ import {
   GraphQLNonNull,
   GraphQLString,
 } from 'graphql';
+import type { SchemaTypes } from '@pothos/core';
+import type { ReplaceContext } from '@pothos/plugin-scope-auth';
+import type { SignedInContext } from '../graphql/context.js';
 import type { RateLimitRule } from '../rate-limit/rules.js';
+import type { AuthScopes } from './scopes.js';
 
 /**
- * Every root field spreads exactly one guarded(...): the access rule Pothos enforces and the
- * directives that show it (and any rate limits) in the printed SDL, so they can never disagree.
- * Query and Mutation also require authentication at the type level: a field that forgets its
- * guard is denied.
+ * Every root field is declared through exactly one guarded(t, rule, ...extras): it applies the
+ * access rule Pothos enforces (the scopes in ./scopes.ts), prints the directives that show it
+ * (and any rate limits) in the SDL, so the two can never disagree, and gives a signed-in field's
+ * resolver a typed viewer. Query and Mutation also require authentication at the type level: a
+ * field that forgets its guard is denied.
  */
 type Access = { readonly requires: 'AUTHENTICATED' | 'ADMIN' } | { readonly requires: 'PUBLIC' };
+type SignedInAccess = Extract<Access, { requires: 'AUTHENTICATED' | 'ADMIN' }>;
 
-export const requiresAuthentication: Access = { requires: 'AUTHENTICATED' };
-export const requiresAdmin: Access = { requires: 'ADMIN' };
-export const isPublic: Access = { requires: 'PUBLIC' };
+export const requiresAuthentication = { requires: 'AUTHENTICATED' } as const satisfies Access;
+export const requiresAdmin = { requires: 'ADMIN' } as const satisfies Access;
+export const isPublic = { requires: 'PUBLIC' } as const satisfies Access;
 
 /** Marks a field that checks or hashes a password (see CHECKS_PASSWORD_DIRECTIVE). */
 export const checksPassword = { checksPassword: true } as const;
@@ -57,22 +63,77 @@ export type GuardExtensions = {
   readonly checksPassword: boolean;
 };
 
-export function guarded(access: Access, ...extras: (RateLimitRule | typeof checksPassword)[]) {
-  const rateLimits = extras.map(directiveFor);
+/**
+ * A field builder whose resolvers see the context behind a signed-in rule. Matched on `kind` and
+ * the schema types: comparing whole Pothos builders is too deep for the compiler.
+ */
+type SignedIn<FieldBuilder> = FieldBuilder extends {
+  kind: infer Kind;
+  builder: PothosSchemaTypes.SchemaBuilder<infer Types>;
+}
+  ? Kind extends 'Query'
+    ? PothosSchemaTypes.QueryFieldBuilder<SignedInTypes<Types>, Types['Root']>
+    : Kind extends 'Mutation'
+      ? PothosSchemaTypes.MutationFieldBuilder<SignedInTypes<Types>, Types['Root']>
+      : never
+  : never;
+type SignedInTypes<Types extends SchemaTypes> = ReplaceContext<Types, SignedInContext>;
+
+type Extra = RateLimitRule | typeof checksPassword;
+type FieldOptions = { directives?: DirectiveUse[]; extensions?: Record<string, unknown> };
+type CreateField = (options: FieldOptions) => unknown;
+interface GuardableFieldBuilder {
+  createField: CreateField;
+  withAuth(scopes: Partial<AuthScopes>): GuardableFieldBuilder;
+}
+
+/**
+ * The fields `t` makes through the returned builder carry the rule, its directives and the
+ * extras' extensions. A new builder each time: `t` is shared by every field of its callback.
+ */
+export function guarded<FieldBuilder>(
+  t: FieldBuilder,
+  access: typeof isPublic,
+  ...extras: Extra[]
+): FieldBuilder;
+export function guarded<FieldBuilder>(
+  t: FieldBuilder,
+  access: SignedInAccess,
+  ...extras: Extra[]
+): SignedIn<FieldBuilder>;
+export function guarded(t: unknown, access: Access, ...extras: Extra[]): unknown {
+  const fieldBuilder = t as GuardableFieldBuilder;
   const extensions: GuardExtensions = {
     rateLimits: extras.filter((extra): extra is RateLimitRule => !('checksPassword' in extra)),
     checksPassword: extras.some((extra) => 'checksPassword' in extra),
   };
+  const accessDirective: DirectiveUse =
+    access.requires === 'PUBLIC'
+      ? { name: 'public', args: {} }
+      : { name: 'auth', args: { requires: access.requires } };
+  const directives = [accessDirective, ...extras.map(directiveFor)];
+  let guardedBuilder: GuardableFieldBuilder;
+  let ruleOptions: Record<string, unknown>;
   if (access.requires === 'PUBLIC') {
-    const directives: DirectiveUse[] = [{ name: 'public', args: {} }, ...rateLimits];
-    return { skipTypeScopes: true, directives, extensions };
+    guardedBuilder = Object.create(fieldBuilder) as GuardableFieldBuilder;
+    ruleOptions = { skipTypeScopes: true };
+  } else {
+    // Pothos' withAuth applies the scopes and types the resolvers' context (AuthContexts).
+    guardedBuilder = fieldBuilder.withAuth(
+      access.requires === 'ADMIN' ? { admin: true } : { authenticated: true },
+    );
+    ruleOptions = {};
   }
-  const directives: DirectiveUse[] = [
-    { name: 'auth', args: { requires: access.requires } },
-    ...rateLimits,
-  ];
-  const authScopes = access.requires === 'ADMIN' ? { admin: true } : { authenticated: true };
-  return { authScopes, directives, extensions };
+  const createField = guardedBuilder.createField;
+  guardedBuilder.createField = function createGuardedField(options) {
+    return createField.call(this, {
+      ...options,
+      ...ruleOptions,
+      directives: [...directives, ...(options.directives ?? [])],
+      extensions: { ...options.extensions, ...extensions },
+    });
+  };
+  return guardedBuilder;
 }
 
 export const AuthRequirement = new GraphQLEnumType({

@@ -1,8 +1,19 @@
-import type { Context, Viewer } from '../graphql/context.js';
-import { notAuthenticated } from '../errors.js';
+import type { User } from '../modules/user/user.model.js';
 
-/** The signed-in viewer; guards run first, so this only fails if a guard was forgotten. */
-export function signedInViewer(context: Context): Extract<Viewer, { kind: 'user' }> {
-  if (context.viewer.kind !== 'user') throw notAuthenticated();
-  return context.viewer;
+/** Who is calling: decided once per request by authenticate() (./authenticate.ts). */
+export type Viewer = AnonymousViewer | SignedInViewer;
+
+export interface AnonymousViewer {
+  readonly kind: 'anonymous';
 }
+
+export interface SignedInViewer {
+  readonly kind: 'user';
+  readonly userId: string;
+  readonly roles: readonly string[];
+  readonly sessionId: string;
+  /** The account as of at most REVOCATION_CACHE_TTL ago. */
+  readonly account: User;
+}
+
+export const ANONYMOUS: AnonymousViewer = Object.freeze({ kind: 'anonymous' });

@@ -2,13 +2,17 @@ import SchemaBuilder from '@pothos/core';
 import DirectivesPlugin from '@pothos/plugin-directives';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { DateTimeResolver } from 'graphql-scalars';
+import { refusalFor, scopesOf, type AuthContexts, type AuthScopes } from '../auth/scopes.js';
 import type { Context } from './context.js';
-import { notAuthenticated, notAuthorized } from '../errors.js';
 
-/** The one schema builder: context, scopes and plugins. Types live in src/modules/<domain>. */
+/**
+ * The one schema builder: context, scopes (src/auth/scopes.ts) and plugins. Types live in
+ * src/modules/<domain>; each field declares its access rule with guarded() (src/auth/guards.ts).
+ */
 export const builder = new SchemaBuilder<{
   Context: Context;
-  AuthScopes: { authenticated: boolean; admin: boolean };
+  AuthScopes: AuthScopes;
+  AuthContexts: AuthContexts;
   Scalars: { DateTime: { Input: Date; Output: Date } };
   Directives: {
     auth: { locations: 'FIELD_DEFINITION'; args: { requires: 'AUTHENTICATED' | 'ADMIN' } };
@@ -25,12 +29,8 @@ export const builder = new SchemaBuilder<{
   defaultFieldNullability: false,
   directives: { useGraphQLToolsUnorderedDirectives: true },
   scopeAuth: {
-    authScopes: ({ viewer }) => ({
-      authenticated: viewer.kind === 'user',
-      admin: viewer.kind === 'user' && viewer.roles.includes('ADMIN'),
-    }),
-    unauthorizedError: (_parent, { viewer }) =>
-      viewer.kind === 'anonymous' ? notAuthenticated() : notAuthorized(),
+    authScopes: scopesOf,
+    unauthorizedError: (_parent, context) => refusalFor(context),
   },
 });
 

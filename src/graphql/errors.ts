@@ -2,6 +2,7 @@ import { createGraphQLError, maskError as yogaMaskError } from 'graphql-yoga';
 import type { GraphQLError } from 'graphql';
 import {
   AppError,
+  BearerRefusal,
   ErrorCode,
   refusalStatus,
   resolverStatus,
@@ -39,45 +40,30 @@ function fromAppError(error: AppError, source?: GraphQLError) {
  */
 const challengeDescription = (text: string) => text.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '');
 
-/**
- * RFC 6750: a rejected token is a 401 for the whole request with a WWW-Authenticate challenge;
- * a malformed request is a 400; a request that used another scheme gets a bare challenge.
- */
-function bearerChallenge(
-  status: number,
-  error: 'invalid_token' | 'invalid_request' | undefined,
-  description: string,
-) {
-  return createGraphQLError(description, {
+/** RFC 6750 §3.1: a refused Authorization header, with its WWW-Authenticate challenge. */
+function fromBearerRefusal({ challenge, message }: BearerRefusal) {
+  const status = challenge === 'invalid_request' ? 400 : refusalStatus(ErrorCode.UNAUTHENTICATED);
+  return createGraphQLError(message, {
     extensions: {
       code: ErrorCode.UNAUTHENTICATED,
       http: {
         status,
         headers: {
-          'WWW-Authenticate': error
-            ? `Bearer error="${error}", error_description="${challengeDescription(description)}"`
-            : 'Bearer',
+          'WWW-Authenticate':
+            challenge === 'other_scheme'
+              ? 'Bearer'
+              : `Bearer error="${challenge}", error_description="${challengeDescription(message)}"`,
         },
       },
     },
   });
 }
 
-export const invalidTokenError = (description: string) =>
-  bearerChallenge(refusalStatus(ErrorCode.UNAUTHENTICATED), 'invalid_token', description);
-export const invalidRequestError = (description: string) =>
-  bearerChallenge(400, 'invalid_request', description);
-export const unsupportedSchemeError = () =>
-  bearerChallenge(
-    refusalStatus(ErrorCode.UNAUTHENTICATED),
-    undefined,
-    'Use the Bearer scheme: Authorization: Bearer <access token>',
-  );
-
 export function createErrorMasker(logger: Logger) {
   return (error: unknown, message: string): Error => {
     const graphQLError = error as GraphQLError;
     const original: unknown = graphQLError?.originalError ?? error;
+    if (original instanceof BearerRefusal) return fromBearerRefusal(original);
     if (original instanceof AppError) return fromAppError(original, graphQLError);
     if (original instanceof Error && DATABASE_UNAVAILABLE.has(original.name)) {
       logger.warn({ err: { name: original.name } }, 'database unavailable');

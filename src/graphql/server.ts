@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin } from 'graphql-yoga';
+import type { Authenticate } from '../auth/authenticate.js';
 import { useScopeCacheRelease } from '../auth/scope-cache.js';
 import type { Config } from '../config/config.js';
 import {
@@ -27,7 +28,6 @@ import type { Metrics } from '../lib/metrics.js';
 import type { RequestInfoStore } from '../lib/request-info.js';
 import { CSRF_HEADER } from '../modules/sign-in/sign-in.schema.js';
 import { applyRateLimits, type RateLimitDeps } from '../rate-limit/enforce.js';
-import type { InvalidTokenLimit } from '../rate-limit/invalid-tokens.js';
 import { schema } from './schema.js';
 
 export interface ServerOptions {
@@ -40,8 +40,8 @@ export interface ServerOptions {
   readonly isReady: () => Promise<boolean>;
   readonly clientIp: ClientIpResolver;
   readonly rateLimits: RateLimitDeps;
-  /** Counts rejected access tokens per client (RATE_LIMIT_INVALID_TOKENS_PER_IP). */
-  readonly invalidTokens: InvalidTokenLimit;
+  /** Who is calling, from the Authorization header (src/auth/authenticate.ts). */
+  readonly authenticate: Authenticate;
   /** Set when REQUIRE_HTTPS: which peers may vouch for HTTPS with X-Forwarded-Proto. */
   readonly httpsOnly?: (address: string) => boolean;
 }
@@ -110,7 +110,7 @@ export function createServer(options: ServerOptions) {
     schema: applyRateLimits(schema, options.rateLimits),
     context: createContextFactory({
       services: options.services,
-      invalidTokens: options.invalidTokens,
+      authenticate: options.authenticate,
       clientIp: options.clientIp,
       ipv6ClientPrefix: config.ipv6ClientPrefix,
       cookiesFor: cookies.forRequest,

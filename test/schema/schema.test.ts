@@ -29,6 +29,36 @@ describe('schema', () => {
     expect(rootFields().length).toBeGreaterThanOrEqual(4);
   });
 
+  it('enforces on every root field exactly the rule its directive prints', () => {
+    // Pothos keeps each field's options: the scopes it runs, or the type's scopes skipped.
+    const enforced = rootFields().map(({ type, field }) => {
+      const options = (field.extensions?.pothosOptions ?? {}) as {
+        authScopes?: unknown;
+        skipTypeScopes?: boolean;
+      };
+      const printed = getDirective(schema, field, authDirective.name)?.[0]?.requires ?? 'PUBLIC';
+      return { field: `${type}.${field.name}`, printed, ...options };
+    });
+    const expected = enforced.map(({ field, printed }) =>
+      printed === 'PUBLIC'
+        ? { field, printed, skipTypeScopes: true }
+        : {
+            field,
+            printed,
+            authScopes: printed === 'ADMIN' ? { admin: true } : { authenticated: true },
+          },
+    );
+    const actual = enforced.map(({ field, printed, authScopes, skipTypeScopes }) =>
+      printed === 'PUBLIC'
+        ? { field, printed, skipTypeScopes, ...(authScopes ? { authScopes } : {}) }
+        : { field, printed, authScopes, ...(skipTypeScopes ? { skipTypeScopes } : {}) },
+    );
+    expect(actual).toEqual(expected);
+    expect(new Set(enforced.map(({ printed }) => printed))).toEqual(
+      new Set(['PUBLIC', 'AUTHENTICATED', 'ADMIN']),
+    );
+  });
+
   it('shows the guards of the core operations in the printed SDL', () => {
     const sdl = printSchema();
     expect(sdl).toContain('directive @auth(requires: AuthRequirement!) on FIELD_DEFINITION');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createViewerStateCache } from '../../src/modules/session/viewer-state.js';
+import { createViewerStateCache } from '../../src/auth/viewer-state.js';
 import type { User } from '../../src/modules/user/user.model.js';
 
 const TTL = 1000;

@@ -33,8 +33,7 @@ const AuditEventType = builder.objectRef<AuditEvent>('AuditEvent').implement({
 });
 
 builder.queryFields((t) => ({
-  auditEvents: t.field({
-    ...guarded(requiresAdmin),
+  auditEvents: guarded(t, requiresAdmin).field({
     type: [AuditEventType],
     description: `Security events, newest first, at most ${MAX_AUDIT_PAGE} per page.`,
     args: {

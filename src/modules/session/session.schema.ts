@@ -1,5 +1,4 @@
 import { guarded, requiresAuthentication } from '../../auth/guards.js';
-import { signedInViewer } from '../../auth/viewer.js';
 import { builder } from '../../graphql/builder.js';
 import type { SessionInfo } from './session.model.js';
 import { MAX_SESSION_PAGE } from './session.service.js';
@@ -38,8 +37,7 @@ const SessionType = builder.objectRef<SessionShape>('Session').implement({
 });
 
 builder.queryFields((t) => ({
-  sessions: t.field({
-    ...guarded(requiresAuthentication),
+  sessions: guarded(t, requiresAuthentication).field({
     type: [SessionType],
     description: `The viewer's active sessions, newest sign-in first, at most ${MAX_SESSION_PAGE} per page.`,
     args: {
@@ -51,7 +49,7 @@ builder.queryFields((t) => ({
       after: t.arg.id({ description: 'Return sessions after this session id.', required: false }),
     },
     resolve: async (_root, { first, after }, context) => {
-      const viewer = signedInViewer(context);
+      const { viewer } = context;
       const sessions = await context.services.sessions.listActive(viewer.userId, {
         first,
         after: after === null || after === undefined ? undefined : String(after),
@@ -62,13 +60,12 @@ builder.queryFields((t) => ({
 }));
 
 builder.mutationFields((t) => ({
-  revokeSession: t.boolean({
-    ...guarded(requiresAuthentication),
+  revokeSession: guarded(t, requiresAuthentication).boolean({
     description:
       "End one of the viewer's sessions. False when there is no such active session of the viewer's.",
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, context) => {
-      const viewer = signedInViewer(context);
+      const { viewer } = context;
       return context.services.sessions.revoke(String(id), viewer.userId);
     },
   }),

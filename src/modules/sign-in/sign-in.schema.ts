@@ -1,5 +1,4 @@
 import { checksPassword, guarded, isPublic, requiresAuthentication } from '../../auth/guards.js';
-import { signedInViewer } from '../../auth/viewer.js';
 import { builder } from '../../graphql/builder.js';
 import type { Context } from '../../graphql/context.js';
 import { AppError, ErrorCode } from '../../errors.js';
@@ -100,8 +99,7 @@ const cookieDelivery = builder.args((t) => ({
 }));
 
 builder.mutationFields((t) => ({
-  signUp: t.field({
-    ...guarded(isPublic, checksPassword, RATE_LIMIT_RULES.signUpPerIp),
+  signUp: guarded(t, isPublic, checksPassword, RATE_LIMIT_RULES.signUpPerIp).field({
     type: AuthPayloadType,
     description: 'Create an account with role USER and sign in.',
     args: {
@@ -119,13 +117,13 @@ builder.mutationFields((t) => ({
         useCookie,
       ),
   }),
-  login: t.field({
-    ...guarded(
-      isPublic,
-      checksPassword,
-      RATE_LIMIT_RULES.loginPerIp,
-      RATE_LIMIT_RULES.loginPerIpAndEmail,
-    ),
+  login: guarded(
+    t,
+    isPublic,
+    checksPassword,
+    RATE_LIMIT_RULES.loginPerIp,
+    RATE_LIMIT_RULES.loginPerIpAndEmail,
+  ).field({
     type: AuthPayloadType,
     description: 'Exchange an email and password for an access token and a refresh token.',
     args: {
@@ -152,8 +150,7 @@ builder.mutationFields((t) => ({
       );
     },
   }),
-  refreshToken: t.field({
-    ...guarded(isPublic, RATE_LIMIT_RULES.refreshPerIp),
+  refreshToken: guarded(t, isPublic, RATE_LIMIT_RULES.refreshPerIp).field({
     type: AuthPayloadType,
     description:
       'Trade a refresh token (the argument, else the cookie) for new tokens. Each refresh token works once; reusing a spent one ends its session.',
@@ -179,32 +176,30 @@ builder.mutationFields((t) => ({
       }
     },
   }),
-  logout: t.boolean({
-    ...guarded(requiresAuthentication),
+  logout: guarded(t, requiresAuthentication).boolean({
     description: 'End the current session: its refresh tokens and access tokens stop working.',
     resolve: async (_root, _args, context) => {
-      const viewer = signedInViewer(context);
+      const { viewer } = context;
       context.responseCookies.push(context.services.refreshCookie.clear());
       await context.services.sessions.revoke(viewer.sessionId, viewer.userId);
       return true;
     },
   }),
-  logoutAll: t.boolean({
-    ...guarded(requiresAuthentication),
+  logoutAll: guarded(t, requiresAuthentication).boolean({
     description: 'End every session of the viewer, this one included.',
     resolve: async (_root, _args, context) => {
       context.responseCookies.push(context.services.refreshCookie.clear());
-      await context.services.signIn.logoutAll(signedInViewer(context).userId);
+      await context.services.signIn.logoutAll(context.viewer.userId);
       return true;
     },
   }),
-  changePassword: t.field({
-    ...guarded(
-      requiresAuthentication,
-      checksPassword,
-      RATE_LIMIT_RULES.changePasswordPerIp,
-      RATE_LIMIT_RULES.changePasswordPerUser,
-    ),
+  changePassword: guarded(
+    t,
+    requiresAuthentication,
+    checksPassword,
+    RATE_LIMIT_RULES.changePasswordPerIp,
+    RATE_LIMIT_RULES.changePasswordPerUser,
+  ).field({
     type: AuthPayloadType,
     description:
       'Change the password; every session ends and a new one is returned for the caller.',
@@ -215,7 +210,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, args, context) => {
       const signedIn = await context.services.signIn.changePassword(
-        signedInViewer(context).userId,
+        context.viewer.userId,
         args.currentPassword,
         args.newPassword,
         clientMeta(context),

@@ -1,6 +1,5 @@
 import { guarded, requiresAdmin, requiresAuthentication } from '../../auth/guards.js';
 import { builder } from '../../graphql/builder.js';
-import { signedInViewer } from '../../auth/viewer.js';
 import { ROLES, type User } from './user.model.js';
 import { MAX_PAGE_SIZE } from './user.service.js';
 
@@ -28,17 +27,15 @@ export const UserType = builder.objectRef<User>('User').implement({
 });
 
 builder.queryFields((t) => ({
-  me: t.field({
-    ...guarded(requiresAuthentication),
+  me: guarded(t, requiresAuthentication).field({
     type: UserType,
     nullable: true,
     description:
       'The user the access token belongs to (null is kept for compatibility; a deleted account gets a 401).',
     // Served from the request's viewer (at most REVOCATION_CACHE_TTL old): no database read.
-    resolve: (_root, _args, context) => signedInViewer(context).account,
+    resolve: (_root, _args, context) => context.viewer.account,
   }),
-  users: t.field({
-    ...guarded(requiresAdmin),
+  users: guarded(t, requiresAdmin).field({
     type: [UserType],
     description: `All users, oldest first, at most ${MAX_PAGE_SIZE} per page.`,
     args: {

@@ -1,8 +1,26 @@
-import { BoundedMap } from '../../lib/bounded-map.js';
-import type { User } from '../user/user.model.js';
+import { BoundedMap } from '../lib/bounded-map.js';
+import type { SessionService } from '../modules/session/session.service.js';
+import type { User } from '../modules/user/user.model.js';
+import type { UserService } from '../modules/user/user.service.js';
 
 /** The account behind an access token, or undefined if the user or the session is no longer usable. */
 export type ViewerStateLoader = (userId: string, sessionId: string) => Promise<User | undefined>;
+
+/** Reads what the cache below remembers: the user, if usable, while the session still counts. */
+export function loadViewerAccount(
+  users: Pick<UserService, 'findUsable'>,
+  sessions: Pick<SessionService, 'activeVersion'>,
+): ViewerStateLoader {
+  return async (userId, sessionId) => {
+    const [user, sessionVersion] = await Promise.all([
+      users.findUsable(userId),
+      sessions.activeVersion(userId, sessionId),
+    ]);
+    // A session begun before a password change or logoutAll is over, even one that ending the
+    // user's sessions did not see (a sign-in racing it).
+    return user && sessionVersion === user.credentialVersion ? user : undefined;
+  };
+}
 
 interface Entry {
   readonly account: Promise<User | undefined>;
