@@ -6,8 +6,18 @@
  */
 import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin, { RequestCache } from '@pothos/plugin-scope-auth';
-import { execute, parse, type GraphQLSchema } from 'graphql';
+import { createRequire } from 'node:module';
+import type * as GraphQL from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import { isEntryPoint, median, type TargetResult } from './report.js';
+
+/**
+ * Pothos, a project dependency, builds these schemas with the project's graphql; bench/ holds a
+ * second copy for the stacks it compares, and graphql refuses a schema made by another copy.
+ */
+const { execute, parse } = createRequire(new URL('../package.json', import.meta.url))(
+  'graphql',
+) as typeof GraphQL;
 
 interface Item {
   a: string;
