@@ -83,6 +83,10 @@ export class BearerRefusal extends AppError {
   ) {
     super(ErrorCode.UNAUTHENTICATED, description);
   }
+
+  get status(): number {
+    return this.challenge === 'invalid_request' ? 400 : refusalStatus(this.code);
+  }
 }
 
 export const tokenRefused = (description: string) =>

@@ -79,8 +79,19 @@ type SignedIn<FieldBuilder> = FieldBuilder extends {
   : never;
 type SignedInTypes<Types extends SchemaTypes> = ReplaceContext<Types, SignedInContext>;
 
+/** Root field builders: object-type fields get their rules with the authorization work to come. */
+type RootFieldBuilder = { kind: 'Query' | 'Mutation' };
+
 type Extra = RateLimitRule | typeof checksPassword;
-type FieldOptions = { directives?: DirectiveUse[]; extensions?: Record<string, unknown> };
+type FieldOptions = {
+  directives?: DirectiveUse[];
+  extensions?: Record<string, unknown>;
+} & Record<string, unknown>;
+
+/** Options that would change who may call the field behind the rule's back. */
+const RULE_OPTIONS = ['authScopes', 'skipTypeScopes', 'grantScopes'];
+const RULE_DIRECTIVES = new Set(['auth', 'public']);
+const GUARDED = Symbol('guarded');
 type CreateField = (options: FieldOptions) => unknown;
 interface GuardableFieldBuilder {
   createField: CreateField;
@@ -91,18 +102,19 @@ interface GuardableFieldBuilder {
  * The fields `t` makes through the returned builder carry the rule, its directives and the
  * extras' extensions. A new builder each time: `t` is shared by every field of its callback.
  */
-export function guarded<FieldBuilder>(
+export function guarded<FieldBuilder extends RootFieldBuilder>(
   t: FieldBuilder,
   access: typeof isPublic,
   ...extras: Extra[]
 ): FieldBuilder;
-export function guarded<FieldBuilder>(
+export function guarded<FieldBuilder extends RootFieldBuilder>(
   t: FieldBuilder,
   access: SignedInAccess,
   ...extras: Extra[]
 ): SignedIn<FieldBuilder>;
 export function guarded(t: unknown, access: Access, ...extras: Extra[]): unknown {
   const fieldBuilder = t as GuardableFieldBuilder;
+  if (GUARDED in fieldBuilder) throw new Error('guarded(guarded(t, ...)): one rule per field');
   const extensions: GuardExtensions = {
     rateLimits: extras.filter((extra): extra is RateLimitRule => !('checksPassword' in extra)),
     checksPassword: extras.some((extra) => 'checksPassword' in extra),
@@ -118,14 +130,21 @@ export function guarded(t: unknown, access: Access, ...extras: Extra[]): unknown
     guardedBuilder = Object.create(fieldBuilder) as GuardableFieldBuilder;
     ruleOptions = { skipTypeScopes: true };
   } else {
-    // Pothos' withAuth applies the scopes and types the resolvers' context (AuthContexts).
-    guardedBuilder = fieldBuilder.withAuth(
-      access.requires === 'ADMIN' ? { admin: true } : { authenticated: true },
-    );
-    ruleOptions = {};
+    const scopes = access.requires === 'ADMIN' ? { admin: true } : { authenticated: true };
+    // Pothos' withAuth types the resolvers' context (AuthContexts); the options below apply the
+    // scopes themselves, after the field's own, so nothing the field says can replace them.
+    guardedBuilder = fieldBuilder.withAuth(scopes);
+    ruleOptions = { authScopes: scopes, skipTypeScopes: false };
   }
   const createField = guardedBuilder.createField;
   guardedBuilder.createField = function createGuardedField(options) {
+    const overriding = RULE_OPTIONS.filter((name) => options[name] !== undefined);
+    const ownRule = (options.directives ?? []).some(({ name }) => RULE_DIRECTIVES.has(name));
+    if (overriding.length > 0 || ownRule) {
+      throw new Error(
+        'A guarded field states its access only through guarded(t, rule): no authScopes, skipTypeScopes, grantScopes, @auth or @public of its own',
+      );
+    }
     return createField.call(this, {
       ...options,
       ...ruleOptions,
@@ -133,7 +152,7 @@ export function guarded(t: unknown, access: Access, ...extras: Extra[]): unknown
       extensions: { ...options.extensions, ...extensions },
     });
   };
-  return guardedBuilder;
+  return Object.assign(guardedBuilder, { [GUARDED]: true });
 }
 
 export const AuthRequirement = new GraphQLEnumType({

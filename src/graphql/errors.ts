@@ -4,7 +4,6 @@ import {
   AppError,
   BearerRefusal,
   ErrorCode,
-  refusalStatus,
   resolverStatus,
   serviceUnavailable,
 } from '../errors.js';
@@ -41,8 +40,7 @@ function fromAppError(error: AppError, source?: GraphQLError) {
 const challengeDescription = (text: string) => text.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '');
 
 /** RFC 6750 §3.1: a refused Authorization header, with its WWW-Authenticate challenge. */
-function fromBearerRefusal({ challenge, message }: BearerRefusal) {
-  const status = challenge === 'invalid_request' ? 400 : refusalStatus(ErrorCode.UNAUTHENTICATED);
+function fromBearerRefusal({ challenge, message, status }: BearerRefusal) {
   return createGraphQLError(message, {
     extensions: {
       code: ErrorCode.UNAUTHENTICATED,
