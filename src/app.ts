@@ -15,6 +15,7 @@ import { RequestInfoStore } from './lib/request-info.js';
 import { createPasswordGate } from './rate-limit/password-gate.js';
 import { createServer, type Server } from './graphql/server.js';
 import { createServices } from './services.js';
+import { startSweeps } from './sweeps.js';
 
 /** What the app is given rather than makes: the caller opens these and closes them. */
 export interface AppResources {
@@ -37,6 +38,11 @@ export interface App {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly config: Config;
+  /**
+   * Starts the hourly sweeps (audit retention, expired sessions) and resolves after the first
+   * audit sweep; close() stops them. The entry point runs them; tests call the sweeps directly.
+   */
+  startSweeps(): Promise<void>;
   /** Serves the app over HTTP (config.host and config.port unless given); once per app. */
   listen(host?: string, port?: number): Promise<Listening>;
   /**
@@ -96,12 +102,17 @@ export async function createApp(config: Config, resources: AppResources): Promis
     },
   });
   let http: Listening | undefined;
+  let sweeps: ReturnType<typeof startSweeps> | undefined;
   return {
     yoga,
     services,
     logger,
     metrics,
     config,
+    startSweeps() {
+      sweeps ??= startSweeps(services, logger);
+      return sweeps.first;
+    },
     async listen(host = config.host, port = config.port) {
       if (http) throw new Error('The app is already listening');
       http = await listenHttp(yoga, host, port, {
@@ -111,6 +122,7 @@ export async function createApp(config: Config, resources: AppResources): Promis
       return http;
     },
     async close(graceMs) {
+      sweeps?.stop();
       await http?.close(graceMs);
       await services.audit.flush();
       await close();

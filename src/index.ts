@@ -19,13 +19,9 @@ interface Resources {
   hasher?: PasswordHasher;
   app?: App;
   shutdownGraceMs?: number;
-  sweeps?: NodeJS.Timeout[];
 }
 
-const SWEEP_MS = 3_600_000;
-
 async function release(resources: Resources) {
-  for (const timer of resources.sweeps ?? []) clearInterval(timer);
   await resources.app?.close(resources.shutdownGraceMs);
   await resources.hasher?.close();
   await resources.connection?.close().catch(() => undefined);
@@ -58,21 +54,6 @@ async function bootstrapAdmin(
   }
 }
 
-/** Runs `task` now and every hour, never twice at once; a failure is logged and retried. */
-function sweepHourly(name: string, logger: Logger, task: () => Promise<unknown>) {
-  let running: Promise<void> | undefined;
-  const run = () =>
-    (running ??= task()
-      .then(
-        () => undefined,
-        (error: Error) => logger.warn({ err: { message: error.message } }, `${name} failed`),
-      )
-      .finally(() => {
-        running = undefined;
-      }));
-  return { first: run(), timer: setInterval(() => void run(), SWEEP_MS).unref() };
-}
-
 async function start(config: Config, logger: Logger, resources: Resources) {
   let uri = config.mongodbUri;
   if (uri === undefined) {
@@ -100,14 +81,7 @@ async function start(config: Config, logger: Logger, resources: Resources) {
   await bootstrapAdmin(config, app, logger);
   const http = await app.listen();
   resources.shutdownGraceMs = config.shutdownGraceSeconds * 1000;
-  const audit = sweepHourly('audit retention sweep', logger, () => app.services.audit.prune());
-  const sessions = sweepHourly('session sweep', logger, async () => {
-    const removed = await app.services.sessions.prune();
-    if (removed.sessions + removed.refreshTokens > 0) logger.info({ removed }, 'sessions swept');
-  });
-  resources.sweeps = [audit.timer, sessions.timer];
-  // Start-up waits for the audit sweep as before, not for a session backlog that may be long.
-  await audit.first;
+  await app.startSweeps();
   logger.info(
     {
       url: `${http.url}/graphql`,

@@ -1,0 +1,38 @@
+import type { Services } from './graphql/context.js';
+import type { Logger } from './lib/logger.js';
+
+const SWEEP_MS = 3_600_000;
+
+/** Runs `task` now and every hour, never twice at once; a failure is logged and retried. */
+function sweepHourly(name: string, logger: Logger, task: () => Promise<unknown>) {
+  let running: Promise<void> | undefined;
+  const run = () =>
+    (running ??= task()
+      .then(
+        () => undefined,
+        (error: Error) => logger.warn({ err: { message: error.message } }, `${name} failed`),
+      )
+      .finally(() => {
+        running = undefined;
+      }));
+  return { first: run(), timer: setInterval(() => void run(), SWEEP_MS).unref() };
+}
+
+/**
+ * The hourly background work: audit retention and expired sessions. `first` settles when the
+ * first audit sweep has (start-up waits for it, not for a session backlog that may be long).
+ */
+export function startSweeps(services: Pick<Services, 'audit' | 'sessions'>, logger: Logger) {
+  const audit = sweepHourly('audit retention sweep', logger, () => services.audit.prune());
+  const sessions = sweepHourly('session sweep', logger, async () => {
+    const removed = await services.sessions.prune();
+    if (removed.sessions + removed.refreshTokens > 0) logger.info({ removed }, 'sessions swept');
+  });
+  return {
+    first: audit.first,
+    stop() {
+      clearInterval(audit.timer);
+      clearInterval(sessions.timer);
+    },
+  };
+}
