@@ -3,6 +3,7 @@ import { TokenError, type TokenService } from '../lib/jwt.js';
 import type { AuditService } from '../modules/audit/audit.service.js';
 import type { InvalidTokenLimit } from '../rate-limit/invalid-tokens.js';
 import { parseAuthorization } from './authorization-header.js';
+import { scopesOfRoles } from './scope-vocabulary.js';
 import type { ViewerStateCache } from './viewer-state.js';
 import { ANONYMOUS, type Viewer } from './viewer.js';
 
@@ -56,6 +57,7 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
       userId: claims.userId,
       sessionId: claims.sessionId,
       roles: account.roles,
+      scopes: scopesOfRoles(account.roles),
       account,
     };
   };

@@ -2,7 +2,6 @@ import {
   DirectiveLocation,
   GraphQLBoolean,
   GraphQLDirective,
-  GraphQLEnumType,
   GraphQLInt,
   GraphQLList,
   GraphQLNonNull,
@@ -12,36 +11,59 @@ import type { SchemaTypes } from '@pothos/core';
 import type { ReplaceContext } from '@pothos/plugin-scope-auth';
 import type { SignedInContext } from '../graphql/context.js';
 import type { RateLimitRule } from '../rate-limit/rules.js';
-import type { AuthScopes } from './scopes.js';
+import { ruleArgs, type Rule, type RuleArgs } from './rules.js';
+import { GRANTED_OWNER } from './scopes.js';
+import { SCOPES } from './scope-vocabulary.js';
+
+export {
+  anyOf,
+  isOwner,
+  isPublic,
+  requiresAdmin,
+  requiresAuthentication,
+  requiresRole,
+  requiresScopes,
+  type Rule,
+} from './rules.js';
 
 /**
- * Every root field is declared through exactly one guarded(t, rule, ...extras): it applies the
- * access rule Pothos enforces (the scopes in ./scopes.ts), prints the directives that show it
- * (and any rate limits) in the SDL, so the two can never disagree, and gives a signed-in field's
- * resolver a typed viewer. Query and Mutation also require authentication at the type level: a
- * field that forgets its guard is denied.
+ * Every field states its access rule once, and the rule is enforced (as Pothos scopes) and printed
+ * (as @auth or @public) from that one statement, so the two can never disagree:
+ * - a root field through guarded(t, rule, ...extras), which also types a signed-in resolver's
+ *   context.viewer, and prints and records the extras (rate limits, password checks);
+ * - an object type through guardedType(rule), the rule of each of its fields;
+ * - an object field with a rule of its own through guarded(t, rule), replacing its type's.
+ * Query and Mutation require authentication at the type level: a root field that forgets its
+ * guard is denied, and a schema test fails on any field without a rule.
  */
-type Access = { readonly requires: 'AUTHENTICATED' | 'ADMIN' } | { readonly requires: 'PUBLIC' };
-type SignedInAccess = Extract<Access, { requires: 'AUTHENTICATED' | 'ADMIN' }>;
-
-export const requiresAuthentication = { requires: 'AUTHENTICATED' } as const satisfies Access;
-export const requiresAdmin = { requires: 'ADMIN' } as const satisfies Access;
-export const isPublic = { requires: 'PUBLIC' } as const satisfies Access;
 
 /** Marks a field that checks or hashes a password (see CHECKS_PASSWORD_DIRECTIVE). */
 export const checksPassword = { checksPassword: true } as const;
 
+/**
+ * Marks a field whose objects belong to whoever may use the field: the user a sign-in returns (to
+ * a caller with no token yet), a user's sessions. Their fields' owner and authenticated rules
+ * accept the caller.
+ */
+export const grantsOwner = { grantsOwner: true } as const;
+
+type Extra = RateLimitRule | typeof checksPassword | typeof grantsOwner;
+
+type RuleDirective =
+  { name: 'auth'; args: RuleArgs } | { name: 'public'; args: Record<string, never> };
+
 type DirectiveUse =
-  | { name: 'auth'; args: { requires: 'AUTHENTICATED' | 'ADMIN' } }
-  | { name: 'public'; args: Record<string, never> }
+  | RuleDirective
   | { name: 'checksPassword'; args: Record<string, never> }
+  | { name: 'grantsOwner'; args: Record<string, never> }
   | {
       name: 'rateLimit';
       args: { max: number; window: string; identityArgs?: string[]; perUser?: boolean };
     };
 
-function directiveFor(extra: RateLimitRule | typeof checksPassword): DirectiveUse {
+function directiveFor(extra: Extra): DirectiveUse {
   if ('checksPassword' in extra) return { name: 'checksPassword', args: {} };
+  if ('grantsOwner' in extra) return { name: 'grantsOwner', args: {} };
   const { max, window, identityArgs, perUser } = extra;
   return {
     name: 'rateLimit',
@@ -54,19 +76,43 @@ function directiveFor(extra: RateLimitRule | typeof checksPassword): DirectiveUs
   };
 }
 
+const ruleDirective = (rule: Rule): RuleDirective =>
+  rule.public ? { name: 'public', args: {} } : { name: 'auth', args: ruleArgs(rule) };
+
 /**
- * What enforcement reads (src/rate-limit/enforce.ts): the same extras the directives print, as
- * field extensions, so a rule is declared once and never read back from the printed schema.
+ * What enforcement and the tests read (src/rate-limit/enforce.ts, the authorization matrix): the
+ * same rule and extras the directives print, as field extensions, so nothing is read back from
+ * the printed schema.
  */
 export type GuardExtensions = {
+  readonly rule: Rule;
   readonly rateLimits: readonly RateLimitRule[];
   readonly checksPassword: boolean;
 };
 
-/**
- * A field builder whose resolvers see the context behind a signed-in rule. Matched on `kind` and
- * the schema types: comparing whole Pothos builders is too deep for the compiler.
- */
+/** Type extensions: the rule every field of the type has unless it states its own. */
+export type TypeGuardExtensions = { readonly rule: Rule };
+
+type ScopeMap = Record<string, unknown>;
+
+/** The Pothos scopes that enforce `rule` for one parent object (any one of them suffices). */
+function scopeMap(rule: Rule, parent: unknown): ScopeMap {
+  const map: ScopeMap = {};
+  if (rule.authenticated) map.authenticated = true;
+  if (rule.roles) map.anyRole = rule.roles;
+  if (rule.scopes) map.scopes = rule.scopes;
+  if (rule.owner) map.owner = rule.owner(parent) ?? '';
+  if (rule.owner || rule.authenticated) map.$granted = GRANTED_OWNER;
+  return map;
+}
+
+/** A fixed map when the rule does not look at the parent: Pothos then caches it per request. */
+function authScopesOf(rule: Rule) {
+  if (!rule.owner) return scopeMap(rule, undefined);
+  return (parent: unknown) => scopeMap(rule, parent);
+}
+
+/** A field builder whose resolvers see the context behind a signed-in rule. */
 type SignedIn<FieldBuilder> = FieldBuilder extends {
   kind: infer Kind;
   builder: PothosSchemaTypes.SchemaBuilder<infer Types>;
@@ -79,63 +125,65 @@ type SignedIn<FieldBuilder> = FieldBuilder extends {
   : never;
 type SignedInTypes<Types extends SchemaTypes> = ReplaceContext<Types, SignedInContext>;
 
-/** Root field builders: object-type fields get their rules with the authorization work to come. */
 type RootFieldBuilder = { kind: 'Query' | 'Mutation' };
+type ObjectFieldBuilder = { kind: 'Object' };
+type PublicRule = Rule & { readonly public: true };
 
-type Extra = RateLimitRule | typeof checksPassword;
 type FieldOptions = {
   directives?: DirectiveUse[];
   extensions?: Record<string, unknown>;
 } & Record<string, unknown>;
+type CreateField = (options: FieldOptions) => unknown;
+interface GuardableFieldBuilder {
+  kind: string;
+  createField: CreateField;
+  withAuth(scopes: ScopeMap): GuardableFieldBuilder;
+}
 
 /** Options that would change who may call the field behind the rule's back. */
 const RULE_OPTIONS = ['authScopes', 'skipTypeScopes', 'grantScopes'];
-const RULE_DIRECTIVES = new Set(['auth', 'public']);
+const RULE_DIRECTIVES = new Set(['auth', 'public', 'grantsOwner']);
 const GUARDED = Symbol('guarded');
-type CreateField = (options: FieldOptions) => unknown;
-interface GuardableFieldBuilder {
-  createField: CreateField;
-  withAuth(scopes: Partial<AuthScopes>): GuardableFieldBuilder;
-}
 
 /**
- * The fields `t` makes through the returned builder carry the rule, its directives and the
- * extras' extensions. A new builder each time: `t` is shared by every field of its callback.
+ * The fields `t` makes through the returned builder carry the rule, its directive and the extras.
+ * A new builder each time: `t` is shared by every field of its callback.
  */
 export function guarded<FieldBuilder extends RootFieldBuilder>(
   t: FieldBuilder,
-  access: typeof isPublic,
+  rule: PublicRule,
   ...extras: Extra[]
 ): FieldBuilder;
 export function guarded<FieldBuilder extends RootFieldBuilder>(
   t: FieldBuilder,
-  access: SignedInAccess,
+  rule: Rule,
   ...extras: Extra[]
 ): SignedIn<FieldBuilder>;
-export function guarded(t: unknown, access: Access, ...extras: Extra[]): unknown {
+export function guarded<FieldBuilder extends ObjectFieldBuilder>(
+  t: FieldBuilder,
+  rule: Rule,
+  ...extras: Extra[]
+): FieldBuilder;
+export function guarded(t: unknown, rule: Rule, ...extras: Extra[]): unknown {
   const fieldBuilder = t as GuardableFieldBuilder;
   if (GUARDED in fieldBuilder) throw new Error('guarded(guarded(t, ...)): one rule per field');
   const extensions: GuardExtensions = {
-    rateLimits: extras.filter((extra): extra is RateLimitRule => !('checksPassword' in extra)),
+    rule,
+    rateLimits: extras.filter((extra): extra is RateLimitRule => 'setting' in extra),
     checksPassword: extras.some((extra) => 'checksPassword' in extra),
   };
-  const accessDirective: DirectiveUse =
-    access.requires === 'PUBLIC'
-      ? { name: 'public', args: {} }
-      : { name: 'auth', args: { requires: access.requires } };
-  const directives = [accessDirective, ...extras.map(directiveFor)];
-  let guardedBuilder: GuardableFieldBuilder;
-  let ruleOptions: Record<string, unknown>;
-  if (access.requires === 'PUBLIC') {
-    guardedBuilder = Object.create(fieldBuilder) as GuardableFieldBuilder;
-    ruleOptions = { skipTypeScopes: true };
-  } else {
-    const scopes = access.requires === 'ADMIN' ? { admin: true } : { authenticated: true };
-    // Pothos' withAuth types the resolvers' context (AuthContexts); the options below apply the
-    // scopes themselves, after the field's own, so nothing the field says can replace them.
-    guardedBuilder = fieldBuilder.withAuth(scopes);
-    ruleOptions = { authScopes: scopes, skipTypeScopes: false };
-  }
+  const directives = [ruleDirective(rule), ...extras.map(directiveFor)];
+  // A field's own rule replaces its type's: the type's scopes are skipped.
+  const ruleOptions: Record<string, unknown> = rule.public
+    ? { skipTypeScopes: true }
+    : { authScopes: authScopesOf(rule), skipTypeScopes: fieldBuilder.kind === 'Object' };
+  if (extras.some((extra) => 'grantsOwner' in extra)) ruleOptions.grantScopes = [GRANTED_OWNER];
+  // Pothos' withAuth types a root resolver's context (AuthContexts); the options below apply the
+  // scopes themselves, after the field's own, so nothing the field says can replace them.
+  const guardedBuilder =
+    rule.public || fieldBuilder.kind === 'Object'
+      ? (Object.create(fieldBuilder) as GuardableFieldBuilder)
+      : fieldBuilder.withAuth({ authenticated: true });
   const createField = guardedBuilder.createField;
   guardedBuilder.createField = function createGuardedField(options) {
     const overriding = RULE_OPTIONS.filter((name) => options[name] !== undefined);
@@ -155,25 +203,44 @@ export function guarded(t: unknown, access: Access, ...extras: Extra[]): unknown
   return Object.assign(guardedBuilder, { [GUARDED]: true });
 }
 
-export const AuthRequirement = new GraphQLEnumType({
-  name: 'AuthRequirement',
-  description: 'What a viewer needs to use a field.',
-  values: {
-    AUTHENTICATED: { description: 'A valid access token.' },
-    ADMIN: { description: 'A valid access token whose user has the ADMIN role.' },
-  },
-});
+/** Options for an object type: the rule each of its fields has unless it states its own. */
+export function guardedType(rule: Rule) {
+  const extensions: TypeGuardExtensions = { rule };
+  return {
+    ...(rule.public ? {} : { authScopes: authScopesOf(rule) }),
+    directives: [ruleDirective(rule)],
+    extensions,
+  };
+}
 
 export const authDirective = new GraphQLDirective({
   name: 'auth',
-  description: 'The field is enforced by an auth scope: calls without it fail.',
-  locations: [DirectiveLocation.FIELD_DEFINITION],
-  args: { requires: { type: new GraphQLNonNull(AuthRequirement) } },
+  description:
+    "Who may use this type or field; a field without its own rule has its type's. Each argument given grants access on its own: `authenticated` any signed-in caller, `roles` a user with any of these roles, `owner` the user the object belongs to, `scopes` a caller holding every scope of at least one set (as Apollo Router's @requiresScopes). Anyone else gets null at the field with FORBIDDEN, or UNAUTHENTICATED without a token.",
+  locations: [DirectiveLocation.OBJECT, DirectiveLocation.FIELD_DEFINITION],
+  args: {
+    authenticated: { type: GraphQLBoolean },
+    roles: { type: new GraphQLList(new GraphQLNonNull(GraphQLString)) },
+    owner: { type: GraphQLBoolean },
+    scopes: {
+      type: new GraphQLList(new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(GraphQLString)))),
+      description: `Scopes: ${Object.entries(SCOPES)
+        .map(([scope, covers]) => `\`${scope}\` (${covers})`)
+        .join('; ')}`,
+    },
+  },
 });
 
 export const publicDirective = new GraphQLDirective({
   name: 'public',
-  description: 'The field is deliberately open to anonymous callers.',
+  description: 'The type or field is deliberately open to anonymous callers.',
+  locations: [DirectiveLocation.OBJECT, DirectiveLocation.FIELD_DEFINITION],
+});
+
+export const grantsOwnerDirective = new GraphQLDirective({
+  name: 'grantsOwner',
+  description:
+    'The object this field returns belongs to the caller (the account a sign-in returns), so its owner-only fields answer although the request carried no token.',
   locations: [DirectiveLocation.FIELD_DEFINITION],
 });
 

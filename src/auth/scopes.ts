@@ -1,26 +1,47 @@
 import { notAuthenticated, notAuthorized } from '../errors.js';
 import type { Context, SignedInContext } from '../graphql/context.js';
+import type { Role } from '../modules/user/user.model.js';
 
 /**
- * What a viewer may do, as Pothos auth scopes: each request's viewer is checked against the rule
- * a field declares with guarded() (./guards.ts), and refused with UNAUTHENTICATED when there is no
- * viewer, FORBIDDEN when there is one without the scope.
+ * How the viewer is checked against a rule, as Pothos auth scopes (guards.ts turns each rule into
+ * a map of these). Refusals are UNAUTHENTICATED when there is no viewer, FORBIDDEN otherwise.
  */
 export interface AuthScopes {
   authenticated: boolean;
-  admin: boolean;
+  /** The viewer's user has any of these roles. */
+  anyRole: readonly Role[];
+  /** The viewer is this user ('' when the parent names no owner: never matches). */
+  owner: string;
+  /** The viewer holds every scope of at least one set. */
+  scopes: readonly (readonly string[])[];
 }
 
-/** The context a resolver gets behind each scope: behind both, a signed-in viewer. */
+/** The context a resolver gets behind a scope: behind any of them, a signed-in viewer. */
 export interface AuthContexts {
   authenticated: SignedInContext;
-  admin: SignedInContext;
+  anyRole: SignedInContext;
+  owner: SignedInContext;
+  scopes: SignedInContext;
 }
 
-export const scopesOf = ({ viewer }: Context): AuthScopes => ({
-  authenticated: viewer.kind === 'user',
-  admin: viewer.kind === 'user' && viewer.roles.includes('ADMIN'),
-});
+/**
+ * Granted by a field whose object belongs to the caller although the request has no viewer yet:
+ * the user a sign-in returns (AuthPayload.user). Owner and authenticated rules accept it below.
+ */
+export const GRANTED_OWNER = 'owner';
+
+export const scopesOf = ({ viewer }: Context) => {
+  if (viewer.kind !== 'user') {
+    return { authenticated: false, anyRole: () => false, owner: () => false, scopes: () => false };
+  }
+  return {
+    authenticated: true,
+    anyRole: (roles: readonly Role[]) => roles.some((role) => viewer.roles.includes(role)),
+    owner: (userId: string) => userId !== '' && userId === viewer.userId,
+    scopes: (sets: readonly (readonly string[])[]) =>
+      sets.some((set) => set.every((scope) => viewer.scopes.has(scope))),
+  };
+};
 
 export const refusalFor = ({ viewer }: Context) =>
   viewer.kind === 'anonymous' ? notAuthenticated() : notAuthorized();

@@ -1,4 +1,4 @@
-import type { User } from '../modules/user/user.model.js';
+import type { Role, User } from '../modules/user/user.model.js';
 
 /** Who is calling: decided once per request by authenticate() (./authenticate.ts). */
 export type Viewer = AnonymousViewer | SignedInViewer;
@@ -10,7 +10,9 @@ export interface AnonymousViewer {
 export interface SignedInViewer {
   readonly kind: 'user';
   readonly userId: string;
-  readonly roles: readonly string[];
+  readonly roles: readonly Role[];
+  /** What the caller may do (scope-vocabulary.ts): its roles' scopes for a session's token. */
+  readonly scopes: ReadonlySet<string>;
   readonly sessionId: string;
   /** The account as of at most REVOCATION_CACHE_TTL ago. */
   readonly account: User;

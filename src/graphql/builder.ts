@@ -2,6 +2,7 @@ import SchemaBuilder from '@pothos/core';
 import DirectivesPlugin from '@pothos/plugin-directives';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { DateTimeResolver } from 'graphql-scalars';
+import type { RuleArgs } from '../auth/rules.js';
 import { refusalFor, scopesOf, type AuthContexts, type AuthScopes } from '../auth/scopes.js';
 import type { Context } from './context.js';
 
@@ -15,8 +16,9 @@ export const builder = new SchemaBuilder<{
   AuthContexts: AuthContexts;
   Scalars: { DateTime: { Input: Date; Output: Date } };
   Directives: {
-    auth: { locations: 'FIELD_DEFINITION'; args: { requires: 'AUTHENTICATED' | 'ADMIN' } };
-    public: { locations: 'FIELD_DEFINITION'; args: Record<string, never> };
+    auth: { locations: 'OBJECT' | 'FIELD_DEFINITION'; args: RuleArgs };
+    public: { locations: 'OBJECT' | 'FIELD_DEFINITION'; args: Record<string, never> };
+    grantsOwner: { locations: 'FIELD_DEFINITION'; args: Record<string, never> };
     checksPassword: { locations: 'FIELD_DEFINITION'; args: Record<string, never> };
     rateLimit: {
       locations: 'FIELD_DEFINITION';

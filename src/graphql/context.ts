@@ -10,6 +10,7 @@ import type { AuditService } from '../modules/audit/audit.service.js';
 import type { SignInService } from '../modules/sign-in/sign-in.service.js';
 import type { RefreshCookie } from '../modules/session/refresh-cookie.js';
 import type { SessionService } from '../modules/session/session.service.js';
+import type { User } from '../modules/user/user.model.js';
 import type { UserService } from '../modules/user/user.service.js';
 
 export interface Services {
@@ -33,6 +34,8 @@ export interface Context {
   readonly request: Request;
   /** Set-Cookie values to send with this response (see src/http/cookies.ts). */
   readonly responseCookies: string[];
+  /** Any account by id, each read at most once per request (a page of audit events names many). */
+  readonly loadUser: (id: string) => Promise<User | undefined>;
 }
 
 /** The context of a field whose rule requires a signed-in viewer (src/auth/guards.ts). */
@@ -43,6 +46,15 @@ export interface SignedInContext extends Context {
 /** What the Node HTTP adapter passes along with each request. */
 export interface ServerContext {
   readonly req?: IncomingMessage;
+}
+
+function onceEach<Value>(load: (key: string) => Promise<Value>) {
+  const loaded = new Map<string, Promise<Value>>();
+  return (key: string) => {
+    let value = loaded.get(key);
+    if (!value) loaded.set(key, (value = load(key)));
+    return value;
+  };
 }
 
 export function createContextFactory(options: {
@@ -66,6 +78,7 @@ export function createContextFactory(options: {
       clientKey,
       request,
       responseCookies: cookiesFor(request),
+      loadUser: onceEach((id) => services.users.findById(id)),
     };
   };
 }

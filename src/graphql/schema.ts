@@ -3,6 +3,7 @@ import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import {
   authDirective,
   checksPasswordDirective,
+  grantsOwnerDirective,
   publicDirective,
   rateLimitDirective,
 } from '../auth/guards.js';
@@ -17,6 +18,7 @@ export const schema = builder.toSchema({
     ...specifiedDirectives,
     authDirective,
     publicDirective,
+    grantsOwnerDirective,
     rateLimitDirective,
     checksPasswordDirective,
   ],

@@ -47,7 +47,13 @@ export interface TokenServiceOptions {
 }
 
 export interface TokenService {
-  issue(userId: string, roles: readonly string[], sessionId: string): IssuedToken;
+  /** `scopes`: what the roles give (src/auth/scope-vocabulary.ts), as the `scope` claim. */
+  issue(
+    userId: string,
+    roles: readonly string[],
+    sessionId: string,
+    scopes: readonly string[],
+  ): IssuedToken;
   /** Throws TokenError. */
   verify(token: string): AccessClaims;
 }
@@ -113,8 +119,11 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   }
 
   return {
-    issue(userId, roles, sessionId) {
-      const token = jwt.sign({ roles, sid: sessionId }, keys.signing.key, {
+    issue(userId, roles, sessionId, scopes) {
+      // `scope` as RFC 9068 names it, for resource servers; this service checks each call
+      // against the account's current roles instead.
+      const scope = scopes.join(' ');
+      const token = jwt.sign({ roles, scope, sid: sessionId }, keys.signing.key, {
         algorithm: keys.algorithm,
         keyid: keys.signing.kid,
         header: { alg: keys.algorithm, typ: ACCESS_TOKEN_TYPE },

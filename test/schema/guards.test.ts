@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { getDirective } from '@graphql-tools/utils';
 import {
   getNamedType,
   isLeafType,
@@ -7,7 +6,8 @@ import {
   type GraphQLArgument,
   type GraphQLField,
 } from 'graphql';
-import { authDirective } from '../../src/auth/guards.js';
+import type { GuardExtensions, Rule } from '../../src/auth/guards.js';
+import { scopesOfRoles } from '../../src/auth/scope-vocabulary.js';
 import { notAuthenticated, notAuthorized } from '../../src/errors.js';
 import { schema } from '../../src/graphql/schema.js';
 import { bearer, signUp, uniqueEmail } from '../helpers/operations.js';
@@ -51,6 +51,17 @@ async function headersFor(viewer: Viewer): Promise<Record<string, string>> {
   return bearer(login.data!.login.accessToken);
 }
 
+/** What a rule (of a root field: no owner) grants a signed-in user with these roles. */
+function grants(rule: Rule, viewer: 'USER' | 'ADMIN') {
+  const roles = viewer === 'ADMIN' ? (['USER', 'ADMIN'] as const) : (['USER'] as const);
+  const scopes = scopesOfRoles([...roles]);
+  return Boolean(
+    rule.authenticated ||
+    rule.roles?.some((role) => (roles as readonly string[]).includes(role)) ||
+    rule.scopes?.some((set) => set.every((scope) => scopes.has(scope))),
+  );
+}
+
 const placeholder = (arg: GraphQLArgument) => {
   const type = getNamedType(arg.type).name;
   if (type === 'Int') return '1';
@@ -73,17 +84,15 @@ function documentFor(operation: 'query' | 'mutation', field: GraphQLField<unknow
 const cases = (['query', 'mutation'] as const).flatMap((operation) => {
   const type = operation === 'query' ? schema.getQueryType() : schema.getMutationType();
   return Object.values(type!.getFields()).flatMap((field) => {
-    const requires = getDirective(schema, field, authDirective.name)?.[0]?.requires as
-      'AUTHENTICATED' | 'ADMIN' | undefined;
+    const { rule } = field.extensions as unknown as GuardExtensions;
     return (['anonymous', 'USER', 'ADMIN'] as const).map((viewer) => {
-      const refusal =
-        requires === undefined
-          ? null
-          : viewer === 'anonymous'
-            ? notAuthenticated().message
-            : requires === 'ADMIN' && viewer === 'USER'
-              ? notAuthorized().message
-              : null;
+      const refusal = rule.public
+        ? null
+        : viewer === 'anonymous'
+          ? notAuthenticated().message
+          : grants(rule, viewer)
+            ? null
+            : notAuthorized().message;
       return [
         `${operation} ${field.name}`,
         viewer,

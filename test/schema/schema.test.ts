@@ -2,71 +2,101 @@ import { describe, expect, it } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { getDirective } from '@graphql-tools/utils';
-import { authDirective, publicDirective } from '../../src/auth/guards.js';
+import { isObjectType, type GraphQLObjectType } from 'graphql';
+import {
+  authDirective,
+  publicDirective,
+  type GuardExtensions,
+  type TypeGuardExtensions,
+} from '../../src/auth/guards.js';
+import { ruleArgs } from '../../src/auth/rules.js';
+import { withAuthorizationTable } from '../../scripts/authorization-doc.js';
 import { PROJECT_ROOT } from '../../src/config/config.js';
 import { printSchema, schema } from '../../src/graphql/schema.js';
 
-const rootFields = () =>
-  [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].flatMap((type) =>
-    type ? Object.values(type.getFields()).map((field) => ({ type: type.name, field })) : [],
-  );
+/** Every field of every object type (introspection aside), with its type. */
+const objectFields = () =>
+  Object.values(schema.getTypeMap())
+    .filter((type): type is GraphQLObjectType => isObjectType(type) && !type.name.startsWith('__'))
+    .flatMap((type) => Object.values(type.getFields()).map((field) => ({ type, field })));
+
+/** The @auth or @public a type or field prints, as { directive: args }. */
+const rulesPrinted = (node: Parameters<typeof getDirective>[1]) => [
+  ...(getDirective(schema, node, authDirective.name) ?? []).map((args) => ({ auth: args })),
+  ...(getDirective(schema, node, publicDirective.name) ?? []).map(() => ({ public: {} })),
+];
 
 describe('schema', () => {
+  it('matches the table in docs/authorization.md (run `npm run schema` after changing a rule)', async () => {
+    const doc = await readFile(path.join(PROJECT_ROOT, 'docs', 'authorization.md'), 'utf8');
+    expect(await withAuthorizationTable(doc, schema)).toBe(doc);
+    expect(doc).toContain('| `User.email`');
+  });
+
   it('matches the committed schema/schema.graphql (run `npm run schema` after changing it)', async () => {
     const committed = await readFile(path.join(PROJECT_ROOT, 'schema', 'schema.graphql'), 'utf8');
     expect(printSchema()).toBe(committed);
   });
 
-  it('gives every root field exactly one guard: @auth or @public (deny by default)', () => {
-    const unguarded = rootFields()
-      .filter(({ field }) => {
-        const auth = getDirective(schema, field, authDirective.name) ?? [];
-        const open = getDirective(schema, field, publicDirective.name) ?? [];
-        return auth.length + open.length !== 1;
+  it("gives every field of every object type exactly one rule: its own or its type's", () => {
+    const withoutRule = objectFields()
+      .filter(({ type, field }) => {
+        const own = rulesPrinted(field);
+        return own.length > 1 || (own.length === 0 && rulesPrinted(type).length !== 1);
       })
-      .map(({ type, field }) => `${type}.${field.name}`);
-    expect(unguarded).toEqual([]);
-    expect(rootFields().length).toBeGreaterThanOrEqual(4);
+      .map(({ type, field }) => `${type.name}.${field.name}`);
+    expect(withoutRule).toEqual([]);
+    // Query and Mutation print no rule of their own: each root field states one.
+    const rootsWithoutOwn = objectFields()
+      .filter(
+        ({ type, field }) =>
+          ['Query', 'Mutation'].includes(type.name) && !rulesPrinted(field).length,
+      )
+      .map(({ field }) => field.name);
+    expect(rootsWithoutOwn).toEqual([]);
+    expect(objectFields().length).toBeGreaterThanOrEqual(30);
   });
 
-  it('enforces on every root field exactly the rule its directive prints', () => {
-    // Pothos keeps each field's options: the scopes it runs, or the type's scopes skipped.
-    const enforced = rootFields().map(({ type, field }) => {
+  it('enforces on every field exactly the rule it prints', () => {
+    const mismatches = objectFields().flatMap(({ type, field }) => {
+      const own = (field.extensions as Partial<GuardExtensions>).rule;
+      const inherited = (type.extensions as Partial<TypeGuardExtensions>).rule;
+      const rule = own ?? inherited;
+      const printed = rulesPrinted(field)[0] ?? rulesPrinted(type)[0];
+      const expectedPrint = rule?.public
+        ? { public: {} }
+        : { auth: rule ? ruleArgs(rule) : undefined };
       const options = (field.extensions?.pothosOptions ?? {}) as {
         authScopes?: unknown;
         skipTypeScopes?: boolean;
       };
-      const printed = getDirective(schema, field, authDirective.name)?.[0]?.requires ?? 'PUBLIC';
-      return { field: `${type}.${field.name}`, printed, ...options };
+      const problems: string[] = [];
+      if (!rule) problems.push('no rule recorded');
+      if (JSON.stringify(printed) !== JSON.stringify(expectedPrint))
+        problems.push('printed differs');
+      // Pothos: a field with its own rule runs its scopes and skips its type's.
+      if (own && !own.public && !options.authScopes) problems.push('own rule not enforced');
+      if (own && type.name !== 'Query' && type.name !== 'Mutation' && !options.skipTypeScopes) {
+        problems.push("type's scopes still run");
+      }
+      if (own?.public && (!options.skipTypeScopes || options.authScopes))
+        problems.push('public not open');
+      if (!own && (options.authScopes || options.skipTypeScopes)) problems.push('unprinted scopes');
+      return problems.map((problem) => `${type.name}.${field.name}: ${problem}`);
     });
-    const expected = enforced.map(({ field, printed }) =>
-      printed === 'PUBLIC'
-        ? { field, printed, skipTypeScopes: true }
-        : {
-            field,
-            printed,
-            authScopes: printed === 'ADMIN' ? { admin: true } : { authenticated: true },
-          },
-    );
-    const actual = enforced.map(({ field, printed, authScopes, skipTypeScopes }) =>
-      printed === 'PUBLIC'
-        ? { field, printed, skipTypeScopes, ...(authScopes ? { authScopes } : {}) }
-        : { field, printed, authScopes, ...(skipTypeScopes ? { skipTypeScopes } : {}) },
-    );
-    expect(actual).toEqual(expected);
-    expect(new Set(enforced.map(({ printed }) => printed))).toEqual(
-      new Set(['PUBLIC', 'AUTHENTICATED', 'ADMIN']),
-    );
+    expect(mismatches).toEqual([]);
   });
 
   it('shows the guards of the core operations in the printed SDL', () => {
     const sdl = printSchema();
-    expect(sdl).toContain('directive @auth(requires: AuthRequirement!) on FIELD_DEFINITION');
-    expect(sdl).toContain('directive @public on FIELD_DEFINITION');
-    expect(sdl).toMatch(/me: User @auth\(requires: AUTHENTICATED\)/);
-    expect(sdl).toMatch(/\): \[User!\]! @auth\(requires: ADMIN\)/);
+    expect(sdl).toContain(') on OBJECT | FIELD_DEFINITION');
+    expect(sdl).toContain('directive @public on OBJECT | FIELD_DEFINITION');
+    expect(sdl).toMatch(/me: User @auth\(scopes: \[\["profile:read"\]\]\)/);
+    expect(sdl).toMatch(/\): \[User!\]! @auth\(scopes: \[\["users:read"\]\]\)/);
+    expect(sdl).toContain('type User @auth(authenticated: true) {');
+    expect(sdl).toContain('email: String! @auth(roles: ["ADMIN"], owner: true)');
     expect(sdl).toMatch(/\): AuthPayload! @public @checksPassword @rateLimit\(max: 10/);
-    expect(sdl).toMatch(/logout: Boolean! @auth\(requires: AUTHENTICATED\)/);
+    expect(sdl).toMatch(/logout: Boolean! @auth\(scopes: \[\["sessions:write"\]\]\)/);
   });
 
   it('shows the rate limits next to the guards, with the directive definition', () => {
@@ -99,7 +129,7 @@ describe('schema', () => {
       expect(limits?.some((limit) => !limit.perUser && !limit.identityArgs)).toBe(true);
     }
     expect(sdl).toMatch(
-      /\): AuthPayload! @auth\(requires: AUTHENTICATED\) @checksPassword @rateLimit\(max: 10, window: "15m"\) @rateLimit\(max: 5, window: "15m", perUser: true\)/,
+      /\): AuthPayload! @auth\(scopes: \[\["account:write"\]\]\) @checksPassword @rateLimit\(max: 10, window: "15m"\) @rateLimit\(max: 5, window: "15m", perUser: true\)/,
     );
   });
 

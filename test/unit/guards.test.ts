@@ -3,6 +3,7 @@ import SchemaBuilder from '@pothos/core';
 import DirectivesPlugin from '@pothos/plugin-directives';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { guarded, isPublic, requiresAdmin, requiresAuthentication } from '../../src/auth/guards.js';
+import type { RuleArgs } from '../../src/auth/rules.js';
 import { scopesOf, type AuthContexts, type AuthScopes } from '../../src/auth/scopes.js';
 import type { Context } from '../../src/graphql/context.js';
 
@@ -13,8 +14,8 @@ function testBuilder() {
     AuthScopes: AuthScopes;
     AuthContexts: AuthContexts;
     Directives: {
-      auth: { locations: 'FIELD_DEFINITION'; args: { requires: 'AUTHENTICATED' | 'ADMIN' } };
-      public: { locations: 'FIELD_DEFINITION'; args: Record<string, never> };
+      auth: { locations: 'OBJECT' | 'FIELD_DEFINITION'; args: RuleArgs };
+      public: { locations: 'OBJECT' | 'FIELD_DEFINITION'; args: Record<string, never> };
     };
   }>({
     plugins: [ScopeAuthPlugin, DirectivesPlugin],
@@ -57,7 +58,10 @@ describe('guarded()', () => {
     const fields = builder.toSchema().getQueryType()!.getFields();
     const options = (name: string) => fields[name]!.extensions.pothosOptions as Options;
     expect(options('open')).toMatchObject({ skipTypeScopes: true });
-    expect(options('admin')).toMatchObject({ authScopes: { admin: true }, skipTypeScopes: false });
+    expect(options('admin')).toMatchObject({
+      authScopes: { anyRole: ['ADMIN'] },
+      skipTypeScopes: false,
+    });
     expect(options('plain').authScopes).toBeUndefined();
     expect(options('plain').skipTypeScopes).toBeUndefined();
     expect(options('plain').directives).toBeUndefined();

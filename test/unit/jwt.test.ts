@@ -26,9 +26,12 @@ const signedToken = (overrides: jwt.SignOptions) =>
   });
 
 describe('token service', () => {
-  it('issues an HS256 at+jwt with kid, sub, iss, aud, iat, exp, jti, sid and roles', () => {
+  it('issues an HS256 at+jwt with kid, sub, iss, aud, iat, exp, jti, sid, roles and scope', () => {
     const tokens = createTokenService(options);
-    const { token, expiresIn } = tokens.issue('user-1', ['USER'], 'session-1');
+    const { token, expiresIn } = tokens.issue('user-1', ['USER'], 'session-1', [
+      'profile:read',
+      'sessions:read',
+    ]);
     expect(expiresIn).toBe(60);
     const decoded = jwt.decode(token, { complete: true });
     expect(decoded?.header).toMatchObject({
@@ -42,6 +45,7 @@ describe('token service', () => {
       iss: 'issuer-a',
       aud: 'audience-a',
       roles: ['USER'],
+      scope: 'profile:read sessions:read',
       sid: 'session-1',
     });
     expect((payload.exp as number) - (payload.iat as number)).toBe(60);
@@ -56,13 +60,13 @@ describe('token service', () => {
   it('gives every token a different jti', () => {
     const tokens = createTokenService(options);
     const ids = new Set(
-      Array.from({ length: 5 }, () => tokens.verify(tokens.issue('u', [], 's').token).tokenId),
+      Array.from({ length: 5 }, () => tokens.verify(tokens.issue('u', [], 's', []).token).tokenId),
     );
     expect(ids.size).toBe(5);
   });
 
   it('refuses tokens from a service with another issuer, audience or key', () => {
-    const token = createTokenService(options).issue('u', [], 's').token;
+    const token = createTokenService(options).issue('u', [], 's', []).token;
     for (const other of [
       { ...options, issuer: 'issuer-b' },
       { ...options, audience: 'audience-b' },
@@ -106,7 +110,7 @@ describe('verified-token cache', () => {
   it('keeps answering for a verified token until its exp, then reports it expired', () => {
     let clock = Date.now();
     const tokens = createTokenService({ ...options, now: () => clock });
-    const { token } = tokens.issue('user-1', ['USER'], 'session-1');
+    const { token } = tokens.issue('user-1', ['USER'], 'session-1', []);
     const first = tokens.verify(token);
     expect(tokens.verify(token)).toBe(first); // served from the cache, not decoded again
     const exp = (jwt.decode(token) as jwt.JwtPayload).exp!;
@@ -120,7 +124,7 @@ describe('verified-token cache', () => {
 
   it('does not let a token that differs in any character ride on a cached one', () => {
     const tokens = createTokenService(options);
-    const { token } = tokens.issue('u', ['USER'], 's');
+    const { token } = tokens.issue('u', ['USER'], 's', []);
     tokens.verify(token);
     const [header, payload, signature] = token.split('.') as [string, string, string];
     const flipped = signature.at(-2) === 'A' ? 'B' : 'A';
@@ -155,8 +159,8 @@ describe('key rotation', () => {
       ...options,
       keys: hmacKeyRing(parseSecrets(`${oldKey},${newKey}`)),
     });
-    const oldToken = before.issue('u', [], 's').token;
-    const newToken = during.issue('u', [], 's').token;
+    const oldToken = before.issue('u', [], 's', []).token;
+    const newToken = during.issue('u', [], 's', []).token;
     expect(jwt.decode(newToken, { complete: true })?.header.kid).toBe('new');
     expect(during.verify(oldToken).userId).toBe('u');
     expect(() => before.verify(newToken)).toThrow('Invalid token');
@@ -164,7 +168,7 @@ describe('key rotation', () => {
 
   it('can keep signing with an older key while a new one is rolled out (JWT_SIGNING_KEY_ID)', () => {
     const keys = hmacKeyRing(parseSecrets(`${oldKey},${newKey}`), 'old');
-    const token = createTokenService({ ...options, keys }).issue('u', [], 's').token;
+    const token = createTokenService({ ...options, keys }).issue('u', [], 's', []).token;
     expect(jwt.decode(token, { complete: true })?.header.kid).toBe('old');
   });
 
@@ -173,7 +177,7 @@ describe('key rotation', () => {
       ...options,
       keys: hmacKeyRing(parseSecrets(`other:${SECRET}`)),
     });
-    const token = stranger.issue('u', [], 's').token;
+    const token = stranger.issue('u', [], 's', []).token;
     expect(() => createTokenService(options).verify(token)).toThrow('Invalid token');
   });
 });
@@ -186,7 +190,7 @@ describe('asymmetric signing', () => {
   it('signs ES256 and publishes the public key as a JWKS entry', () => {
     const keys = asymmetricKeyRing(ecPem);
     const tokens = createTokenService({ ...options, keys });
-    const token = tokens.issue('u', ['USER'], 's').token;
+    const token = tokens.issue('u', ['USER'], 's', []).token;
     expect(jwt.decode(token, { complete: true })?.header).toMatchObject({
       alg: 'ES256',
       kid: keys.signing.kid,

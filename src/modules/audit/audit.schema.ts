@@ -1,15 +1,24 @@
-import { guarded, requiresAdmin } from '../../auth/guards.js';
+import { guarded, guardedType, requiresScopes } from '../../auth/guards.js';
+import { UserType } from '../user/user.schema.js';
 import { builder } from '../../graphql/builder.js';
 import type { AuditEvent } from './audit.model.js';
 import { MAX_AUDIT_PAGE } from './audit.service.js';
 
 const AuditEventType = builder.objectRef<AuditEvent>('AuditEvent').implement({
   description: 'A security event: sign-ins, lockouts, limit hits, rejected tokens, revocations.',
+  ...guardedType(requiresScopes(['audit:read'])),
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Pass as `after` to page on.' }),
     type: t.exposeString('type', { description: 'Such as login.failed or rate_limit.hit.' }),
     at: t.field({ type: 'DateTime', description: 'When it happened.', resolve: (e) => e.at }),
     userId: t.exposeID('userId', { nullable: true, description: 'The user, when known.' }),
+    user: guarded(t, requiresScopes(['users:read'])).field({
+      type: UserType,
+      nullable: true,
+      description: 'The account, while it exists. Admins only (users:read).',
+      resolve: async (event, _args, context) =>
+        event.userId ? ((await context.loadUser(event.userId)) ?? null) : null,
+    }),
     clientIp: t.exposeString('clientIp', { nullable: true, description: 'Client address.' }),
     requestId: t.exposeString('requestId', {
       nullable: true,
@@ -33,7 +42,7 @@ const AuditEventType = builder.objectRef<AuditEvent>('AuditEvent').implement({
 });
 
 builder.queryFields((t) => ({
-  auditEvents: guarded(t, requiresAdmin).field({
+  auditEvents: guarded(t, requiresScopes(['audit:read'])).field({
     type: [AuditEventType],
     description: `Security events, newest first, at most ${MAX_AUDIT_PAGE} per page.`,
     args: {

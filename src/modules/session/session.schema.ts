@@ -1,14 +1,31 @@
-import { guarded, requiresAuthentication } from '../../auth/guards.js';
+import {
+  anyOf,
+  grantsOwner,
+  guarded,
+  guardedType,
+  isOwner,
+  requiresAdmin,
+  requiresScopes,
+} from '../../auth/guards.js';
+import type { Context } from '../../graphql/context.js';
 import { builder } from '../../graphql/builder.js';
+import { ownerOrAdmin, UserType } from '../user/user.schema.js';
 import type { SessionInfo } from './session.model.js';
 import { MAX_SESSION_PAGE } from './session.service.js';
 
 interface SessionShape extends SessionInfo {
+  readonly userId: string;
   readonly current: boolean;
 }
 
-const SessionType = builder.objectRef<SessionShape>('Session').implement({
+export const SessionType = builder.objectRef<SessionShape>('Session').implement({
   description: 'A signed-in device: one login and the refresh tokens rotated from it.',
+  ...guardedType(
+    anyOf(
+      isOwner((session: SessionShape) => session.userId),
+      requiresAdmin,
+    ),
+  ),
   fields: (t) => ({
     id: t.exposeID('id', {
       description: 'Pass to revokeSession to end it, or as `after` to page on.',
@@ -36,8 +53,27 @@ const SessionType = builder.objectRef<SessionShape>('Session').implement({
   }),
 });
 
+/** A user's active sessions, marking the one this request belongs to. */
+export async function sessionsOf(
+  userId: string,
+  first: number,
+  after: string | number | null | undefined,
+  context: Context,
+): Promise<SessionShape[]> {
+  const sessions = await context.services.sessions.listActive(userId, {
+    first,
+    after: after === null || after === undefined ? undefined : String(after),
+  });
+  const { viewer } = context;
+  return sessions.map((session) => ({
+    ...session,
+    userId,
+    current: viewer.kind === 'user' && session.id === viewer.sessionId,
+  }));
+}
+
 builder.queryFields((t) => ({
-  sessions: guarded(t, requiresAuthentication).field({
+  sessions: guarded(t, requiresScopes(['sessions:read'])).field({
     type: [SessionType],
     description: `The viewer's active sessions, newest sign-in first, at most ${MAX_SESSION_PAGE} per page.`,
     args: {
@@ -48,19 +84,13 @@ builder.queryFields((t) => ({
       }),
       after: t.arg.id({ description: 'Return sessions after this session id.', required: false }),
     },
-    resolve: async (_root, { first, after }, context) => {
-      const { viewer } = context;
-      const sessions = await context.services.sessions.listActive(viewer.userId, {
-        first,
-        after: after === null || after === undefined ? undefined : String(after),
-      });
-      return sessions.map((session) => ({ ...session, current: session.id === viewer.sessionId }));
-    },
+    resolve: (_root, { first, after }, context) =>
+      sessionsOf(context.viewer.userId, first, after, context),
   }),
 }));
 
 builder.mutationFields((t) => ({
-  revokeSession: guarded(t, requiresAuthentication).boolean({
+  revokeSession: guarded(t, requiresScopes(['sessions:write'])).boolean({
     description:
       "End one of the viewer's sessions. False when there is no such active session of the viewer's.",
     args: { id: t.arg.id({ required: true }) },
@@ -70,3 +100,21 @@ builder.mutationFields((t) => ({
     },
   }),
 }));
+
+// The sessions belong to the user this field passed for: whoever may see them as their owner or
+// an admin, including the caller a sign-in just returned the user to.
+builder.objectField(UserType, 'sessions', (t) =>
+  guarded(t, ownerOrAdmin, grantsOwner).field({
+    type: [SessionType],
+    description: `The user's active sessions, newest sign-in first, at most ${MAX_SESSION_PAGE} per page. Only its owner and admins see them.`,
+    args: {
+      first: t.arg.int({
+        description: `Page size (1-${MAX_SESSION_PAGE}).`,
+        defaultValue: 50,
+        required: true,
+      }),
+      after: t.arg.id({ description: 'Return sessions after this session id.', required: false }),
+    },
+    resolve: (user, { first, after }, context) => sessionsOf(user.id, first, after, context),
+  }),
+);

@@ -1,4 +1,11 @@
-import { checksPassword, guarded, isPublic, requiresAuthentication } from '../../auth/guards.js';
+import {
+  checksPassword,
+  grantsOwner,
+  guarded,
+  guardedType,
+  isPublic,
+  requiresScopes,
+} from '../../auth/guards.js';
 import { builder } from '../../graphql/builder.js';
 import type { Context } from '../../graphql/context.js';
 import { AppError, ErrorCode } from '../../errors.js';
@@ -21,6 +28,7 @@ interface AuthPayloadShape {
 
 const AuthPayloadType = builder.objectRef<AuthPayloadShape>('AuthPayload').implement({
   description: 'The result of signing up, logging in or refreshing.',
+  ...guardedType(isPublic),
   fields: (t) => ({
     accessToken: t.exposeString('accessToken', {
       description: 'JWT to send as `Authorization: Bearer <accessToken>`.',
@@ -40,9 +48,9 @@ const AuthPayloadType = builder.objectRef<AuthPayloadShape>('AuthPayload').imple
       description:
         'Keep it and pass it to the next login(deviceToken:) from this client: a known client is not locked out when others guess at the account. Null when it was set as an HttpOnly cookie instead.',
     }),
-    user: t.field({
+    user: guarded(t, isPublic, grantsOwner).field({
       type: UserType,
-      description: 'The signed-in user.',
+      description: 'The signed-in user: its owner-only fields answer, the caller being its owner.',
       resolve: (payload) => payload.signedIn.user,
     }),
   }),
@@ -176,7 +184,7 @@ builder.mutationFields((t) => ({
       }
     },
   }),
-  logout: guarded(t, requiresAuthentication).boolean({
+  logout: guarded(t, requiresScopes(['sessions:write'])).boolean({
     description: 'End the current session: its refresh tokens and access tokens stop working.',
     resolve: async (_root, _args, context) => {
       const { viewer } = context;
@@ -185,7 +193,7 @@ builder.mutationFields((t) => ({
       return true;
     },
   }),
-  logoutAll: guarded(t, requiresAuthentication).boolean({
+  logoutAll: guarded(t, requiresScopes(['sessions:write'])).boolean({
     description: 'End every session of the viewer, this one included.',
     resolve: async (_root, _args, context) => {
       context.responseCookies.push(context.services.refreshCookie.clear());
@@ -195,7 +203,7 @@ builder.mutationFields((t) => ({
   }),
   changePassword: guarded(
     t,
-    requiresAuthentication,
+    requiresScopes(['account:write']),
     checksPassword,
     RATE_LIMIT_RULES.changePasswordPerIp,
     RATE_LIMIT_RULES.changePasswordPerUser,

@@ -1,3 +1,4 @@
+import { scopesOfRoles } from '../../auth/scope-vocabulary.js';
 import { AppError, ErrorCode, invalidCredentials } from '../../errors.js';
 import type { TokenService } from '../../lib/jwt.js';
 import { MAX_EMAIL_INPUT_LENGTH, normalizeEmail } from '../../lib/email.js';
@@ -75,7 +76,9 @@ export function createSignInService(deps: {
     user: User,
     refresh: { sessionId: string; refreshToken: string; refreshExpiresIn: number },
   ): SignedIn {
-    const access = tokens.issue(user.id, user.roles, refresh.sessionId);
+    const access = tokens.issue(user.id, user.roles, refresh.sessionId, [
+      ...scopesOfRoles(user.roles),
+    ]);
     return { user, ...refresh, accessToken: access.token, expiresIn: access.expiresIn };
   }
 

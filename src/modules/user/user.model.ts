@@ -27,6 +27,7 @@ export interface User {
   readonly id: string;
   readonly email: string;
   readonly roles: readonly Role[];
+  readonly disabled: boolean;
   readonly createdAt: Date;
   readonly credentialVersion: number;
 }
@@ -107,6 +108,7 @@ export function toUser(doc: {
   _id: unknown;
   email: string;
   roles: Role[];
+  disabled?: boolean;
   createdAt: Date;
   credentialVersion?: number;
 }): User {
@@ -114,6 +116,7 @@ export function toUser(doc: {
     id: String(doc._id),
     email: doc.email,
     roles: [...doc.roles],
+    disabled: doc.disabled ?? false,
     createdAt: doc.createdAt,
     credentialVersion: doc.credentialVersion ?? 0,
   };

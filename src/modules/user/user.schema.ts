@@ -1,4 +1,13 @@
-import { guarded, requiresAdmin, requiresAuthentication } from '../../auth/guards.js';
+import {
+  anyOf,
+  guarded,
+  guardedType,
+  isOwner,
+  requiresAdmin,
+  requiresAuthentication,
+  requiresScopes,
+} from '../../auth/guards.js';
+import { badUserInput } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import { ROLES, type User } from './user.model.js';
 import { MAX_PAGE_SIZE } from './user.service.js';
@@ -8,15 +17,27 @@ export const RoleType = builder.enumType('Role', {
   values: ROLES,
 });
 
+/** The account's own user, or an admin. */
+export const ownerOrAdmin = anyOf(
+  isOwner((user: User) => user.id),
+  requiresAdmin,
+);
+
 export const UserType = builder.objectRef<User>('User').implement({
   description: 'An account. The password hash is never part of it.',
+  ...guardedType(requiresAuthentication),
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Stable identifier of the user.' }),
-    email: t.exposeString('email', { description: 'Normalized (trimmed, lower-cased) email.' }),
-    roles: t.field({
+    email: guarded(t, ownerOrAdmin).exposeString('email', {
+      description: 'Normalized (trimmed, lower-cased) email. Only its owner and admins see it.',
+    }),
+    roles: guarded(t, ownerOrAdmin).field({
       type: [RoleType],
-      description: 'Roles granted to the user.',
+      description: 'Roles granted to the user. Only its owner and admins see them.',
       resolve: (user) => [...user.roles],
+    }),
+    disabled: guarded(t, requiresAdmin).exposeBoolean('disabled', {
+      description: 'Whether the account is disabled (it cannot sign in). Admins only.',
     }),
     createdAt: t.field({
       type: 'DateTime',
@@ -27,7 +48,7 @@ export const UserType = builder.objectRef<User>('User').implement({
 });
 
 builder.queryFields((t) => ({
-  me: guarded(t, requiresAuthentication).field({
+  me: guarded(t, requiresScopes(['profile:read'])).field({
     type: UserType,
     nullable: true,
     description:
@@ -35,7 +56,19 @@ builder.queryFields((t) => ({
     // Served from the request's viewer (at most REVOCATION_CACHE_TTL old): no database read.
     resolve: (_root, _args, context) => context.viewer.account,
   }),
-  users: guarded(t, requiresAdmin).field({
+  user: guarded(t, requiresScopes(['profile:read'])).field({
+    type: UserType,
+    nullable: true,
+    description:
+      'Any account by id, for any signed-in caller; null when there is none. Its email, roles and state answer only to their owner and admins.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, context) => {
+      const userId = String(id);
+      if (!/^[0-9a-f]{24}$/i.test(userId)) throw badUserInput('id', 'Not a user id');
+      return (await context.loadUser(userId)) ?? null;
+    },
+  }),
+  users: guarded(t, requiresScopes(['users:read'])).field({
     type: [UserType],
     description: `All users, oldest first, at most ${MAX_PAGE_SIZE} per page.`,
     args: {

@@ -49,6 +49,8 @@ export interface UserService {
   authenticate(email: string, password: string, knownDevice?: string): Promise<User>;
   /** The user if the account exists and is not disabled. */
   findUsable(id: string): Promise<User | undefined>;
+  /** Any account by id, disabled or not; undefined when there is none (or for the decoy). */
+  findById(id: string): Promise<User | undefined>;
   /** Ends every device token issued so far (see credentialVersion). */
   forgetDevices(id: string): Promise<void>;
   /** The current credential version of a usable account (undefined if gone or disabled). */
@@ -209,6 +211,12 @@ export function createUserService(deps: UserServiceDeps): UserService {
       // By _id alone (the embedded FerretDB reads every user for any other filter); disabled here.
       const found = await users.findById(id).lean();
       return found && !found.disabled ? toUser(found) : undefined;
+    },
+
+    async findById(id) {
+      if (!isValidObjectId(id) || DECOY_USER_ID.equals(id)) return undefined;
+      const found = await users.findById(id).lean();
+      return found ? toUser(found) : undefined;
     },
 
     async changePassword(id, currentPassword, newPassword) {
