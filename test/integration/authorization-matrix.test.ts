@@ -1,0 +1,189 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { getNamedType, isLeafType, isObjectType, type GraphQLField } from 'graphql';
+import { Types } from 'mongoose';
+import type { GuardExtensions, TypeGuardExtensions } from '../../src/auth/guards.js';
+import { allows, type Caller, type Rule } from '../../src/auth/rules.js';
+import { scopesOfRoles } from '../../src/auth/scope-vocabulary.js';
+import { schema } from '../../src/graphql/schema.js';
+import { bearer, signUp, uniqueEmail } from '../helpers/operations.js';
+import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server.js';
+
+/**
+ * The authorization matrix, generated from the rules the schema declares: every field of every
+ * object type below the root (root fields: test/schema/guards.test.ts), reached by a real query
+ * as each kind of caller, must be refused exactly when the rules along its path say so.
+ * A type added without a way to reach it here fails the test, as does any undeclared outcome.
+ */
+
+const PASSWORD = 'matrix password 1';
+
+interface Actor {
+  readonly name: string;
+  /** How the rules see it; undefined: its token is refused before any rule (disabled). */
+  readonly caller?: Caller;
+  headers: Record<string, string>;
+}
+
+const userCaller = (owns: boolean): Caller => ({
+  signedIn: true,
+  roles: ['USER'],
+  scopes: scopesOfRoles(['USER']),
+  owns,
+});
+
+const actors: Actor[] = [
+  {
+    name: 'anonymous',
+    caller: { signedIn: false, roles: [], scopes: new Set(), owns: false },
+    headers: {},
+  },
+  { name: 'owner', caller: userCaller(true), headers: {} },
+  { name: 'another user', caller: userCaller(false), headers: {} },
+  {
+    name: 'ADMIN',
+    caller: {
+      signedIn: true,
+      roles: ['USER', 'ADMIN'],
+      scopes: scopesOfRoles(['USER', 'ADMIN']),
+      owns: false,
+    },
+    headers: {},
+  },
+  { name: 'disabled user', headers: {} },
+];
+const actor = (name: string) => actors.find((candidate) => candidate.name === name)!;
+
+let server: TestServer;
+const owner = { id: '', email: uniqueEmail('matrix-owner') };
+/** Signs in for AuthPayload's fields, so the owner's own sessions are never capped away. */
+const payloadUser = { email: uniqueEmail('matrix-payload') };
+
+beforeAll(async () => {
+  // Without the revocation cache, disabling applies at once.
+  server = await startTestServer({ label: 'matrix', env: { REVOCATION_CACHE_TTL: '0' } });
+  const signedUp = await signUp(server, owner.email, PASSWORD);
+  owner.id = signedUp.userId;
+  actor('owner').headers = bearer(signedUp.token);
+  actor('another user').headers = bearer((await signUp(server, uniqueEmail('other'))).token);
+  await signUp(server, payloadUser.email, PASSWORD);
+  const adminEmail = uniqueEmail('matrix-admin');
+  await server.app.services.users.ensureBootstrapAdmin(adminEmail, PASSWORD);
+  const login = await server.graphql(
+    'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }',
+    { e: adminEmail, p: PASSWORD },
+  );
+  actor('ADMIN').headers = bearer((login.body.data?.login as { accessToken: string }).accessToken);
+  const disabled = await signUp(server, uniqueEmail('disabled'));
+  await server.connection
+    .collection('users')
+    .updateOne({ _id: new Types.ObjectId(disabled.userId) }, { $set: { disabled: true } });
+  actor('disabled user').headers = bearer(disabled.token);
+});
+afterAll(() => server.close());
+
+interface Step {
+  readonly type: string;
+  readonly field: string;
+  readonly args?: string;
+}
+
+/** How a query reaches each type below the root: the fields it passes through, in order. */
+const PATHS: Record<string, () => { operation: 'query' | 'mutation'; steps: Step[] }> = {
+  User: () => ({
+    operation: 'query',
+    steps: [{ type: 'Query', field: 'user', args: `(id: "${owner.id}")` }],
+  }),
+  Session: () => ({
+    operation: 'query',
+    steps: [
+      { type: 'Query', field: 'user', args: `(id: "${owner.id}")` },
+      { type: 'User', field: 'sessions' },
+    ],
+  }),
+  AuditEvent: () => ({
+    operation: 'query',
+    steps: [{ type: 'Query', field: 'auditEvents', args: `(first: 1, userId: "${owner.id}")` }],
+  }),
+  AuthPayload: () => ({
+    operation: 'mutation',
+    steps: [
+      {
+        type: 'Mutation',
+        field: 'login',
+        args: `(email: "${payloadUser.email}", password: "${PASSWORD}")`,
+      },
+    ],
+  }),
+};
+
+function ruleOf(typeName: string, fieldName: string): Rule {
+  const type = schema.getType(typeName);
+  if (!isObjectType(type)) throw new Error(`${typeName} is not an object type`);
+  const field = type.getFields()[fieldName]!;
+  const rule =
+    (field.extensions as Partial<GuardExtensions>).rule ??
+    (type.extensions as Partial<TypeGuardExtensions>).rule;
+  if (!rule) throw new Error(`${typeName}.${fieldName} has no rule`);
+  return rule;
+}
+
+const selectionFor = (field: GraphQLField<unknown, unknown>) =>
+  isLeafType(getNamedType(field.type)) ? field.name : `${field.name} { __typename }`;
+
+const belowRoot = Object.values(schema.getTypeMap()).filter(
+  (type) =>
+    isObjectType(type) &&
+    !type.name.startsWith('__') &&
+    type.name !== 'Query' &&
+    type.name !== 'Mutation',
+);
+
+const cases = belowRoot.flatMap((type) => {
+  if (!isObjectType(type)) return [];
+  return Object.values(type.getFields()).flatMap((field) =>
+    actors.map((who) => [`${type.name}.${field.name}`, who.name, type.name, field] as const),
+  );
+});
+
+type Outcome = 'allowed' | 'refused';
+
+function outcomeOf(response: GraphQLResponse, path: string[]): Outcome {
+  if (response.status === 401) return 'refused';
+  const refusal = (response.body.errors ?? []).find(
+    (error) =>
+      ['UNAUTHENTICATED', 'FORBIDDEN'].includes(String(error.extensions?.code)) &&
+      (error.path ?? [])
+        .filter((segment) => typeof segment === 'string')
+        .every((segment, index) => segment === path[index]),
+  );
+  if (refusal) return 'refused';
+  expect(response.body.errors ?? []).toEqual([]);
+  return 'allowed';
+}
+
+describe('authorization matrix: every field below the root, as every kind of caller', () => {
+  it('has a way to reach every object type, and covers several callers per field', () => {
+    const unreachable = belowRoot.map((type) => type.name).filter((name) => !PATHS[name]);
+    expect(unreachable).toEqual([]);
+    expect(cases.length).toBeGreaterThanOrEqual(100);
+  });
+
+  it.each(cases)('%s as %s', async (_name, who, typeName, field) => {
+    const { operation, steps } = PATHS[typeName]!();
+    const path = [...steps.map((step) => step.field), field.name];
+    const selection = steps.reduceRight(
+      (inner, step) => `${step.field}${step.args ?? ''} { ${inner} }`,
+      selectionFor(field),
+    );
+    const caller = actor(who).caller;
+    const declared: Outcome =
+      caller !== undefined &&
+      [...steps, { type: typeName, field: field.name }].every((step) =>
+        allows(ruleOf(step.type, step.field), caller),
+      )
+        ? 'allowed'
+        : 'refused';
+    const response = await server.graphql(`${operation} { ${selection} }`, {}, actor(who).headers);
+    expect(outcomeOf(response, path)).toBe(declared);
+  });
+});
