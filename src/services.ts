@@ -1,10 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import type { Config } from './config/config.js';
-import { createAuthenticator, type Authenticate } from './auth/authenticate.js';
+import { createAuthenticator, type Authenticate, type KeyHolder } from './auth/authenticate.js';
 import { createViewerStateCache, loadViewerAccount } from './auth/viewer-state.js';
 import type { Services } from './graphql/context.js';
 import { createMigrations } from './db/migrations.js';
+import { pseudonym } from './lib/security-events.js';
+import { createApiKeyModels } from './modules/api-key/api-key.model.js';
+import { createApiKeyService } from './modules/api-key/api-key.service.js';
 import { createTokenService } from './lib/jwt.js';
 import type { KeyRing } from './lib/keys.js';
 import type { Logger } from './lib/logger.js';
@@ -141,8 +144,10 @@ export async function createServices(deps: ServiceDeps): Promise<{
     },
     audit,
   });
+  const apiKeys = createApiKeyService({ ...createApiKeyModels(connection), audit });
   const services: Services = {
     users,
+    apiKeys,
     tokens,
     sessions,
     audit,
@@ -167,6 +172,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
       secure: config.refresh.cookieSecure,
     }),
   };
+  const perApiKey = config.rateLimit.perApiKey;
   const authenticate = createAuthenticator({
     tokens,
     audit,
@@ -174,6 +180,27 @@ export async function createServices(deps: ServiceDeps): Promise<{
       ttlMs: config.revocationCacheTtlMs,
       load: loadViewerAccount(users, sessions),
     }),
+    keyState: createViewerStateCache<KeyHolder>({
+      ttlMs: config.revocationCacheTtlMs,
+      load: async (keyId, hash) => {
+        const key = await apiKeys.verify(keyId, hash);
+        const owner = key && (await users.findUsable(key.userId));
+        return key && owner ? { key, owner } : undefined;
+      },
+    }),
+    apiKeys,
+    perApiKey: async (keyId) => {
+      const hit = await withFallback(
+        () =>
+          stores.windows.hit(
+            `rl:${pseudonym(`api-key\n${keyId}`)}`,
+            perApiKey.max,
+            perApiKey.windowMs,
+          ),
+        { allowed: true, previous: [], retryAfterMs: 0 },
+      );
+      return hit.allowed ? 0 : hit.retryAfterMs;
+    },
     invalidTokens: createInvalidTokenLimit(
       stores.invalidTokens,
       config.rateLimit.invalidTokensPerIp,

@@ -3,14 +3,28 @@ import { TokenError, type TokenService } from '../lib/jwt.js';
 import type { AuditService } from '../modules/audit/audit.service.js';
 import type { InvalidTokenLimit } from '../rate-limit/invalid-tokens.js';
 import { parseAuthorization } from './authorization-header.js';
-import { scopesOfRoles } from './scope-vocabulary.js';
+import type { ApiKeyInfo } from '../modules/api-key/api-key.model.js';
+import { isApiKeyShaped, type ApiKeyService } from '../modules/api-key/api-key.service.js';
+import type { User } from '../modules/user/user.model.js';
+import { scopesOfRoles, type Scope } from './scope-vocabulary.js';
 import type { ViewerStateCache } from './viewer-state.js';
 import { ANONYMOUS, type Viewer } from './viewer.js';
+
+/** An API key and its owner, while both are usable. */
+export interface KeyHolder {
+  readonly key: ApiKeyInfo;
+  readonly owner: User;
+}
 
 export interface AuthenticatorDeps {
   readonly tokens: Pick<TokenService, 'verify'>;
   /** The account behind a token while its user and session are usable (./viewer-state.ts). */
   readonly viewerState: ViewerStateCache;
+  /** The same for API keys: by (key id, hash presented), with the same bound. */
+  readonly keyState: ViewerStateCache<KeyHolder>;
+  readonly apiKeys: Pick<ApiKeyService, 'parse' | 'touch'>;
+  /** Requests per API key (RATE_LIMIT_API_KEY): the ms to wait when over it, else 0. */
+  readonly perApiKey: (keyId: string) => Promise<number>;
   readonly audit: Pick<AuditService, 'record'>;
   readonly invalidTokens: InvalidTokenLimit;
 }
@@ -25,6 +39,30 @@ export type Authenticate = (request: Request, clientKey: string) => Promise<View
 
 export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
   const { tokens, viewerState, audit, invalidTokens } = deps;
+
+  /** A personal access token: its owner, with the key's scopes as far as the owner has them now. */
+  async function viewerOfKey(token: string, clientKey: string): Promise<Viewer> {
+    const parsed = deps.apiKeys.parse(token);
+    const holder = parsed && (await deps.keyState.account(parsed.keyId, parsed.hash));
+    // The cache may outlive a key's last second by up to its bound: expiry is checked here too.
+    if (!parsed || !holder || holder.key.expiresAt.getTime() <= Date.now()) {
+      throw await refuse(clientKey, 'api_key', 'Unknown, revoked or expired API key');
+    }
+    const waitMs = await deps.perApiKey(holder.key.id);
+    if (waitMs > 0) throw rateLimited(waitMs);
+    deps.apiKeys.touch(holder.key.id);
+    const { owner, key } = holder;
+    const ownerScopes = scopesOfRoles(owner.roles);
+    return {
+      kind: 'user',
+      userId: owner.id,
+      roles: owner.roles,
+      scopes: new Set(key.scopes.filter((scope) => ownerScopes.has(scope as Scope))),
+      sessionId: '',
+      apiKeyId: key.id,
+      account: owner,
+    };
+  }
 
   async function refuse(clientKey: string, reason: string, description: string, userId?: string) {
     audit.record('token.rejected', { reason, userId });
@@ -41,6 +79,7 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
       const waitMs = await invalidTokens.note(clientKey);
       throw waitMs > 0 ? rateLimited(waitMs) : malformedAuthorization();
     }
+    if (isApiKeyShaped(parsed.token)) return viewerOfKey(parsed.token, clientKey);
     let claims;
     try {
       claims = tokens.verify(parsed.token);

@@ -22,8 +22,8 @@ export function loadViewerAccount(
   };
 }
 
-interface Entry {
-  readonly account: Promise<User | undefined>;
+interface Entry<Value> {
+  readonly account: Promise<Value | undefined>;
   /** When the lookup behind `account` started: the entry is as fresh as that, no fresher. */
   readonly loadedAt: number;
   refreshing: boolean;
@@ -38,24 +38,24 @@ interface Entry {
  * a busy session's requests never wait for the database; an entry is never used past ttlMs from
  * the start of its lookup. Failed lookups are not remembered.
  */
-export function createViewerStateCache(options: {
-  load: ViewerStateLoader;
+export function createViewerStateCache<Value = User>(options: {
+  load: (first: string, second: string) => Promise<Value | undefined>;
   ttlMs: number;
   maxKeys?: number;
   now?: () => number;
 }) {
   const { load, ttlMs } = options;
   const now = options.now ?? Date.now;
-  const entries = new BoundedMap<Entry>(options.maxKeys ?? 100_000);
+  const entries = new BoundedMap<Entry<Value>>(options.maxKeys ?? 100_000);
 
-  const lookUp = (userId: string, sessionId: string, at: number): Entry => ({
+  const lookUp = (userId: string, sessionId: string, at: number): Entry<Value> => ({
     account: load(userId, sessionId),
     loadedAt: at,
     refreshing: false,
   });
 
   return {
-    account(userId: string, sessionId: string): Promise<User | undefined> {
+    account(userId: string, sessionId: string): Promise<Value | undefined> {
       if (ttlMs === 0) return load(userId, sessionId);
       const key = `${userId}:${sessionId}`;
       const at = now();
@@ -87,4 +87,7 @@ export function createViewerStateCache(options: {
   };
 }
 
-export type ViewerStateCache = ReturnType<typeof createViewerStateCache>;
+export interface ViewerStateCache<Value = User> {
+  /** The value for (userId, sessionId), or for an API key (its id, the hash presented). */
+  account(first: string, second: string): Promise<Value | undefined>;
+}

@@ -13,7 +13,10 @@ export interface SignedInViewer {
   readonly roles: readonly Role[];
   /** What the caller may do (scope-vocabulary.ts): its roles' scopes for a session's token. */
   readonly scopes: ReadonlySet<string>;
+  /** The session the access token belongs to; '' for an API key. */
   readonly sessionId: string;
+  /** Set when the caller used an API key rather than a session's access token. */
+  readonly apiKeyId?: string;
   /** The account as of at most REVOCATION_CACHE_TTL ago. */
   readonly account: User;
 }

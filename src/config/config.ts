@@ -254,6 +254,7 @@ const protectionSettings = {
   RATE_LIMIT_MEMORY_MAX_KEYS: z.coerce.number().int().min(1000).default(100_000),
   PASSWORD_CHECKS_PER_CLIENT: z.coerce.number().int().min(1).max(1000).default(4),
   RATE_LIMIT_INVALID_TOKENS_PER_IP: limitSpec.default({ max: 30, windowMs: 60_000 }),
+  RATE_LIMIT_API_KEY: limitSpec.default({ max: 600, windowMs: 60_000 }),
   [RATE_LIMIT_RULES.loginPerIp.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.loginPerIpAndEmail.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.signUpPerIp.setting]: limitSpec.optional(),
@@ -274,6 +275,8 @@ const protection = (values: Values<typeof protectionSettings>) => ({
     memoryMaxKeys: values.RATE_LIMIT_MEMORY_MAX_KEYS,
     /** Rejected access tokens one client may send before it gets RATE_LIMITED instead. */
     invalidTokensPerIp: values.RATE_LIMIT_INVALID_TOKENS_PER_IP,
+    /** Requests one API key may make, wherever they come from. */
+    perApiKey: values.RATE_LIMIT_API_KEY,
     /** Password-checking fields one address or user may have running or queued at once. */
     passwordChecksPerClient: values.PASSWORD_CHECKS_PER_CLIENT,
     /** By the setting that names each rule (RATE_LIMIT_RULES), configured or its default. */

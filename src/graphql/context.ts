@@ -6,6 +6,7 @@ import { addressGroup } from '../lib/address-group.js';
 import type { ClientIpResolver } from '../lib/client-ip.js';
 import type { TokenService } from '../lib/jwt.js';
 import type { RequestInfoStore } from '../lib/request-info.js';
+import type { ApiKeyService } from '../modules/api-key/api-key.service.js';
 import type { AuditService } from '../modules/audit/audit.service.js';
 import type { SignInService } from '../modules/sign-in/sign-in.service.js';
 import type { RefreshCookie } from '../modules/session/refresh-cookie.js';
@@ -15,6 +16,7 @@ import type { UserService } from '../modules/user/user.service.js';
 
 export interface Services {
   readonly users: UserService;
+  readonly apiKeys: ApiKeyService;
   readonly tokens: TokenService;
   readonly signIn: SignInService;
   readonly sessions: SessionService;

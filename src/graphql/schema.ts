@@ -12,6 +12,7 @@ import '../modules/user/user.schema.js';
 import '../modules/sign-in/sign-in.schema.js';
 import '../modules/session/session.schema.js';
 import '../modules/audit/audit.schema.js';
+import '../modules/api-key/api-key.schema.js';
 
 export const schema = builder.toSchema({
   directives: [

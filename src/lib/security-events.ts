@@ -13,7 +13,9 @@ export type SecurityEvent =
   | 'rate_limit.store_unavailable'
   | 'rate_limit.store_unavailable_fail_open'
   | 'session.refresh_token_reuse'
-  | 'session.revoked_all';
+  | 'session.revoked_all'
+  | 'apikey.created'
+  | 'apikey.revoked';
 
 export type SecurityEventFields = Record<string, string | number | undefined>;
 

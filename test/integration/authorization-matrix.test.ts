@@ -50,6 +50,30 @@ const actors: Actor[] = [
     headers: {},
   },
   { name: 'disabled user', headers: {} },
+  // API keys: the owner's with every scope a USER may delegate, the owner's with profile:read
+  // only, an admin's with audit:read only; expired and revoked keys are refused before any rule.
+  {
+    name: 'key with all scopes',
+    caller: { ...userCaller(true), scopes: scopesOfRoles(['USER']) },
+    headers: {},
+  },
+  {
+    name: 'key with profile:read',
+    caller: { ...userCaller(true), scopes: new Set(['profile:read']) },
+    headers: {},
+  },
+  {
+    name: 'admin key with audit:read',
+    caller: {
+      signedIn: true,
+      roles: ['USER', 'ADMIN'],
+      scopes: new Set(['audit:read']),
+      owns: false,
+    },
+    headers: {},
+  },
+  { name: 'expired key', headers: {} },
+  { name: 'revoked key', headers: {} },
 ];
 const actor = (name: string) => actors.find((candidate) => candidate.name === name)!;
 
@@ -60,7 +84,11 @@ const payloadUser = { email: uniqueEmail('matrix-payload') };
 
 beforeAll(async () => {
   // Without the revocation cache, disabling applies at once.
-  server = await startTestServer({ label: 'matrix', env: { REVOCATION_CACHE_TTL: '0' } });
+  server = await startTestServer({
+    label: 'matrix',
+    // AuthPayload's rows sign one user in ~70 times: above the default hourly verification cap.
+    env: { REVOCATION_CACHE_TTL: '0', LOCKOUT_HOURLY_CAP: '1000' },
+  });
   const signedUp = await signUp(server, owner.email, PASSWORD);
   owner.id = signedUp.userId;
   actor('owner').headers = bearer(signedUp.token);
@@ -78,6 +106,44 @@ beforeAll(async () => {
     .collection('users')
     .updateOne({ _id: new Types.ObjectId(disabled.userId) }, { $set: { disabled: true } });
   actor('disabled user').headers = bearer(disabled.token);
+
+  const createKey = async (headers: Record<string, string>, scopes: string[]) => {
+    const response = await server.graphql(
+      'mutation($s: [String!]!) { createApiKey(name: "matrix", scopes: $s) { key apiKey { id } } }',
+      { s: scopes },
+      headers,
+    );
+    const created = response.body.data?.createApiKey as { key: string; apiKey: { id: string } };
+    if (!created) throw new Error(`createApiKey failed: ${response.text}`);
+    return created;
+  };
+  const userScopes = [...scopesOfRoles(['USER'])].filter((scope) => scope !== 'account:write');
+  const ownerHeaders = actor('owner').headers;
+  actor('key with all scopes').headers = bearer((await createKey(ownerHeaders, userScopes)).key);
+  actor('key with profile:read').headers = bearer(
+    (await createKey(ownerHeaders, ['profile:read'])).key,
+  );
+  actor('admin key with audit:read').headers = bearer(
+    (await createKey(actor('ADMIN').headers, ['audit:read'])).key,
+  );
+  const expired = await createKey(ownerHeaders, ['profile:read']);
+  await server.connection
+    .collection('api_keys')
+    .updateOne(
+      { _id: expired.apiKey.id as never },
+      { $set: { expiresAt: new Date(Date.now() - 1000) } },
+    );
+  actor('expired key').headers = bearer(expired.key);
+  const revoked = await createKey(ownerHeaders, ['profile:read']);
+  await server.graphql(
+    'mutation($id: ID!) { revokeApiKey(id: $id) }',
+    { id: revoked.apiKey.id },
+    ownerHeaders,
+  );
+  actor('revoked key').headers = bearer(revoked.key);
+  // Every signed-in actor has a key of its own to list.
+  await createKey(actor('another user').headers, ['profile:read']);
+  await createKey(actor('ADMIN').headers, ['profile:read']);
 });
 afterAll(() => server.close());
 
@@ -88,7 +154,26 @@ interface Step {
 }
 
 /** How a query reaches each type below the root: the fields it passes through, in order. */
-const PATHS: Record<string, () => { operation: 'query' | 'mutation'; steps: Step[] }> = {
+interface Path {
+  operation: 'query' | 'mutation';
+  steps: Step[];
+  /** The root returns what belongs to the caller, whoever it is. */
+  callersOwn?: boolean;
+}
+
+const PATHS: Record<string, () => Path> = {
+  ApiKey: () => ({
+    operation: 'query',
+    steps: [{ type: 'Query', field: 'apiKeys' }],
+    callersOwn: true,
+  }),
+  CreatedApiKey: () => ({
+    operation: 'mutation',
+    steps: [
+      { type: 'Mutation', field: 'createApiKey', args: '(name: "m", scopes: ["profile:read"])' },
+    ],
+    callersOwn: true,
+  }),
   User: () => ({
     operation: 'query',
     steps: [{ type: 'Query', field: 'user', args: `(id: "${owner.id}")` }],
@@ -169,13 +254,14 @@ describe('authorization matrix: every field below the root, as every kind of cal
   });
 
   it.each(cases)('%s as %s', async (_name, who, typeName, field) => {
-    const { operation, steps } = PATHS[typeName]!();
+    const { operation, steps, callersOwn } = PATHS[typeName]!();
     const path = [...steps.map((step) => step.field), field.name];
     const selection = steps.reduceRight(
       (inner, step) => `${step.field}${step.args ?? ''} { ${inner} }`,
       selectionFor(field),
     );
-    const caller = actor(who).caller;
+    const known = actor(who).caller;
+    const caller = known && callersOwn ? { ...known, owns: true } : known;
     const declared: Outcome =
       caller !== undefined &&
       [...steps, { type: typeName, field: field.name }].every((step) =>

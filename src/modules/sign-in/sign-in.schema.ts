@@ -185,9 +185,11 @@ builder.mutationFields((t) => ({
     },
   }),
   logout: guarded(t, requiresScopes(['sessions:write'])).boolean({
-    description: 'End the current session: its refresh tokens and access tokens stop working.',
+    description:
+      'End the current session: its refresh tokens and access tokens stop working. False for an API key, which has no session (revokeApiKey ends it).',
     resolve: async (_root, _args, context) => {
       const { viewer } = context;
+      if (viewer.apiKeyId) return false;
       context.responseCookies.push(context.services.refreshCookie.clear());
       await context.services.sessions.revoke(viewer.sessionId, viewer.userId);
       return true;
