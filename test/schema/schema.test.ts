@@ -64,7 +64,7 @@ describe('schema', () => {
     expect(sdl).toContain('directive @auth(requires: AuthRequirement!) on FIELD_DEFINITION');
     expect(sdl).toContain('directive @public on FIELD_DEFINITION');
     expect(sdl).toMatch(/me: User @auth\(requires: AUTHENTICATED\)/);
-    expect(sdl).toMatch(/\): \[User!\]! @auth\(requires: ADMIN\)/);
+    expect(sdl).toMatch(/\): UserConnection! @auth\(requires: ADMIN\)/);
     expect(sdl).toMatch(/\): AuthPayload! @public @checksPassword @rateLimit\(max: 10/);
     expect(sdl).toMatch(/logout: Boolean! @auth\(requires: AUTHENTICATED\)/);
   });

@@ -6,7 +6,7 @@ import { MAX_AUDIT_PAGE } from './audit.service.js';
 const AuditEventType = builder.objectRef<AuditEvent>('AuditEvent').implement({
   description: 'A security event: sign-ins, lockouts, limit hits, rejected tokens, revocations.',
   fields: (t) => ({
-    id: t.exposeID('id', { description: 'Pass as `after` to page on.' }),
+    id: t.exposeID('id', { description: 'Stable identifier of the event.' }),
     type: t.exposeString('type', { description: 'Such as login.failed or rate_limit.hit.' }),
     at: t.field({ type: 'DateTime', description: 'When it happened.', resolve: (e) => e.at }),
     userId: t.exposeID('userId', { nullable: true, description: 'The user, when known.' }),
@@ -32,13 +32,26 @@ const AuditEventType = builder.objectRef<AuditEvent>('AuditEvent').implement({
   }),
 });
 
+const AuditEventConnection = builder.connectionObject(
+  { type: AuditEventType, name: 'AuditEventConnection', description: 'A page of security events.' },
+  { description: 'A security event and its place in the list.' },
+);
+
 builder.queryFields((t) => ({
   auditEvents: guarded(t, requiresAdmin).field({
-    type: [AuditEventType],
+    type: AuditEventConnection,
     description: `Security events, newest first, at most ${MAX_AUDIT_PAGE} per page.`,
     args: {
-      first: t.arg.int({ defaultValue: 50, required: true, description: 'Page size.' }),
-      after: t.arg.string({ required: false, description: 'Id of the last event seen.' }),
+      first: t.arg.int({
+        defaultValue: 50,
+        required: true,
+        description: `Page size (1-${MAX_AUDIT_PAGE}).`,
+      }),
+      after: t.arg.string({
+        required: false,
+        description:
+          "The previous page's endCursor (or any edge's cursor) from the same type and userId: go on after it.",
+      }),
       type: t.arg.string({ required: false, description: 'Only events of this type.' }),
       userId: t.arg.id({ required: false, description: 'Only events of this user.' }),
     },

@@ -1,4 +1,5 @@
 import { Types, isValidObjectId } from 'mongoose';
+import { decodeCursor, pageOf, type Page } from '../../db/log-cursor.js';
 import type { LogEntry, SequenceLogs } from '../../db/sequence-log.js';
 import { badUserInput } from '../../errors.js';
 import type { Logger } from '../../lib/logger.js';
@@ -10,6 +11,12 @@ import { toAuditEvent, type AuditEvent, type AuditEventModel } from './audit.mod
 import { REPEATABLE_EVENTS, RepeatAggregator, type Repeat } from './repeat-aggregator.js';
 
 export const MAX_AUDIT_PAGE = 200;
+/**
+ * Log entries one page visits at most. Every entry of a listing's log is an event of that
+ * listing, so only entries whose event was never written (or was swept meanwhile) are read past;
+ * the budget keeps a run of those from making one request unbounded.
+ */
+export const AUDIT_SCAN_BUDGET = 1_000;
 /** Events the retention sweep looks at per batch: each one costs a few point operations. */
 export const PRUNE_BATCH = 100;
 /** Longer than any event's write takes: a missing event younger than this may still arrive. */
@@ -25,7 +32,7 @@ export interface AuditService extends AuditLog {
     after?: string;
     type?: string;
     userId?: string;
-  }): Promise<AuditEvent[]>;
+  }): Promise<Page<AuditEvent>>;
   /** Resolves once every write started so far has finished (tests, shutdown). */
   flush(): Promise<void>;
   /**
@@ -179,29 +186,24 @@ export function createAuditService(deps: {
       if (!Number.isInteger(first) || first < 1 || first > MAX_AUDIT_PAGE) {
         throw badUserInput('first', `first must be between 1 and ${MAX_AUDIT_PAGE}`);
       }
-      if (after !== undefined && !isValidObjectId(after)) {
-        throw badUserInput('after', 'after must be an audit event id');
-      }
       const listing = { type, userId };
       const role = roleOf(listing);
-      const log = logName(role, listing);
-      let before: number | undefined;
-      if (after !== undefined) {
-        const cursor = await events.findById(after).select('type userId seqs').lean();
-        // Swept, and so is everything older.
-        if (!cursor) return [];
-        before = cursor.seqs?.[role];
-        const listed =
-          (type === undefined || cursor.type === type) &&
-          (userId === undefined || cursor.userId === userId);
-        if (before === undefined || !listed) {
-          throw badUserInput('after', 'after must be an event of this listing');
-        }
+      // The cursor names its log: one from another listing is refused, not read in this one.
+      const cursor = { kind: 'audit', log: logName(role, listing) };
+      const from = after === undefined ? undefined : decodeCursor(cursor, after);
+      if (after !== undefined && from === undefined) {
+        throw badUserInput('after', 'after must be an endCursor or cursor of this listing');
       }
-      return logs.page(log, { first, from: before, newestFirst: true }, async ({ ref, seq }) => {
-        const doc = await events.findById(ref).lean();
-        return doc && doc.seqs?.[role] === seq ? toAuditEvent(doc) : null;
-      });
+      // Swept entries are below the log's tail, which the walk starts from at the latest.
+      const walk = await logs.walk(
+        cursor.log,
+        { first, from, newestFirst: true, budget: AUDIT_SCAN_BUDGET },
+        async ({ ref, seq }) => {
+          const doc = await events.findById(ref).lean();
+          return doc && doc.seqs?.[role] === seq ? { keep: toAuditEvent(doc) } : 'skip';
+        },
+      );
+      return pageOf(cursor, walk);
     },
 
     async flush() {
