@@ -145,8 +145,9 @@ export class SequenceLogs {
   /**
    * Walks a log from `from` (exclusive) towards its newest or oldest end, asking `visit` about
    * each entry in order, until `first` documents are kept, `budget` entries have been visited, or
-   * `visit` says stop. `chunk` entries (or as many as are still wanted, if more) are read and
-   * visited at once; one more is read, not visited, to tell whether the log goes on.
+   * `visit` says stop. Entries are read and visited a batch at a time: as many as are still
+   * wanted, then, while `visit` reads past entries, twice as many each time, up to `chunk`. One
+   * more is read, not visited, to tell whether the log goes on.
    */
   async walk<T>(
     log: string,
@@ -157,8 +158,11 @@ export class SequenceLogs {
     const found: { seq: number; doc: T }[] = [];
     let from = options.from;
     let visited = 0;
+    let reach = 0;
     while (visited < budget) {
-      const size = Math.min(budget - visited, Math.max(first - found.length, chunk));
+      const wanted = first - found.length;
+      reach = Math.max(wanted, Math.min(reach * 2, chunk));
+      const size = Math.min(budget - visited, reach);
       const entries = newestFirst
         ? await this.newest(log, size + 1, from)
         : await this.oldest(log, size + 1, from);
