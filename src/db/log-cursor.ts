@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { Walk } from './sequence-log.js';
+import type { ScanBudget, Walk } from './sequence-log.js';
+
+/**
+ * Log entries one request may visit, across every list it reads (aliases included): each costs
+ * about two point lookups (the entry and its document), so a request's cost stays flat however
+ * long the logs grow. A filtered walk that runs out returns what it found with hasNextPage.
+ */
+export const SCAN_BUDGET_PER_REQUEST = 1_000;
+
+export const requestScanBudget = (): ScanBudget => ({ remaining: SCAN_BUDGET_PER_REQUEST });
 
 /**
  * Cursors of the lists that walk a sequence log: a position in the log, with the listing it

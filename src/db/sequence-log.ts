@@ -29,6 +29,14 @@ export interface LogEntry {
   readonly ref: string;
 }
 
+/**
+ * How many more entries walks may visit, shared by every walk that holds it: each takes its
+ * batches out of it before reading them, so walks running at once never visit more in all.
+ */
+export interface ScanBudget {
+  remaining: number;
+}
+
 /** What a walk does with an entry: keeps its document, reads past it, or stops before it. */
 export type Visit<T> = { readonly keep: T } | 'skip' | 'stop';
 
@@ -144,34 +152,40 @@ export class SequenceLogs {
 
   /**
    * Walks a log from `from` (exclusive) towards its newest or oldest end, asking `visit` about
-   * each entry in order, until `first` documents are kept, `budget` entries have been visited, or
-   * `visit` says stop. Entries are read and visited a batch at a time: as many as are still
-   * wanted, then, while `visit` reads past entries, twice as many each time, up to `chunk`. One
-   * more is read, not visited, to tell whether the log goes on.
+   * each entry in order, until `first` documents are kept, `budget` runs out, or `visit` says
+   * stop. Entries are read and visited a batch at a time: as many as are still wanted, then,
+   * while `visit` reads past entries, twice as many each time, up to `chunk`. One more is read,
+   * not visited, to tell whether the log goes on.
    */
   async walk<T>(
     log: string,
-    options: { first: number; from?: number; newestFirst: boolean; budget: number; chunk?: number },
+    options: {
+      first: number;
+      from?: number;
+      newestFirst: boolean;
+      budget: ScanBudget;
+      chunk?: number;
+    },
     visit: (entry: LogEntry) => Promise<Visit<T>>,
   ): Promise<Walk<T>> {
     const { first, newestFirst, budget, chunk = 0 } = options;
     const found: { seq: number; doc: T }[] = [];
     let from = options.from;
-    let visited = 0;
     let reach = 0;
-    while (visited < budget) {
+    while (budget.remaining > 0) {
       const wanted = first - found.length;
       reach = Math.max(wanted, Math.min(reach * 2, chunk));
-      const size = Math.min(budget - visited, reach);
+      const size = Math.min(budget.remaining, reach);
+      budget.remaining -= size;
       const entries = newestFirst
         ? await this.newest(log, size + 1, from)
         : await this.oldest(log, size + 1, from);
       const batch = entries.slice(0, size);
+      budget.remaining += size - batch.length;
       const visits = await Promise.all(batch.map(visit));
       for (const [i, outcome] of visits.entries()) {
         if (outcome === 'stop') return { found, stoppedAt: from, more: true };
         from = (batch[i] as LogEntry).seq;
-        visited += 1;
         if (outcome === 'skip') continue;
         found.push({ seq: from, doc: outcome.keep });
         if (found.length === first) return { found, stoppedAt: from, more: i + 1 < entries.length };

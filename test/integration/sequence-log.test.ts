@@ -101,7 +101,12 @@ describe('sequence logs', () => {
     const walk = (
       options: { first: number; from?: number; newestFirst?: boolean; budget?: number },
       visit = keepEven,
-    ) => logs.walk('walk', { newestFirst: false, budget: 1000, chunk: 4, ...options }, visit);
+    ) =>
+      logs.walk(
+        'walk',
+        { newestFirst: false, chunk: 4, ...options, budget: { remaining: options.budget ?? 1000 } },
+        visit,
+      );
 
     it('keeps what visit keeps, up to first, and knows the log goes on', async () => {
       expect(await walk({ first: 3 })).toEqual({
@@ -145,6 +150,29 @@ describe('sequence logs', () => {
       expect(await walk({ first: 2, from: 13, budget: 7 }, none)).toMatchObject({
         stoppedAt: 19,
         more: false,
+      });
+    });
+
+    it('shares one budget between walks running at once, never visiting more in all', async () => {
+      let visits = 0;
+      const none = async (): Promise<Visit<string>> => {
+        visits += 1;
+        return 'skip';
+      };
+      const budget = { remaining: 9 };
+      const options = { first: 1, newestFirst: false, budget, chunk: 4 };
+      const walks = await Promise.all([
+        logs.walk('walk', options, none),
+        logs.walk('walk', options, none),
+      ]);
+      expect(visits).toBe(9);
+      expect(budget.remaining).toBe(0);
+      expect(walks.every((walk) => walk.more && walk.found.length === 0)).toBe(true);
+      expect(walks.map((walk) => (walk.stoppedAt ?? -1) + 1).reduce((a, b) => a + b)).toBe(9);
+      expect(await logs.walk('walk', options, none)).toEqual({
+        found: [],
+        stoppedAt: undefined,
+        more: true,
       });
     });
 

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Types } from 'mongoose';
 import { emailOf, seed } from '../../bench/seed.js';
-import { encodeCursor } from '../../src/db/log-cursor.js';
+import { SCAN_BUDGET_PER_REQUEST, decodeCursor, encodeCursor } from '../../src/db/log-cursor.js';
 import { SequenceLogs, createSequenceLogModel } from '../../src/db/sequence-log.js';
-import { USER_SCAN_BUDGET } from '../../src/modules/user/user-list.js';
 import { USERS_LOG } from '../../src/modules/user/user.model.js';
 import {
   LOGIN,
@@ -22,7 +21,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
  * one request may look at, so reaching them takes a page that comes back empty with hasNextPage.
  * Tests that are not about the budget start from a cursor near the end (TAIL), to stay quick.
  */
-const SEEDED = USER_SCAN_BUDGET + 500;
+const SEEDED = SCAN_BUDGET_PER_REQUEST + 500;
 const TAIL = SEEDED - 300;
 const PASSWORD = 'correct horse battery';
 const SPARSE = ['sparse-a@example.com', 'sparse+tag@example.com', 'sparse-c@example.com'];
@@ -127,7 +126,7 @@ describe('users as a connection', () => {
     // The first request looks at a budget of seeded users, finds nothing, and says go on.
     expect(pages[0]).toMatchObject({ edges: [], pageInfo: { hasNextPage: true } });
     expect(pages[0]!.pageInfo.endCursor).toBe(
-      encodeCursor({ kind: 'users' }, USER_SCAN_BUDGET - 1),
+      encodeCursor({ kind: 'users' }, SCAN_BUDGET_PER_REQUEST - 1),
     );
     expect(pages.every((p) => p.edges.length <= first)).toBe(true);
     expect(pages[pages.length - 1]!.pageInfo.hasNextPage).toBe(false);
@@ -216,6 +215,33 @@ describe('users refuses what it cannot page by', () => {
 
   it.each([101, 0, -1, 2 ** 31 - 1])('a page size of %i with BAD_USER_INPUT', async (first) => {
     expect(await refusal({ first })).toEqual({ code: 'BAD_USER_INPUT', field: 'first' });
+  });
+
+  it('one scan budget per request, however many aliased lists share it', async () => {
+    const copies = Array.from(
+      { length: 4 },
+      (_, i) => `u${i}: users(filter: { emailPrefix: "sparse" }) { ...page }`,
+    );
+    const response = await server.graphql(
+      `query { ${copies.join(' ')} audit: auditEvents(first: 5) { ...events } }
+      fragment page on UserConnection { edges { cursor } pageInfo { hasNextPage endCursor } }
+      fragment events on AuditEventConnection { edges { cursor } pageInfo { hasNextPage } }`,
+      {},
+      admin,
+    );
+    if (!response.body.data) throw new Error(response.text);
+    const pages = copies.map((_, i) => response.body.data![`u${i}`] as Page);
+    const visited = pages.map((p) =>
+      p.pageInfo.endCursor === null
+        ? 0
+        : decodeCursor({ kind: 'users' }, p.pageInfo.endCursor)! + 1,
+    );
+    // None reached the sparse users: together they looked at one budget of seeded ones.
+    expect(pages.every((p) => p.edges.length === 0 && p.pageInfo.hasNextPage)).toBe(true);
+    expect(visited.reduce((a, b) => a + b)).toBeLessThanOrEqual(SCAN_BUDGET_PER_REQUEST);
+    expect(Math.max(...visited)).toBeGreaterThan(0);
+    // A list that needs few entries still gets them: each walk takes its first batch at once.
+    expect((response.body.data.audit as Connection<unknown>).edges).toHaveLength(5);
   });
 
   it('the connection to a USER (FORBIDDEN) and to anonymous callers (UNAUTHENTICATED)', async () => {

@@ -1,5 +1,6 @@
 import { guarded, requiresAdmin } from '../../auth/guards.js';
 import { builder } from '../../graphql/builder.js';
+import { scanBudgetOf } from '../../graphql/scan-budget.js';
 import type { AuditEvent } from './audit.model.js';
 import { MAX_AUDIT_PAGE } from './audit.service.js';
 
@@ -61,6 +62,7 @@ builder.queryFields((t) => ({
         after: args.after ?? undefined,
         type: args.type ?? undefined,
         userId: args.userId === null || args.userId === undefined ? undefined : String(args.userId),
+        budget: scanBudgetOf(context),
       }),
   }),
 }));

@@ -1,6 +1,6 @@
 import { Types, isValidObjectId } from 'mongoose';
-import { decodeCursor, pageOf, type Page } from '../../db/log-cursor.js';
-import type { LogEntry, SequenceLogs } from '../../db/sequence-log.js';
+import { decodeCursor, pageOf, requestScanBudget, type Page } from '../../db/log-cursor.js';
+import type { LogEntry, ScanBudget, SequenceLogs } from '../../db/sequence-log.js';
 import { badUserInput } from '../../errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Metrics } from '../../lib/metrics.js';
@@ -11,12 +11,6 @@ import { toAuditEvent, type AuditEvent, type AuditEventModel } from './audit.mod
 import { REPEATABLE_EVENTS, RepeatAggregator, type Repeat } from './repeat-aggregator.js';
 
 export const MAX_AUDIT_PAGE = 200;
-/**
- * Log entries one page visits at most. Every entry of a listing's log is an event of that
- * listing, so only entries whose event was never written (or was swept meanwhile) are read past;
- * the budget keeps a run of those from making one request unbounded.
- */
-export const AUDIT_SCAN_BUDGET = 1_000;
 /** Events the retention sweep looks at per batch: each one costs a few point operations. */
 export const PRUNE_BATCH = 100;
 /** Longer than any event's write takes: a missing event younger than this may still arrive. */
@@ -32,6 +26,8 @@ export interface AuditService extends AuditLog {
     after?: string;
     type?: string;
     userId?: string;
+    /** The request's, when it reads more than one list; a budget of its own otherwise. */
+    budget?: ScanBudget;
   }): Promise<Page<AuditEvent>>;
   /** Resolves once every write started so far has finished (tests, shutdown). */
   flush(): Promise<void>;
@@ -182,7 +178,7 @@ export function createAuditService(deps: {
       }
     },
 
-    async list({ first, after, type, userId }) {
+    async list({ first, after, type, userId, budget = requestScanBudget() }) {
       if (!Number.isInteger(first) || first < 1 || first > MAX_AUDIT_PAGE) {
         throw badUserInput('first', `first must be between 1 and ${MAX_AUDIT_PAGE}`);
       }
@@ -194,10 +190,11 @@ export function createAuditService(deps: {
       if (after !== undefined && from === undefined) {
         throw badUserInput('after', 'after must be an endCursor or cursor of this listing');
       }
-      // Swept entries are below the log's tail, which the walk starts from at the latest.
+      // Every entry of the log is an event of this listing, so the scan budget is spent only on
+      // entries whose event was never written; swept ones are below the tail, where walks end.
       const walk = await logs.walk(
         cursor.log,
-        { first, from, newestFirst: true, budget: AUDIT_SCAN_BUDGET },
+        { first, from, newestFirst: true, budget },
         async ({ ref, seq }) => {
           const doc = await events.findById(ref).lean();
           return doc && doc.seqs?.[role] === seq ? { keep: toAuditEvent(doc) } : 'skip';

@@ -1,18 +1,23 @@
 import { Types, isValidObjectId } from 'mongoose';
-import { decodeCursor, pageOf, type CursorScope, type Page } from '../../db/log-cursor.js';
-import type { SequenceLogs, Visit } from '../../db/sequence-log.js';
+import {
+  decodeCursor,
+  pageOf,
+  requestScanBudget,
+  type CursorScope,
+  type Page,
+} from '../../db/log-cursor.js';
+import type { ScanBudget, SequenceLogs, Visit } from '../../db/sequence-log.js';
 import { badUserInput } from '../../errors.js';
 import { MAX_EMAIL_LENGTH, isAcceptableEmailInput, normalizeEmail } from '../../lib/email.js';
 import { ROLES, USERS_LOG, toUser, type Role, type User, type UserModel } from './user.model.js';
 
 export const MAX_PAGE_SIZE = 100;
 /**
- * Users log entries one request visits at most. A filter is applied in code (the embedded
- * FerretDB answers only `{_id}` from an index), so a page of sparse matches may end early with
- * hasNextPage: each request costs at most this many pairs of point lookups, however many users.
+ * Entries read and visited at once while filtering, at most: each is two point lookups. A
+ * filter is applied in code (the embedded FerretDB answers only `{_id}` from an index), within
+ * the request's scan budget (SCAN_BUDGET_PER_REQUEST), so a page of sparse matches may end
+ * early with hasNextPage.
  */
-export const USER_SCAN_BUDGET = 1_000;
-/** Entries read and visited at once while filtering: each is two point lookups. */
 const SCAN_CHUNK = 200;
 /**
  * Longer than a sign-up takes from claiming its user id to writing the user (the claim comes
@@ -33,6 +38,8 @@ export interface UserListing {
   readonly first: number;
   readonly after?: string;
   readonly filter?: UserFilter;
+  /** The request's, when it reads more than one list; a budget of its own otherwise. */
+  readonly budget?: ScanBudget;
 }
 
 interface ListedDocument {
@@ -68,12 +75,13 @@ const madeAt = (ref: string) =>
 
 /**
  * The admin's list of users: the users log (every user in sign-up order) walked from the cursor,
- * each user read by _id, at most USER_SCAN_BUDGET entries per request.
+ * each user read by _id, within the scan budget.
  */
 export function createUserList(deps: { users: UserModel; logs: SequenceLogs }) {
   const { users, logs } = deps;
 
-  return async function list({ first, after, filter = {} }: UserListing): Promise<Page<User>> {
+  return async function list(listing: UserListing): Promise<Page<User>> {
+    const { first, after, filter = {}, budget = requestScanBudget() } = listing;
     if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
       throw badUserInput('first', `first must be between 1 and ${MAX_PAGE_SIZE}`);
     }
@@ -93,13 +101,7 @@ export function createUserList(deps: { users: UserModel; logs: SequenceLogs }) {
     };
     const walk = await logs.walk(
       USERS_LOG,
-      {
-        first,
-        from,
-        newestFirst: false,
-        budget: USER_SCAN_BUDGET,
-        chunk: filtered ? SCAN_CHUNK : 0,
-      },
+      { first, from, newestFirst: false, budget, chunk: filtered ? SCAN_CHUNK : 0 },
       visit,
     );
     return pageOf(CURSOR, walk);

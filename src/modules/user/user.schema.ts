@@ -1,7 +1,9 @@
 import { guarded, requiresAdmin, requiresAuthentication } from '../../auth/guards.js';
+import { SCAN_BUDGET_PER_REQUEST } from '../../db/log-cursor.js';
 import { builder } from '../../graphql/builder.js';
+import { scanBudgetOf } from '../../graphql/scan-budget.js';
 import { ROLES, type User } from './user.model.js';
-import { MAX_PAGE_SIZE, USER_SCAN_BUDGET } from './user-list.js';
+import { MAX_PAGE_SIZE } from './user-list.js';
 
 export const RoleType = builder.enumType('Role', {
   description: 'What a user may do. Every user has USER; ADMIN can manage users.',
@@ -54,7 +56,7 @@ builder.queryFields((t) => ({
   }),
   users: guarded(t, requiresAdmin).field({
     type: UserConnection,
-    description: `Users in sign-up order, at most ${MAX_PAGE_SIZE} per page. Each request looks at ${USER_SCAN_BUDGET.toLocaleString('en')} users at most, so a filtered page may hold fewer than \`first\`, even none, while hasNextPage is true: page on with endCursor until it is false.`,
+    description: `Users in sign-up order, at most ${MAX_PAGE_SIZE} per page. Each request looks at ${SCAN_BUDGET_PER_REQUEST.toLocaleString('en')} users at most, so a filtered page may hold fewer than \`first\`, even none, while hasNextPage is true: page on with endCursor until it is false.`,
     args: {
       first: t.arg.int({
         description: `Page size (1-${MAX_PAGE_SIZE}).`,
@@ -76,6 +78,7 @@ builder.queryFields((t) => ({
           role: filter?.role ?? undefined,
           disabled: filter?.disabled ?? undefined,
         },
+        budget: scanBudgetOf(context),
       }),
   }),
 }));
