@@ -110,14 +110,8 @@ async function exerciseRequestPaths() {
     const { auditEvents } = await data<{ auditEvents: Page }>(AUDIT, filter, admin);
     await data(AUDIT, { ...filter, after: auditEvents.pageInfo.endCursor }, admin);
   }
-  // Unfiltered, and each filter: the sparse ones walk the whole scan budget by _id.
-  for (const filter of [
-    undefined,
-    { emailPrefix: 'user-4999@' },
-    { role: 'ADMIN' },
-    { disabled: true },
-    { emailPrefix: 'user-', role: 'USER', disabled: false },
-  ]) {
+  // Unfiltered, and filtered on all three: sparse, so it spends its whole scan budget by _id.
+  for (const filter of [undefined, { emailPrefix: 'user-4999@', role: 'USER', disabled: false }]) {
     const { users } = await data<{ users: Page }>(USERS_PAGE, { filter }, admin);
     await data(USERS_PAGE, { filter, after: users.pageInfo.endCursor }, admin);
   }
