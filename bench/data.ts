@@ -4,7 +4,9 @@
  * sweep log entries) and 10 audit events per user, seeded directly through the collections. Operations run through the real app (Yoga's
  * fetch, bcrypt cost 4 so hashing does not hide the database), sequentially, and report median
  * and p99 (the slowest, with this few samples). Logins use a wrong password for known and
- * unknown emails alike: the same work, so any difference is the lookup.
+ * unknown emails alike: the same work, so any difference is the lookup. The users and audit
+ * pages go through their services: a page of 50, and a users filter that matches nobody, which
+ * costs a request its whole scan budget.
  * Knobs: DATA_SIZES (1000,10000,100000), DATA_SAMPLES (7), DATA_OP_BUDGET_MS (20000: an
  * operation stops sampling once it has used that much), MONGODB_URI (else an embedded FerretDB).
  */
@@ -170,6 +172,11 @@ async function measure(baseUri: string, size: number) {
           services.users.findUsable(lastUser),
           services.sessions.activeVersion(lastUser, lastSession),
         ]),
+      ),
+      'users page': await sample(() => services.users.list({ first: 50 })),
+      // Matches nobody: the request looks at its whole scan budget (USER_SCAN_BUDGET) of users.
+      'users page, sparse filter': await sample(() =>
+        services.users.list({ first: 50, filter: { emailPrefix: 'nobody-' } }),
       ),
       'auditEvents page': await sample(() => services.audit.list({ first: 50 })),
       'auditEvents page, by type': await sample(() =>

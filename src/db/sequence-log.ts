@@ -29,6 +29,26 @@ export interface LogEntry {
   readonly ref: string;
 }
 
+/**
+ * How many more entries walks may visit, shared by every walk that holds it: each takes its
+ * batches out of it before reading them, so walks running at once never visit more in all.
+ */
+export interface ScanBudget {
+  remaining: number;
+}
+
+/** What a walk does with an entry: keeps its document, reads past it, or stops before it. */
+export type Visit<T> = { readonly keep: T } | 'skip' | 'stop';
+
+export interface Walk<T> {
+  /** The documents kept, each with its entry's number. */
+  readonly found: readonly { readonly seq: number; readonly doc: T }[];
+  /** The last entry visited: where the next walk goes on from (`from` if none was). */
+  readonly stoppedAt: number | undefined;
+  /** False only when the walk reached the end of the log. */
+  readonly more: boolean;
+}
+
 /** The head hint is written every this many appends; readers probe past it for the rest. */
 const HEAD_HINT_EVERY = 16;
 /** Appends that found their number taken before the log's end is looked up afresh. */
@@ -131,27 +151,48 @@ export class SequenceLogs {
   }
 
   /**
-   * A page of the documents a log names, from `from` (exclusive) towards its newest or oldest
-   * end: `load` reads each entry's document, null when there is none or it names another entry
-   * (a failed write, or a duplicate an interrupted backfill made); those are read past.
+   * Walks a log from `from` (exclusive) towards its newest or oldest end, asking `visit` about
+   * each entry in order, until `first` documents are kept, `budget` runs out, or `visit` says
+   * stop. Entries are read and visited a batch at a time: as many as are still wanted, then,
+   * while `visit` reads past entries, twice as many each time, up to `chunk`. One more is read,
+   * not visited, to tell whether the log goes on.
    */
-  async page<T>(
+  async walk<T>(
     log: string,
-    options: { first: number; from?: number; newestFirst: boolean },
-    load: (entry: LogEntry) => Promise<T | null>,
-  ): Promise<T[]> {
-    const page: T[] = [];
+    options: {
+      first: number;
+      from?: number;
+      newestFirst: boolean;
+      budget: ScanBudget;
+      chunk?: number;
+    },
+    visit: (entry: LogEntry) => Promise<Visit<T>>,
+  ): Promise<Walk<T>> {
+    const { first, newestFirst, budget, chunk = 0 } = options;
+    const found: { seq: number; doc: T }[] = [];
     let from = options.from;
-    while (page.length < options.first) {
-      const wanted = options.first - page.length;
-      const entries = options.newestFirst
-        ? await this.newest(log, wanted, from)
-        : await this.oldest(log, wanted, from);
-      if (entries.length === 0) break;
-      for (const doc of await Promise.all(entries.map(load))) if (doc !== null) page.push(doc);
-      from = entries[entries.length - 1]?.seq;
+    let reach = 0;
+    while (budget.remaining > 0) {
+      const wanted = first - found.length;
+      reach = Math.max(wanted, Math.min(reach * 2, chunk));
+      const size = Math.min(budget.remaining, reach);
+      budget.remaining -= size;
+      const entries = newestFirst
+        ? await this.newest(log, size + 1, from)
+        : await this.oldest(log, size + 1, from);
+      const batch = entries.slice(0, size);
+      budget.remaining += size - batch.length;
+      const visits = await Promise.all(batch.map(visit));
+      for (const [i, outcome] of visits.entries()) {
+        if (outcome === 'stop') return { found, stoppedAt: from, more: true };
+        from = (batch[i] as LogEntry).seq;
+        if (outcome === 'skip') continue;
+        found.push({ seq: from, doc: outcome.keep });
+        if (found.length === first) return { found, stoppedAt: from, more: i + 1 < entries.length };
+      }
+      if (entries.length <= size) return { found, stoppedAt: from, more: false };
     }
-    return page;
+    return { found, stoppedAt: from, more: true };
   }
 
   /** Deletes the entries up to and including `through`, which must be the oldest ones. */

@@ -1,4 +1,7 @@
-/** What GraphiQL opens with in development: the three operations and where the token goes. */
+/**
+ * What GraphiQL opens with in development: the first operations, where the token goes, and an
+ * admin's paged list. test/schema/examples.test.ts validates them against the schema.
+ */
 export const GRAPHIQL_EXAMPLES = {
   title: 'GraphQL Auth API',
   defaultQuery: `# 1. Run SignUp (or Login), copy accessToken.
@@ -24,6 +27,15 @@ mutation Login {
 
 query Me {
   me { id email roles createdAt }
+}
+
+# 4. Signed in as an ADMIN (BOOTSTRAP_ADMIN_EMAIL), run Users; for the next page, pass
+#    pageInfo.endCursor as after, until hasNextPage is false (a filtered page may be empty).
+query Users($after: String) {
+  users(first: 20, after: $after, filter: { emailPrefix: "ada" }) {
+    edges { node { id email roles createdAt } }
+    pageInfo { hasNextPage endCursor }
+  }
 }
 `,
 };

@@ -1,5 +1,5 @@
 /** RFC 5321 limits a forward path to 254 characters. */
-const MAX_EMAIL_LENGTH = 254;
+export const MAX_EMAIL_LENGTH = 254;
 /**
  * Raw input longer than this is refused before any other work: NFKC can lengthen text many
  * times over, and no valid address needs more room than this for surrounding spaces.

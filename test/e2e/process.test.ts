@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { canConnect } from '../../src/lib/net.js';
 import { freshDatabaseUri } from '../helpers/database.js';
-import { LOGIN, ME, SIGN_UP, USERS } from '../helpers/operations.js';
+import { LOGIN, ME, SIGN_UP, USERS, type Connection } from '../helpers/operations.js';
 import { listeningSockets, parentPid } from '../helpers/proc.js';
 import { runUntilExit, startServerProcess, type ServerProcess } from '../helpers/process.js';
 
@@ -100,7 +100,7 @@ describe('the server process (npm start)', () => {
       });
       expect(newAdmin.data).toBeNull();
       const users = await call(second.url, USERS, {}, oldAdmin.data?.login?.accessToken);
-      expect(users.data?.users).toHaveLength(2);
+      expect((users.data?.users as unknown as Connection<unknown>).edges).toHaveLength(2);
       expect(second.stdout()).toContain('bootstrap admin already exists');
     } finally {
       expect(await second.stop()).toBe(0);

@@ -13,7 +13,17 @@ export const LOGIN = `mutation Login($email: String!, $password: String!) {
 }`;
 
 export const ME = `query Me { me { id email roles createdAt } }`;
-export const USERS = `query Users { users { id email roles } }`;
+export const USERS = `query Users {
+  users { edges { node { id email roles } } pageInfo { hasNextPage endCursor } }
+}`;
+
+/** What `users` and `auditEvents` return. */
+export interface Connection<T> {
+  edges: { cursor: string; node: T }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+export const nodesOf = <T>(connection: Connection<T>) => connection.edges.map((edge) => edge.node);
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 

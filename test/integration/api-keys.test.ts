@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
 import { bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
@@ -167,11 +167,15 @@ describe('calling with an API key', () => {
     const admin = login.body.data?.login as { accessToken: string; user: { id: string } };
     const key = (await createKey(bearer(admin.accessToken), ['users:read', 'profile:read']))
       .created!.key;
-    expect((await server.graphql('{ users { id } }', {}, bearer(key))).body.errors).toBeUndefined();
+    expect(
+      (await server.graphql('{ users { edges { node { id } } } }', {}, bearer(key))).body.errors,
+    ).toBeUndefined();
     const users = server.connection.collection('users');
     const adminId = new Types.ObjectId(admin.user.id);
     await users.updateOne({ _id: adminId }, { $set: { roles: ['USER'] } });
-    expect(errorCode(await server.graphql('{ users { id } }', {}, bearer(key)))).toBe('FORBIDDEN');
+    expect(
+      errorCode(await server.graphql('{ users { edges { node { id } } } }', {}, bearer(key))),
+    ).toBe('FORBIDDEN');
     await users.updateOne({ _id: adminId }, { $set: { disabled: true } });
     expect((await server.graphql('{ me { id } }', {}, bearer(key))).status).toBe(401);
   });

@@ -154,6 +154,15 @@ interface Step {
 }
 
 /** How a query reaches each type below the root: the fields it passes through, in order. */
+const users: Step = { type: 'Query', field: 'users', args: '(first: 1)' };
+const auditEvents: Step = {
+  type: 'Query',
+  field: 'auditEvents',
+  get args() {
+    return `(first: 1, userId: "${owner.id}")`;
+  },
+};
+
 interface Path {
   operation: 'query' | 'mutation';
   steps: Step[];
@@ -185,9 +194,27 @@ const PATHS: Record<string, () => Path> = {
       { type: 'User', field: 'sessions' },
     ],
   }),
+  AuditEventConnection: () => ({ operation: 'query', steps: [auditEvents] }),
+  AuditEventEdge: () => ({
+    operation: 'query',
+    steps: [auditEvents, { type: 'AuditEventConnection', field: 'edges' }],
+  }),
   AuditEvent: () => ({
     operation: 'query',
-    steps: [{ type: 'Query', field: 'auditEvents', args: `(first: 1, userId: "${owner.id}")` }],
+    steps: [
+      auditEvents,
+      { type: 'AuditEventConnection', field: 'edges' },
+      { type: 'AuditEventEdge', field: 'node' },
+    ],
+  }),
+  UserConnection: () => ({ operation: 'query', steps: [users] }),
+  UserEdge: () => ({
+    operation: 'query',
+    steps: [users, { type: 'UserConnection', field: 'edges' }],
+  }),
+  PageInfo: () => ({
+    operation: 'query',
+    steps: [users, { type: 'UserConnection', field: 'pageInfo' }],
   }),
   AuthPayload: () => ({
     operation: 'mutation',

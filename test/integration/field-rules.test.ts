@@ -191,12 +191,16 @@ describe('scopes', () => {
 describe('AuditEvent.user', () => {
   it('links an event to its account for an admin', async () => {
     const response = await server.graphql(
-      'query($u: ID!) { auditEvents(userId: $u, first: 5) { userId user { id email } } }',
+      'query($u: ID!) { auditEvents(userId: $u, first: 5) { edges { node { userId user { id email } } } } }',
       { u: bob.id },
       bearer(admin.token),
     );
     expect(response.body.errors).toBeUndefined();
-    const events = response.body.data?.auditEvents as { user: { id: string; email: string } }[];
+    const events = (
+      response.body.data?.auditEvents as {
+        edges: { node: { user: { id: string; email: string } } }[];
+      }
+    ).edges.map((edge) => edge.node);
     expect(events.length).toBeGreaterThan(0);
     expect(
       events.every((event) => event.user.id === bob.id && event.user.email === bob.email),

@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { LOGIN, ME, bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
+import {
+  LOGIN,
+  ME,
+  bearer,
+  errorCode,
+  nodesOf,
+  signUp,
+  uniqueEmail,
+  type Connection,
+} from '../helpers/operations.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
@@ -93,10 +102,19 @@ describe('/metrics', () => {
 describe('auditEvents', () => {
   const AUDIT = `query($first: Int!, $after: String, $type: String, $userId: ID) {
     auditEvents(first: $first, after: $after, type: $type, userId: $userId) {
-      id type at userId clientIp requestId details
+      edges { cursor node { id type at userId clientIp requestId details } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     }
   }`;
   type Event = { id: string; type: string; userId: string | null; details: string };
+  type Page = Connection<Event> & {
+    pageInfo: { hasPreviousPage: boolean; startCursor: string | null };
+  };
+  const list = async (variables: Record<string, unknown>) => {
+    const response = await server.graphql(AUDIT, variables, bearer(adminToken));
+    if (!response.body.data) throw new Error(response.text);
+    return response.body.data.auditEvents as Page;
+  };
 
   it('is for admins only', async () => {
     expect(errorCode(await server.graphql(AUDIT, { first: 5 }, bearer(userToken)))).toBe(
@@ -107,63 +125,76 @@ describe('auditEvents', () => {
 
   it('lists events newest first, filtered by type and user, page by page', async () => {
     await server.app.services.audit.flush();
-    const byUser = (await server.graphql(AUDIT, { first: 10, userId }, bearer(adminToken))).body
-      .data?.auditEvents as Event[];
+    const byUser = nodesOf(await list({ first: 10, userId }));
     expect(byUser.map((event) => event.type)).toContain('user.signed_up');
     expect(byUser.every((event) => event.userId === userId)).toBe(true);
 
-    const failures = (
-      await server.graphql(AUDIT, { first: 50, type: 'login.failed' }, bearer(adminToken))
-    ).body.data?.auditEvents as Event[];
+    const failures = nodesOf(await list({ first: 50, type: 'login.failed' }));
     expect(failures.length).toBeGreaterThan(0);
     expect(failures.every((event) => event.type === 'login.failed')).toBe(true);
     expect(JSON.parse(failures[0]!.details)).toHaveProperty('account');
 
-    const firstPage = (await server.graphql(AUDIT, { first: 2 }, bearer(adminToken))).body.data
-      ?.auditEvents as Event[];
-    const secondPage = (
-      await server.graphql(AUDIT, { first: 2, after: firstPage[1]!.id }, bearer(adminToken))
-    ).body.data?.auditEvents as Event[];
-    expect(secondPage[0]!.id < firstPage[1]!.id).toBe(true);
+    const firstPage = await list({ first: 2 });
+    expect(firstPage.edges).toHaveLength(2);
+    expect(firstPage.pageInfo).toMatchObject({
+      hasNextPage: true,
+      hasPreviousPage: false,
+      startCursor: firstPage.edges[0]!.cursor,
+      endCursor: firstPage.edges[1]!.cursor,
+    });
+    const secondPage = await list({ first: 2, after: firstPage.pageInfo.endCursor });
+    expect(secondPage.edges[0]!.node.id < firstPage.edges[1]!.node.id).toBe(true);
   });
 
   it('pages through every listing without skipping or repeating an event', async () => {
     await server.graphql(LOGIN, { email: 'nobody@example.com', password: 'wrong password' });
     await server.app.services.audit.flush();
-    const list = async (variables: Record<string, unknown>) =>
-      (await server.graphql(AUDIT, variables, bearer(adminToken))).body.data
-        ?.auditEvents as Event[];
     const listings = [{}, { type: 'login.failed' }, { userId }, { userId, type: 'user.signed_up' }];
     for (const listing of listings) {
       const whole = await list({ ...listing, first: 200 });
-      expect([listing, whole.length]).not.toEqual([listing, 0]);
+      expect([listing, whole.edges.length]).not.toEqual([listing, 0]);
+      expect(whole.pageInfo.hasNextPage).toBe(false);
       const paged: Event[] = [];
-      let after: string | undefined;
-      for (;;) {
-        const page = await list({ ...listing, first: 2, after });
-        if (page.length === 0) break;
-        paged.push(...page);
-        after = page[page.length - 1]!.id;
+      let after: string | null = null;
+      for (let pages = 0; pages < 200; pages += 1) {
+        const page: Page = await list({ ...listing, first: 2, after });
+        paged.push(...nodesOf(page));
+        after = page.pageInfo.endCursor;
+        if (!page.pageInfo.hasNextPage) break;
       }
-      expect(paged.map((event) => event.id)).toEqual(whole.map((event) => event.id));
+      expect(paged.map((event) => event.id)).toEqual(nodesOf(whole).map((event) => event.id));
+      // At the end, the last cursor answers an empty last page.
+      expect(await list({ ...listing, first: 2, after })).toMatchObject({
+        edges: [],
+        pageInfo: { hasNextPage: false },
+      });
     }
   });
 
-  it('refuses a cursor from another listing', async () => {
-    const [signedUp] = (
-      await server.graphql(AUDIT, { first: 1, type: 'user.signed_up' }, bearer(adminToken))
-    ).body.data?.auditEvents as Event[];
-    const response = await server.graphql(
-      AUDIT,
-      { first: 1, type: 'login.failed', after: signedUp!.id },
-      bearer(adminToken),
-    );
-    expect(errorCode(response)).toBe('BAD_USER_INPUT');
+  it('refuses a cursor from another listing, an event id, or the users list', async () => {
+    const signedUp = await list({ first: 1, type: 'user.signed_up' });
+    const users = (
+      await server.graphql('{ users(first: 1) { pageInfo { endCursor } } }', {}, bearer(adminToken))
+    ).body.data?.users as Connection<unknown>;
+    for (const after of [
+      signedUp.pageInfo.endCursor,
+      signedUp.edges[0]!.node.id,
+      users.pageInfo.endCursor,
+    ]) {
+      const response = await server.graphql(
+        AUDIT,
+        { first: 1, type: 'login.failed', after },
+        bearer(adminToken),
+      );
+      expect(errorCode(response)).toBe('BAD_USER_INPUT');
+      expect(response.body.errors?.[0]?.extensions?.field).toBe('after');
+    }
   });
 
-  it('refuses a page size over the maximum', async () => {
-    const response = await server.graphql(AUDIT, { first: 500 }, bearer(adminToken));
+  it.each([500, 201, 0, -1])('refuses a page size of %i', async (first) => {
+    const response = await server.graphql(AUDIT, { first }, bearer(adminToken));
     expect(errorCode(response)).toBe('BAD_USER_INPUT');
+    expect(response.body.errors?.[0]?.extensions?.field).toBe('first');
   });
 
   it('forgets events older than the retention period', async () => {

@@ -27,10 +27,14 @@ const REVOKE = `mutation($id: ID!) { revokeSession(id: $id) }`;
 const CHANGE_PASSWORD = `mutation($current: String!, $next: String!) {
   changePassword(currentPassword: $current, newPassword: $next) { accessToken }
 }`;
+const PAGE_INFO = 'pageInfo { hasNextPage endCursor }';
 const AUDIT = `query($after: String, $type: String, $userId: ID) {
-  auditEvents(first: 5, after: $after, type: $type, userId: $userId) { id }
+  auditEvents(first: 5, after: $after, type: $type, userId: $userId) { edges { node { id } } ${PAGE_INFO} }
 }`;
-const USERS_PAGE = `query($after: ID) { users(first: 5, after: $after) { id } }`;
+const USERS_PAGE = `query($after: String, $filter: UserFilter) {
+  users(first: 5, after: $after, filter: $filter) { edges { node { id } } ${PAGE_INFO} }
+}`;
+type Page = { pageInfo: { endCursor: string | null } };
 
 type Payload = { accessToken: string; refreshToken: string; user: { id: string } };
 
@@ -103,11 +107,14 @@ async function exerciseRequestPaths() {
   await server.app.services.audit.flush();
   const admin = bearer(adminToken);
   for (const filter of [{}, { type: 'login.failed' }, { userId: other.login.user.id }]) {
-    const { auditEvents } = await data<{ auditEvents: { id: string }[] }>(AUDIT, filter, admin);
-    await data(AUDIT, { ...filter, after: auditEvents[auditEvents.length - 1]?.id }, admin);
+    const { auditEvents } = await data<{ auditEvents: Page }>(AUDIT, filter, admin);
+    await data(AUDIT, { ...filter, after: auditEvents.pageInfo.endCursor }, admin);
   }
-  const { users } = await data<{ users: { id: string }[] }>(USERS_PAGE, {}, admin);
-  await data(USERS_PAGE, { after: users[users.length - 1]!.id }, admin);
+  // Unfiltered, and filtered on all three: sparse, so it spends its whole scan budget by _id.
+  for (const filter of [undefined, { emailPrefix: 'user-4999@', role: 'USER', disabled: false }]) {
+    const { users } = await data<{ users: Page }>(USERS_PAGE, { filter }, admin);
+    await data(USERS_PAGE, { filter, after: users.pageInfo.endCursor }, admin);
+  }
 
   // One batch of each background sweep.
   await server.app.services.audit.prune({ maxBatches: 1 });

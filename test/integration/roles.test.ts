@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ME, USERS, bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
+import {
+  ME,
+  USERS,
+  bearer,
+  errorCode,
+  signUp,
+  uniqueEmail,
+  type Connection,
+} from '../helpers/operations.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
@@ -46,22 +54,24 @@ describe('role matrix', () => {
   });
 
   it('lets an admin page through users with first and after', async () => {
-    const first = await server.graphql('{ users(first: 1) { id } }', {}, bearer(tokens.ADMIN));
-    const [firstUser] = first.body.data?.users as { id: string }[];
-    const next = await server.graphql(
-      'query($after: ID) { users(first: 1, after: $after) { id } }',
-      { after: firstUser?.id },
-      bearer(tokens.ADMIN),
-    );
-    const [secondUser] = next.body.data?.users as { id: string }[];
-    expect(secondUser?.id).toBeDefined();
-    expect(secondUser?.id).not.toBe(firstUser?.id);
+    const PAGE = `query($after: String) {
+      users(first: 1, after: $after) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } }
+    }`;
+    const first = (await server.graphql(PAGE, {}, bearer(tokens.ADMIN))).body.data
+      ?.users as Connection<{ id: string }>;
+    expect(first.pageInfo).toEqual({ hasNextPage: true, endCursor: first.edges[0]!.cursor });
+    const next = (
+      await server.graphql(PAGE, { after: first.pageInfo.endCursor }, bearer(tokens.ADMIN))
+    ).body.data?.users as Connection<{ id: string }>;
+    expect(next.edges).toHaveLength(1);
+    expect(next.edges[0]!.node.id).not.toBe(first.edges[0]!.node.id);
   });
 
   it.each([
-    ['first above 100', '{ users(first: 101) { id } }', 'first'],
-    ['first of 0', '{ users(first: 0) { id } }', 'first'],
-    ['after that is not an id', '{ users(after: "nope") { id } }', 'after'],
+    ['first above 100', '{ users(first: 101) { edges { cursor } } }', 'first'],
+    ['first of 0', '{ users(first: 0) { edges { cursor } } }', 'first'],
+    ['a negative first', '{ users(first: -5) { edges { cursor } } }', 'first'],
+    ['after that is not a cursor', '{ users(after: "nope") { edges { cursor } } }', 'after'],
   ])('refuses %s with BAD_USER_INPUT', async (_name, query, field) => {
     const response = await server.graphql(query, {}, bearer(tokens.ADMIN));
     expect(errorCode(response)).toBe('BAD_USER_INPUT');
@@ -69,7 +79,11 @@ describe('role matrix', () => {
   });
 
   it('never exposes the password hash through the schema', async () => {
-    const response = await server.graphql('{ users { passwordHash } }', {}, bearer(tokens.ADMIN));
+    const response = await server.graphql(
+      '{ users { edges { node { passwordHash } } } }',
+      {},
+      bearer(tokens.ADMIN),
+    );
     expect(errorCode(response)).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(response.text).not.toMatch(/\$2[aby]\$/);
   });

@@ -4,7 +4,9 @@ import { connectMongo } from '../../src/db/mongo.js';
 import {
   SequenceLogs,
   createSequenceLogModel,
+  type LogEntry,
   type SequenceLogModel,
+  type Visit,
 } from '../../src/db/sequence-log.js';
 import { freshDatabaseUri } from '../helpers/database.js';
 
@@ -86,5 +88,107 @@ describe('sequence logs', () => {
     await logs.trim('lost-tail', await logs.oldest('lost-tail', 3));
     await model.updateOne({ _id: 'lost-tail#tail' }, { $set: { next: 0 } });
     expect((await logs.oldest('lost-tail', 10)).map((entry) => entry.seq)).toEqual([3, 4, 5]);
+  });
+
+  describe('walk', () => {
+    const keepEven = async (entry: LogEntry): Promise<Visit<string>> =>
+      entry.seq % 2 === 0 ? { keep: entry.ref } : 'skip';
+    let logs: SequenceLogs;
+    beforeAll(async () => {
+      logs = new SequenceLogs(model);
+      for (const i of range(0, 20)) await logs.append('walk', `ref-${i}`);
+    });
+    const walk = (
+      options: { first: number; from?: number; newestFirst?: boolean; budget?: number },
+      visit = keepEven,
+    ) =>
+      logs.walk(
+        'walk',
+        { newestFirst: false, chunk: 4, ...options, budget: { remaining: options.budget ?? 1000 } },
+        visit,
+      );
+
+    it('keeps what visit keeps, up to first, and knows the log goes on', async () => {
+      expect(await walk({ first: 3 })).toEqual({
+        found: [0, 2, 4].map((seq) => ({ seq, doc: `ref-${seq}` })),
+        stoppedAt: 4,
+        more: true,
+      });
+      expect(await walk({ first: 3, from: 13, newestFirst: true })).toEqual({
+        found: [12, 10, 8].map((seq) => ({ seq, doc: `ref-${seq}` })),
+        stoppedAt: 8,
+        more: true,
+      });
+    });
+
+    it('says the log ended only when it did, even on a page filled by its last entry', async () => {
+      expect(await walk({ first: 1, from: 17 })).toMatchObject({ stoppedAt: 18, more: true });
+      expect(await walk({ first: 2, from: 17 })).toMatchObject({ stoppedAt: 19, more: false });
+      expect(await walk({ first: 1, from: 1, newestFirst: true })).toMatchObject({
+        found: [{ seq: 0 }],
+        more: false,
+      });
+      expect(await walk({ first: 5, from: 19 })).toEqual({ found: [], stoppedAt: 19, more: false });
+    });
+
+    it('visits at most budget entries and stops where the budget ran out', async () => {
+      const visited: number[] = [];
+      const none = async (entry: LogEntry): Promise<Visit<string>> => {
+        visited.push(entry.seq);
+        return 'skip';
+      };
+      expect(await walk({ first: 2, budget: 7 }, none)).toEqual({
+        found: [],
+        stoppedAt: 6,
+        more: true,
+      });
+      expect(visited).toEqual(range(0, 7));
+      expect(await walk({ first: 2, from: 6, budget: 7 }, none)).toMatchObject({
+        stoppedAt: 13,
+        more: true,
+      });
+      expect(await walk({ first: 2, from: 13, budget: 7 }, none)).toMatchObject({
+        stoppedAt: 19,
+        more: false,
+      });
+    });
+
+    it('shares one budget between walks running at once, never visiting more in all', async () => {
+      let visits = 0;
+      const none = async (): Promise<Visit<string>> => {
+        visits += 1;
+        return 'skip';
+      };
+      const budget = { remaining: 9 };
+      const options = { first: 1, newestFirst: false, budget, chunk: 4 };
+      const walks = await Promise.all([
+        logs.walk('walk', options, none),
+        logs.walk('walk', options, none),
+      ]);
+      expect(visits).toBe(9);
+      expect(budget.remaining).toBe(0);
+      expect(walks.every((walk) => walk.more && walk.found.length === 0)).toBe(true);
+      expect(walks.map((walk) => (walk.stoppedAt ?? -1) + 1).reduce((a, b) => a + b)).toBe(9);
+      expect(await logs.walk('walk', options, none)).toEqual({
+        found: [],
+        stoppedAt: undefined,
+        more: true,
+      });
+    });
+
+    it('stops before an entry visit says to wait at, with what it kept so far', async () => {
+      const waitAtSeven = async (entry: LogEntry): Promise<Visit<string>> =>
+        entry.seq === 7 ? 'stop' : { keep: entry.ref };
+      expect(await walk({ first: 5, from: 3 }, waitAtSeven)).toEqual({
+        found: [4, 5, 6].map((seq) => ({ seq, doc: `ref-${seq}` })),
+        stoppedAt: 6,
+        more: true,
+      });
+      expect(await walk({ first: 5, from: 6 }, waitAtSeven)).toEqual({
+        found: [],
+        stoppedAt: 6,
+        more: true,
+      });
+    });
   });
 });

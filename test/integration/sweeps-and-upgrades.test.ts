@@ -5,7 +5,15 @@ import { appendToLogs } from '../../src/modules/audit/audit-logs.js';
 import { SESSION_LOG } from '../../src/modules/session/session-sweep.js';
 import { USERS_LOG } from '../../src/modules/user/user.model.js';
 import { freshDatabaseUri } from '../helpers/database.js';
-import { LOGIN, SIGN_UP, bearer, errorCode, uniqueEmail } from '../helpers/operations.js';
+import {
+  LOGIN,
+  SIGN_UP,
+  bearer,
+  errorCode,
+  nodesOf,
+  uniqueEmail,
+  type Connection,
+} from '../helpers/operations.js';
 import { serversClosedAfterAll, type TestServer } from '../helpers/server.js';
 
 const start = serversClosedAfterAll();
@@ -78,11 +86,13 @@ describe('audit events from before the audit logs', () => {
     const after = await start({ databaseUri: uri });
     const admin = await adminOf(after);
     const listed = await after.graphql(
-      'query { auditEvents(first: 200, type: "login.failed") { id } }',
+      'query { auditEvents(first: 200, type: "login.failed") { edges { node { id } } } }',
       {},
       admin,
     );
-    const ids = (listed.body.data?.auditEvents as { id: string }[]).map((event) => event.id);
+    const ids = nodesOf(listed.body.data?.auditEvents as Connection<{ id: string }>).map(
+      (event) => event.id,
+    );
     expect(ids).toEqual(expect.arrayContaining(legacy.map((event) => String(event._id))));
     expect(await after.app.services.audit.prune()).toBe(1);
     expect(await events.countDocuments({ _id: legacy[0]!._id })).toBe(0);

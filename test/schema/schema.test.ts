@@ -92,7 +92,7 @@ describe('schema', () => {
     expect(sdl).toContain(') on OBJECT | FIELD_DEFINITION');
     expect(sdl).toContain('directive @public on OBJECT | FIELD_DEFINITION');
     expect(sdl).toMatch(/me: User @auth\(scopes: \[\["profile:read"\]\]\)/);
-    expect(sdl).toMatch(/\): \[User!\]! @auth\(scopes: \[\["users:read"\]\]\)/);
+    expect(sdl).toMatch(/\): UserConnection! @auth\(scopes: \[\["users:read"\]\]\)/);
     expect(sdl).toContain('type User @auth(authenticated: true) {');
     expect(sdl).toContain('email: String! @auth(roles: ["ADMIN"], owner: true)');
     expect(sdl).toMatch(/\): AuthPayload! @public @checksPassword @rateLimit\(max: 10/);

@@ -1,6 +1,7 @@
 import { guarded, guardedType, requiresScopes } from '../../auth/guards.js';
 import { UserType } from '../user/user.schema.js';
 import { builder } from '../../graphql/builder.js';
+import { scanBudgetOf } from '../../graphql/scan-budget.js';
 import type { AuditEvent } from './audit.model.js';
 import { MAX_AUDIT_PAGE } from './audit.service.js';
 
@@ -8,7 +9,7 @@ const AuditEventType = builder.objectRef<AuditEvent>('AuditEvent').implement({
   description: 'A security event: sign-ins, lockouts, limit hits, rejected tokens, revocations.',
   ...guardedType(requiresScopes(['audit:read'])),
   fields: (t) => ({
-    id: t.exposeID('id', { description: 'Pass as `after` to page on.' }),
+    id: t.exposeID('id', { description: 'Stable identifier of the event.' }),
     type: t.exposeString('type', { description: 'Such as login.failed or rate_limit.hit.' }),
     at: t.field({ type: 'DateTime', description: 'When it happened.', resolve: (e) => e.at }),
     userId: t.exposeID('userId', { nullable: true, description: 'The user, when known.' }),
@@ -41,13 +42,34 @@ const AuditEventType = builder.objectRef<AuditEvent>('AuditEvent').implement({
   }),
 });
 
+const AuditEventConnection = builder.connectionObject(
+  {
+    type: AuditEventType,
+    name: 'AuditEventConnection',
+    description: 'A page of security events.',
+    ...guardedType(requiresScopes(['audit:read'])),
+  },
+  {
+    description: 'A security event and its place in the list.',
+    ...guardedType(requiresScopes(['audit:read'])),
+  },
+);
+
 builder.queryFields((t) => ({
   auditEvents: guarded(t, requiresScopes(['audit:read'])).field({
-    type: [AuditEventType],
+    type: AuditEventConnection,
     description: `Security events, newest first, at most ${MAX_AUDIT_PAGE} per page.`,
     args: {
-      first: t.arg.int({ defaultValue: 50, required: true, description: 'Page size.' }),
-      after: t.arg.string({ required: false, description: 'Id of the last event seen.' }),
+      first: t.arg.int({
+        defaultValue: 50,
+        required: true,
+        description: `Page size (1-${MAX_AUDIT_PAGE}).`,
+      }),
+      after: t.arg.string({
+        required: false,
+        description:
+          "The previous page's endCursor (or any edge's cursor) from the same type and userId: go on after it.",
+      }),
       type: t.arg.string({ required: false, description: 'Only events of this type.' }),
       userId: t.arg.id({ required: false, description: 'Only events of this user.' }),
     },
@@ -57,6 +79,7 @@ builder.queryFields((t) => ({
         after: args.after ?? undefined,
         type: args.type ?? undefined,
         userId: args.userId === null || args.userId === undefined ? undefined : String(args.userId),
+        budget: scanBudgetOf(context),
       }),
   }),
 }));

@@ -1,5 +1,6 @@
 import { Types, isValidObjectId } from 'mongoose';
-import type { LogEntry, SequenceLogs } from '../../db/sequence-log.js';
+import { decodeCursor, pageOf, requestScanBudget, type Page } from '../../db/log-cursor.js';
+import type { LogEntry, ScanBudget, SequenceLogs } from '../../db/sequence-log.js';
 import { badUserInput } from '../../errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Metrics } from '../../lib/metrics.js';
@@ -25,7 +26,9 @@ export interface AuditService extends AuditLog {
     after?: string;
     type?: string;
     userId?: string;
-  }): Promise<AuditEvent[]>;
+    /** The request's, when it reads more than one list; a budget of its own otherwise. */
+    budget?: ScanBudget;
+  }): Promise<Page<AuditEvent>>;
   /** Resolves once every write started so far has finished (tests, shutdown). */
   flush(): Promise<void>;
   /**
@@ -175,33 +178,29 @@ export function createAuditService(deps: {
       }
     },
 
-    async list({ first, after, type, userId }) {
+    async list({ first, after, type, userId, budget = requestScanBudget() }) {
       if (!Number.isInteger(first) || first < 1 || first > MAX_AUDIT_PAGE) {
         throw badUserInput('first', `first must be between 1 and ${MAX_AUDIT_PAGE}`);
       }
-      if (after !== undefined && !isValidObjectId(after)) {
-        throw badUserInput('after', 'after must be an audit event id');
-      }
       const listing = { type, userId };
       const role = roleOf(listing);
-      const log = logName(role, listing);
-      let before: number | undefined;
-      if (after !== undefined) {
-        const cursor = await events.findById(after).select('type userId seqs').lean();
-        // Swept, and so is everything older.
-        if (!cursor) return [];
-        before = cursor.seqs?.[role];
-        const listed =
-          (type === undefined || cursor.type === type) &&
-          (userId === undefined || cursor.userId === userId);
-        if (before === undefined || !listed) {
-          throw badUserInput('after', 'after must be an event of this listing');
-        }
+      // The cursor names its log: one from another listing is refused, not read in this one.
+      const cursor = { kind: 'audit', log: logName(role, listing) };
+      const from = after === undefined ? undefined : decodeCursor(cursor, after);
+      if (after !== undefined && from === undefined) {
+        throw badUserInput('after', 'after must be an endCursor or cursor of this listing');
       }
-      return logs.page(log, { first, from: before, newestFirst: true }, async ({ ref, seq }) => {
-        const doc = await events.findById(ref).lean();
-        return doc && doc.seqs?.[role] === seq ? toAuditEvent(doc) : null;
-      });
+      // Every entry of the log is an event of this listing, so the scan budget is spent only on
+      // entries whose event was never written; swept ones are below the tail, where walks end.
+      const walk = await logs.walk(
+        cursor.log,
+        { first, from, newestFirst: true, budget },
+        async ({ ref, seq }) => {
+          const doc = await events.findById(ref).lean();
+          return doc && doc.seqs?.[role] === seq ? { keep: toAuditEvent(doc) } : 'skip';
+        },
+      );
+      return pageOf(cursor, walk);
     },
 
     async flush() {

@@ -8,9 +8,11 @@ import {
   requiresScopes,
 } from '../../auth/guards.js';
 import { badUserInput } from '../../errors.js';
+import { SCAN_BUDGET_PER_REQUEST } from '../../db/log-cursor.js';
 import { builder } from '../../graphql/builder.js';
+import { scanBudgetOf } from '../../graphql/scan-budget.js';
 import { ROLES, type User } from './user.model.js';
-import { MAX_PAGE_SIZE } from './user.service.js';
+import { MAX_PAGE_SIZE } from './user-list.js';
 
 export const RoleType = builder.enumType('Role', {
   description: 'What a user may do. Every user has USER; ADMIN can manage users.',
@@ -47,6 +49,31 @@ export const UserType = builder.objectRef<User>('User').implement({
   }),
 });
 
+const UserConnection = builder.connectionObject(
+  {
+    type: UserType,
+    name: 'UserConnection',
+    description: 'A page of users.',
+    ...guardedType(requiresScopes(['users:read'])),
+  },
+  {
+    description: 'A user and its place in the list.',
+    ...guardedType(requiresScopes(['users:read'])),
+  },
+);
+
+const UserFilterInput = builder.inputType('UserFilter', {
+  description: 'Which users to list; every field given must match.',
+  fields: (t) => ({
+    emailPrefix: t.string({
+      description:
+        'The email starts with this, normalized as emails are (trimmed, NFKC, lower-cased).',
+    }),
+    role: t.field({ type: RoleType, description: 'The user has this role.' }),
+    disabled: t.boolean({ description: 'The account is disabled (true) or not (false).' }),
+  }),
+});
+
 builder.queryFields((t) => ({
   me: guarded(t, requiresScopes(['profile:read'])).field({
     type: UserType,
@@ -69,16 +96,30 @@ builder.queryFields((t) => ({
     },
   }),
   users: guarded(t, requiresScopes(['users:read'])).field({
-    type: [UserType],
-    description: `All users, oldest first, at most ${MAX_PAGE_SIZE} per page.`,
+    type: UserConnection,
+    description: `Users in sign-up order, at most ${MAX_PAGE_SIZE} per page. Each request looks at ${SCAN_BUDGET_PER_REQUEST.toLocaleString('en')} users at most, so a filtered page may hold fewer than \`first\`, even none, while hasNextPage is true: page on with endCursor until it is false.`,
     args: {
-      first: t.arg.int({ description: 'Page size (1-100).', defaultValue: 50, required: true }),
-      after: t.arg.id({ description: 'Return users after this user id.', required: false }),
+      first: t.arg.int({
+        description: `Page size (1-${MAX_PAGE_SIZE}).`,
+        defaultValue: 50,
+        required: true,
+      }),
+      after: t.arg.string({
+        description: "The previous page's endCursor (or any edge's cursor): go on after it.",
+        required: false,
+      }),
+      filter: t.arg({ type: UserFilterInput, description: 'Only users matching all of it.' }),
     },
-    resolve: (_root, { first, after }, context) =>
-      context.services.users.list(
+    resolve: (_root, { first, after, filter }, context) =>
+      context.services.users.list({
         first,
-        after === null || after === undefined ? undefined : String(after),
-      ),
+        after: after ?? undefined,
+        filter: {
+          emailPrefix: filter?.emailPrefix ?? undefined,
+          role: filter?.role ?? undefined,
+          disabled: filter?.disabled ?? undefined,
+        },
+        budget: scanBudgetOf(context),
+      }),
   }),
 }));

@@ -1,5 +1,6 @@
 import { isValidObjectId } from 'mongoose';
 import { isDuplicateKeyError } from '../../db/mongo.js';
+import type { Page } from '../../db/log-cursor.js';
 import type { SequenceLogs } from '../../db/sequence-log.js';
 import { AppError, badUserInput, invalidCredentials, serviceUnavailable } from '../../errors.js';
 import { isAcceptableEmailInput, isValidEmail, normalizeEmail } from '../../lib/email.js';
@@ -29,8 +30,9 @@ import { createCredentialVersions } from './credential-version.js';
 import { DECOY_USER_ID } from './decoy-account.js';
 import { createEmailClaims } from './email-claims.js';
 import { createPasswordCheck } from './password-check.js';
+import { createUserList, type UserListing } from './user-list.js';
 
-export const MAX_PAGE_SIZE = 100;
+export { MAX_PAGE_SIZE } from './user-list.js';
 
 const passwordMessage = (problem: PasswordProblem, minLength: number) =>
   ({
@@ -60,7 +62,8 @@ export interface UserService {
    * account's logins cannot block it), then stores the new one, which must differ.
    */
   changePassword(id: string, currentPassword: string, newPassword: string): Promise<User>;
-  list(first: number, after: string | undefined): Promise<User[]>;
+  /** The admin's list: a page of users in sign-up order, filtered (see user-list.ts). */
+  list(listing: UserListing): Promise<Page<User>>;
   /** Creates the account with ADMIN if the email is free; never touches an existing account. */
   ensureBootstrapAdmin(email: string, password: string): Promise<'created' | 'exists'>;
 }
@@ -247,29 +250,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
       return toUser({ ...found, credentialVersion: from + 1 });
     },
 
-    async list(first, after) {
-      if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
-        throw badUserInput('first', `first must be between 1 and ${MAX_PAGE_SIZE}`);
-      }
-      if (after !== undefined && !isValidObjectId(after)) {
-        throw badUserInput('after', 'after must be a user id');
-      }
-      let before: number | undefined;
-      if (after !== undefined) {
-        const cursor = await users.findById(after).select('seq').lean();
-        if (cursor?.seq === undefined) throw badUserInput('after', 'after must be a user id');
-        before = cursor.seq;
-      }
-      // An entry whose user's seq differs is a dead sign-up's (see signUp): read past it.
-      return logs.page(
-        USERS_LOG,
-        { first, from: before, newestFirst: false },
-        async ({ ref, seq }) => {
-          const doc = await users.findById(ref).lean();
-          return doc && doc.seq === seq ? toUser(doc) : null;
-        },
-      );
-    },
+    list: createUserList(deps),
 
     async ensureBootstrapAdmin(email, password) {
       const normalized = checkedEmail(email);
