@@ -29,7 +29,15 @@ query Me {
   me { id email roles createdAt }
 }
 
-# 4. Signed in as an ADMIN (BOOTSTRAP_ADMIN_EMAIL), run Users; for the next page, pass
+# 4. An API key for a script: send its key as "Authorization": "Bearer gqa_..." (shown once).
+mutation CreateApiKey {
+  createApiKey(name: "export script", scopes: ["profile:read"]) {
+    key
+    apiKey { id scopes expiresAt }
+  }
+}
+
+# 5. Signed in as an ADMIN (BOOTSTRAP_ADMIN_EMAIL), run Users; for the next page, pass
 #    pageInfo.endCursor as after, until hasNextPage is false (a filtered page may be empty).
 query Users($after: String) {
   users(first: 20, after: $after, filter: { emailPrefix: "ada" }) {

@@ -80,6 +80,19 @@ async function exerciseRequestPaths() {
   const { sessions } = await data<{ sessions: { id: string }[] }>(SESSIONS, {}, me);
   await data(SESSIONS, { after: sessions[sessions.length - 1]!.id }, me);
   await data(REVOKE, { id: sessions[sessions.length - 1]!.id }, me);
+  // An API key: made, used (with its per-key limit and last use), listed, revoked.
+  const { createApiKey } = await data<{ createApiKey: { key: string; apiKey: { id: string } } }>(
+    'mutation { createApiKey(name: "plans", scopes: ["profile:read"]) { key apiKey { id } } }',
+    {},
+    me,
+  );
+  await data(
+    '{ me { id } user(id: "000000000000000000000001") { id } }',
+    {},
+    bearer(createApiKey.key),
+  );
+  await data('{ apiKeys { id lastUsedAt } }', {}, me);
+  await data('mutation($id: ID!) { revokeApiKey(id: $id) }', { id: createApiKey.apiKey.id }, me);
   await data('mutation { logout }', {}, me);
 
   const other = await data<{ login: Payload }>(LOGIN_WITH_REFRESH, {
@@ -133,7 +146,15 @@ describe('query plans at 5,000 users', () => {
     }
     const collections = new Set(calls.map((call) => call.collection));
     // The capture saw the paths it is meant to judge.
-    for (const name of ['users', 'user_emails', 'sessions', 'refresh_tokens', 'audit_events']) {
+    for (const name of [
+      'users',
+      'user_emails',
+      'sessions',
+      'refresh_tokens',
+      'audit_events',
+      'api_keys',
+      'user_api_keys',
+    ]) {
       expect(collections).toContain(name);
     }
     // The embedded database's _id index helper indexes new collections within a few passes.

@@ -10,6 +10,6 @@ describe('GraphiQL examples', () => {
     const names = document.definitions.map((definition) =>
       'name' in definition ? definition.name?.value : undefined,
     );
-    expect(names).toEqual(['SignUp', 'Login', 'Me', 'Users']);
+    expect(names).toEqual(['SignUp', 'Login', 'Me', 'CreateApiKey', 'Users']);
   });
 });
