@@ -98,16 +98,21 @@ type ScopeMap = Record<string, unknown>;
 /** The Pothos scopes that enforce `rule` for one parent object (any one of them suffices). */
 function scopeMap(rule: Rule, parent: unknown): ScopeMap {
   const map: ScopeMap = {};
+  // Pothos tries them in this order and stops at the first that grants: the owner (the common
+  // case where a rule names one) before the role and scope lookups.
+  if (rule.owner) map.owner = rule.owner(parent) ?? '';
   if (rule.authenticated) map.authenticated = true;
   if (rule.roles) map.anyRole = rule.roles;
   if (rule.scopes) map.scopes = rule.scopes;
-  if (rule.owner) map.owner = rule.owner(parent) ?? '';
   if (rule.owner || rule.authenticated) map.$granted = GRANTED_OWNER;
   return map;
 }
 
-/** A fixed map when the rule does not look at the parent: Pothos then caches it per request. */
-function authScopesOf(rule: Rule) {
+/**
+ * The Pothos authScopes that enforce `rule` (bench:scopes measures them): a fixed map when the
+ * rule does not look at the parent, so Pothos caches it per request.
+ */
+export function authScopesOf(rule: Rule) {
   if (!rule.owner) return scopeMap(rule, undefined);
   return (parent: unknown) => scopeMap(rule, parent);
 }
