@@ -11,6 +11,7 @@ import '../modules/user/user.schema.js';
 import '../modules/sign-in/sign-in.schema.js';
 import '../modules/session/session.schema.js';
 import '../modules/audit/audit.schema.js';
+import '../modules/user/admin.schema.js';
 
 export const schema = builder.toSchema({
   directives: [

@@ -31,6 +31,7 @@ const AUDIT = `query($after: String, $type: String, $userId: ID) {
   auditEvents(first: 5, after: $after, type: $type, userId: $userId) { id }
 }`;
 const USERS_PAGE = `query($after: ID) { users(first: 5, after: $after) { id } }`;
+const SET_ROLES = `mutation($id: ID!, $roles: [Role!]!) { setUserRoles(userId: $id, roles: $roles) { id } }`;
 
 type Payload = { accessToken: string; refreshToken: string; user: { id: string } };
 
@@ -57,7 +58,10 @@ async function data<T>(
 /** Every request path a client can reach, once each, on the seeded data. */
 async function exerciseRequestPaths() {
   const email = uniqueEmail('plans');
-  await data(SIGN_UP, { email, password: PASSWORD });
+  const { signUp } = await data<{ signUp: { accessToken: string } }>(SIGN_UP, {
+    email,
+    password: PASSWORD,
+  });
   // Known and unknown emails, right and wrong passwords.
   await server.graphql(LOGIN, { email: emailOf(USERS - 1), password: 'wrong password' });
   await server.graphql(LOGIN, { email: uniqueEmail('nobody'), password: 'wrong password' });
@@ -109,6 +113,20 @@ async function exerciseRequestPaths() {
   const { users } = await data<{ users: { id: string }[] }>(USERS_PAGE, {}, admin);
   await data(USERS_PAGE, { after: users[users.length - 1]!.id }, admin);
 
+  // Admin user management on seeded users (the roster, erasure), and a user erasing their own
+  // account (the password check, erasure of what the requests above wrote).
+  const [promoted, disabled, erased] = users.map((user) => user.id);
+  await data(SET_ROLES, { id: promoted, roles: ['USER', 'ADMIN'] }, admin);
+  await data(SET_ROLES, { id: promoted, roles: ['USER'] }, admin);
+  await data('mutation($id: ID!) { disableUser(userId: $id) { id } }', { id: disabled }, admin);
+  await data('mutation($id: ID!) { enableUser(userId: $id) { id } }', { id: disabled }, admin);
+  await data('mutation($id: ID!) { deleteUser(userId: $id) }', { id: erased }, admin);
+  await data(
+    'mutation($p: String!) { deleteAccount(password: $p) }',
+    { p: PASSWORD },
+    bearer(signUp.accessToken),
+  );
+
   // One batch of each background sweep.
   await server.app.services.audit.prune({ maxBatches: 1 });
   await server.app.services.sessions.prune({ batches: 1 });
@@ -126,7 +144,16 @@ describe('query plans at 5,000 users', () => {
     }
     const collections = new Set(calls.map((call) => call.collection));
     // The capture saw the paths it is meant to judge.
-    for (const name of ['users', 'user_emails', 'sessions', 'refresh_tokens', 'audit_events']) {
+    for (const name of [
+      'users',
+      'user_emails',
+      'sessions',
+      'refresh_tokens',
+      'audit_events',
+      'admin_roster',
+      'erased_users',
+      'credential_changes',
+    ]) {
       expect(collections).toContain(name);
     }
     // The embedded database's _id index helper indexes new collections within a few passes.

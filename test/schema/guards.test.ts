@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { getDirective } from '@graphql-tools/utils';
 import {
   getNamedType,
+  isEnumType,
   isLeafType,
   isNonNullType,
   type GraphQLArgument,
@@ -52,7 +53,9 @@ async function headersFor(viewer: Viewer): Promise<Record<string, string>> {
 }
 
 const placeholder = (arg: GraphQLArgument) => {
-  const type = getNamedType(arg.type).name;
+  const named = getNamedType(arg.type);
+  const type = named.name;
+  if (isEnumType(named)) return named.getValues()[0]!.name;
   if (type === 'Int') return '1';
   if (type === 'Boolean') return 'false';
   return '"placeholder"';
