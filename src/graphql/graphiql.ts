@@ -1,4 +1,7 @@
-/** What GraphiQL opens with in development: the three operations and where the token goes. */
+/**
+ * What GraphiQL opens with in development: signing in, where the token goes, and the admin's
+ * operations on accounts. test/schema/graphiql.test.ts validates them against the schema.
+ */
 export const GRAPHIQL_EXAMPLES = {
   title: 'GraphQL Auth API',
   defaultQuery: `# 1. Run SignUp (or Login), copy accessToken.
@@ -24,6 +27,29 @@ mutation Login {
 
 query Me {
   me { id email roles createdAt }
+}
+
+# Admins, with an ADMIN's token: user ids are User.id (from users).
+# The last active ADMIN cannot be demoted, disabled or deleted.
+mutation SetUserRoles($userId: ID!) {
+  setUserRoles(userId: $userId, roles: [USER, ADMIN]) { id roles }
+}
+
+mutation DisableUser($userId: ID!) {
+  disableUser(userId: $userId) { id }
+}
+
+mutation EnableUser($userId: ID!) {
+  enableUser(userId: $userId) { id }
+}
+
+mutation DeleteUser($userId: ID!) {
+  deleteUser(userId: $userId)
+}
+
+# Any signed-in user: erases their own account.
+mutation DeleteAccount {
+  deleteAccount(password: "correct horse")
 }
 `,
 };
