@@ -239,3 +239,66 @@ describe('deleteAccount', () => {
     expect(await documentsNaming(user.userId)).toEqual([]);
   });
 });
+
+describe('repeated and concurrent calls on one account', () => {
+  const codes = (responses: { body: { errors?: { extensions?: { code?: unknown } }[] } }[]) =>
+    responses.map((response) => response.body.errors?.[0]?.extensions?.code ?? 'ok');
+
+  it('deleting one user from many requests at once erases it once; the others find it gone', async () => {
+    const target = await newUser('erased-at-once');
+    const responses = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        server.graphql(DELETE_USER, { id: target.userId }, as(admin)),
+      ),
+    );
+    expect(codes(responses).sort()).toEqual(['NOT_FOUND', 'NOT_FOUND', 'NOT_FOUND', 'ok']);
+    await server.app.services.audit.flush();
+    expect(await documentsNaming(target.userId)).toEqual([]);
+    const deletions = await server.app.services.audit.list({
+      first: 10,
+      userId: pseudonym(target.userId),
+      type: 'admin.user_deleted',
+    });
+    expect(deletions).toHaveLength(1);
+  });
+
+  it('a storm of role, disable and enable changes is applied one at a time, ending as the last one said', async () => {
+    const target = await newUser('stormed');
+    const mutations = Array.from({ length: 12 }, (_, i) =>
+      [
+        () => server.graphql(SET_ROLES, { id: target.userId, roles: ['USER', 'ADMIN'] }, as(admin)),
+        () => server.graphql(DISABLE, { id: target.userId }, as(admin)),
+        () => server.graphql(ENABLE, { id: target.userId }, as(admin)),
+      ][i % 3]!(),
+    );
+    expect(codes(await Promise.all(mutations)).filter((code) => code !== 'ok')).toEqual([]);
+    // Then one more, alone: whatever the order was, the account follows the last change.
+    await server.graphql(SET_ROLES, { id: target.userId, roles: ['USER'] }, as(admin));
+    await server.graphql(ENABLE, { id: target.userId }, as(admin));
+    expect((await login(server, target.email, PASSWORD)).roles).toEqual(['USER']);
+  });
+
+  it('deleteAccount sent twice at once erases once and fails neither request unexpectedly', async () => {
+    const user = await newUser('twice');
+    const responses = await Promise.all([
+      server.graphql(DELETE_ACCOUNT, { password: PASSWORD }, as(user)),
+      server.graphql(DELETE_ACCOUNT, { password: PASSWORD }, as(user)),
+    ]);
+    const outcomes = codes(responses);
+    expect(outcomes).toContain('ok');
+    for (const outcome of outcomes) expect(['ok', 'UNAUTHENTICATED']).toContain(outcome);
+    await server.app.services.audit.flush();
+    expect(await documentsNaming(user.userId)).toEqual([]);
+  });
+
+  it('refuses an aliased pair of deleteAccount calls before running either', async () => {
+    const user = await newUser('aliased');
+    const response = await server.graphql(
+      `mutation($p: String!) { a: deleteAccount(password: $p) b: deleteAccount(password: $p) }`,
+      { p: PASSWORD },
+      as(user),
+    );
+    expect(errorCode(response)).toBe('TOO_MANY_PASSWORD_CHECKS');
+    expect(dataOf(await server.graphql(ME, {}, as(user)), 'me')).toMatchObject({ id: user.userId });
+  });
+});

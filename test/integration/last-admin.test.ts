@@ -119,4 +119,26 @@ describe('the last active ADMIN', () => {
     ]);
     expect(await activeAdmins()).toHaveLength(1);
   });
+
+  it('deleting one user on two replicas at once erases it once', async () => {
+    const [a, b] = replicas;
+    // The test before may have deleted the first admin: a new one, as the bootstrap makes it.
+    const me = await adminOf(a, uniqueEmail('third-admin'), 'third admin password');
+    const { userId } = await signUp(a, uniqueEmail('erased-twice'));
+    const outcomes = await Promise.all(
+      [a, b].map((server) => server.graphql(DELETE_USER, { id: userId }, as(me))),
+    );
+    expect(outcomes.map((response) => errorCode(response) ?? 'ok').sort()).toEqual([
+      'NOT_FOUND',
+      'ok',
+    ]);
+    await Promise.all(replicas.map((server) => server.app.services.audit.flush()));
+    const deletions = await replicas[0].connection
+      .collection('audit_events')
+      .countDocuments({ type: 'admin.user_deleted', 'details.actor': me.userId });
+    expect(deletions).toBe(1);
+    expect(
+      await replicas[0].connection.collection('users').countDocuments({ _id: userId as never }),
+    ).toBe(0);
+  });
 });

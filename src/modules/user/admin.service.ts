@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import type { SequenceLogs } from '../../db/sequence-log.js';
-import { badUserInput, notFound } from '../../errors.js';
+import { AppError, ErrorCode, badUserInput, notFound } from '../../errors.js';
 import { pseudonym, type AuditLog, type SecurityEvent } from '../../lib/security-events.js';
 import { createKeyedMutex } from '../../lib/keyed-mutex.js';
 import type { SessionService } from '../session/session.service.js';
@@ -44,6 +44,8 @@ export interface AdminService {
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
 const ACCOUNT_FIELDS = 'email roles disabled erasingSince createdAt credentialVersion seq';
 const LIST_PAGE = 100;
+/** An erasure begun this recently may still be running: deleting again waits until then. */
+const ERASING_MS = 60_000;
 
 /** In the one spelling ids take everywhere else (roster, audit logs): lower-case hex. */
 function checkedUserId(userId: string) {
@@ -156,6 +158,10 @@ export function createAdminService(
         witnesses: witnesses(actor),
         decide: (current) => {
           const found = existing(current, true);
+          // Another replica is erasing it now; one whose erasure stopped short is finished later.
+          if (found.erasingSince && Date.now() - found.erasingSince.getTime() < ERASING_MS) {
+            throw notFound('userId', 'No user has this id (it is being deleted)');
+          }
           return {
             activeAdminAfter: false,
             // Disabled at once: tokens stop working and sign-ins are refused while the rest goes.
@@ -192,7 +198,14 @@ export function createAdminService(
 
     async deleteAccount(userId, password) {
       await accounts.confirmPassword(userId, password);
-      await eraseAccount({ userId }, checkedUserId(userId), 'user.account_deleted');
+      try {
+        await eraseAccount({ userId }, checkedUserId(userId), 'user.account_deleted');
+      } catch (error) {
+        // A second deleteAccount of the viewer's that was checking the password meanwhile: what
+        // it asked for is done.
+        if (error instanceof AppError && error.code === ErrorCode.NOT_FOUND) return;
+        throw error;
+      }
     },
 
     async createAdmin(email, password) {
