@@ -22,6 +22,8 @@ export const ERROR_CATALOGUE = {
   BAD_USER_INPUT: { refusal: 400 },
   UNAUTHENTICATED: { refusal: 401 },
   FORBIDDEN: {},
+  NOT_FOUND: {},
+  LAST_ADMIN: {},
   RATE_LIMITED: { refusal: 429 },
   CSRF_REJECTED: { resolver: 403 },
   HTTPS_REQUIRED: { refusal: 403 },
@@ -112,6 +114,17 @@ export const notAuthenticated = () =>
 
 export const notAuthorized = () =>
   new AppError(ErrorCode.FORBIDDEN, 'You are not allowed to do this');
+
+/** A well-formed id that names no account (or one being erased): admins may know, so it is said. */
+export const notFound = (field: string, message: string) =>
+  new AppError(ErrorCode.NOT_FOUND, message, { field });
+
+/** The change would leave no active (enabled) ADMIN: demote, disable or delete another one first. */
+export const lastAdmin = () =>
+  new AppError(
+    ErrorCode.LAST_ADMIN,
+    'This is the last active ADMIN: grant ADMIN to another account first',
+  );
 
 export const serviceUnavailable = () =>
   new AppError(ErrorCode.SERVICE_UNAVAILABLE, 'The service is temporarily unavailable; try again');

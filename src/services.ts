@@ -16,6 +16,7 @@ import { createPasswordHasher, createPasswordPolicy, type PasswordHasher } from 
 import type { RequestInfoStore } from './lib/request-info.js';
 import { SequenceLogs, createSequenceLogModel } from './db/sequence-log.js';
 import { backfillAuditLogs } from './modules/audit/audit-backfill.js';
+import { createErasedUserModel, createErasedUsers } from './modules/audit/audit-erasure.js';
 import { createAuditEventModel } from './modules/audit/audit.model.js';
 import { createAuditService } from './modules/audit/audit.service.js';
 import { createSignInService } from './modules/sign-in/sign-in.service.js';
@@ -24,6 +25,8 @@ import { createRefreshCookie } from './modules/session/refresh-cookie.js';
 import { migrateLegacySessions } from './modules/session/session-migration.js';
 import { createSessionModels } from './modules/session/session.model.js';
 import { createSessionService } from './modules/session/session.service.js';
+import { createAdminRoster, createRosterModel } from './modules/user/admin-roster.js';
+import { createAdminService } from './modules/user/admin.service.js';
 import { ensureDecoyAccount } from './modules/user/decoy-account.js';
 import { backfillUserEmails, backfillUsersLog } from './modules/user/user-backfills.js';
 import {
@@ -100,6 +103,8 @@ export async function createServices(deps: ServiceDeps): Promise<{
   await backfillUserEmails({ users: userModel, emails: emailModel, migrations, logger });
   await backfillUsersLog({ users: userModel, logs: userLogs, migrations, logger });
   await ensureDecoyAccount(userModel);
+  const roster = createAdminRoster({ roster: createRosterModel(connection), users: userModel });
+  await roster.initialize();
   const migrated = await migrateLegacySessions(connection, sessionModels, new Date());
   if (migrated && migrated.sessions + migrated.refreshTokens > 0) {
     logger.info({ migrated }, 'sessions from before the upgrade converted');
@@ -113,21 +118,24 @@ export async function createServices(deps: ServiceDeps): Promise<{
     requests: deps.requests,
     metrics: deps.metrics,
     retentionSeconds: config.auditRetentionSeconds,
+    erased: createErasedUsers(createErasedUserModel(connection)),
   });
   const withFallback = createStoreFallback({ failOpen: config.rateLimit.failOpen, audit });
   const stores = protectionStores(config, deps.redis);
   const hasher = deps.hasher ?? (await createPasswordHasher(config.hashing));
+  const credentialChanges = createCredentialChangeModel(connection);
   const users = createUserService({
     users: userModel,
     emails: emailModel,
     logs: userLogs,
-    credentialChanges: createCredentialChangeModel(connection),
+    credentialChanges,
     hasher,
     policy: createPasswordPolicy(config.passwordMinLength),
     lockout: stores.lockout,
     withFallback,
     logger,
     audit,
+    roster,
   });
   const tokens = createTokenService({
     keys: deps.keys,
@@ -170,6 +178,17 @@ export async function createServices(deps: ServiceDeps): Promise<{
     deviceCookie: createRefreshCookie({
       name: config.deviceCookieName,
       secure: config.refresh.cookieSecure,
+    }),
+    admin: createAdminService({
+      users: userModel,
+      emails: emailModel,
+      credentialChanges,
+      userLogs,
+      roster,
+      accounts: users,
+      sessions,
+      audit,
+      apiKeys,
     }),
   };
   const perApiKey = config.rateLimit.perApiKey;

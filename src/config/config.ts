@@ -261,6 +261,8 @@ const protectionSettings = {
   [RATE_LIMIT_RULES.refreshPerIp.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.changePasswordPerIp.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.changePasswordPerUser.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.deleteAccountPerIp.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.deleteAccountPerUser.setting]: limitSpec.optional(),
   LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
   LOCKOUT_MAX_DELAY: durationSeconds.default(15 * 60).pipe(z.number().min(1)),
   LOCKOUT_HOURLY_CAP: z.coerce.number().int().min(1).max(10_000).default(30),

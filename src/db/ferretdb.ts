@@ -13,6 +13,13 @@ const INSTALL_SCRIPT = path.join(PROJECT_ROOT, 'scripts', 'install-ferretdb.sh')
 // The MongoDB driver reads a host that ends in `.sock` as the path of a Unix socket.
 const SOCKET_NAME = 'ferretdb.sock';
 
+/** Where the server's FerretDB listens for DATA_DIR, unless that path is too long for a socket. */
+export const embeddedSocketPath = (dataDir: string) =>
+  path.join(path.resolve(dataDir, 'ferretdb'), SOCKET_NAME);
+
+/** The connection string of an embedded FerretDB listening on `socket`. */
+export const embeddedUri = (socket: string) => `mongodb://${encodeURIComponent(socket)}/auth`;
+
 export class EmbeddedDatabaseError extends Error {
   override name = 'EmbeddedDatabaseError';
 }
@@ -118,7 +125,7 @@ export async function startFerretDB(options: {
   logger.info({ pid: child.pid, socket: socket.path, dataDir }, 'embedded FerretDB started');
   const idIndex = startIdIndexHelper(idIndexHelperPath(binary), dataDir, logger);
   return {
-    uri: `mongodb://${encodeURIComponent(socket.path)}/auth`,
+    uri: embeddedUri(socket.path),
     pid: child.pid as number,
     socket: socket.path,
     async stop() {

@@ -57,6 +57,8 @@ const MAX_APPEND_ATTEMPTS = 64;
 /** Logs whose next number a process remembers (one per audit type and user, say). */
 const REMEMBERED_LOGS = 10_000;
 const REMEMBER_MS = 10 * 60_000;
+/** Entries drop() deletes at once. */
+const DROP_BATCH = 100;
 
 /**
  * Append-only logs of references, numbered densely from 0, read newest-first or oldest-first and
@@ -204,6 +206,34 @@ export class SequenceLogs {
     await Promise.all(
       entries.map((entry) => this.model.deleteOne({ _id: entryKey(log, entry.seq) })),
     );
+  }
+
+  /**
+   * Deletes a whole log, its marks included (erasure: a log named after a user). Entries from the
+   * tail to the end, a batch at a time; an append racing it may leave one behind.
+   */
+  async drop(log: string): Promise<void> {
+    const [tail, end] = await Promise.all([this.start(log), this.end(log)]);
+    for (let from = tail; from < end; from += DROP_BATCH) {
+      const seqs = Array.from({ length: Math.min(DROP_BATCH, end - from) }, (_, i) => from + i);
+      await Promise.all(seqs.map((seq) => this.model.deleteOne({ _id: entryKey(log, seq) })));
+    }
+    await Promise.all(
+      [`${log}#head`, `${log}#tail`].map((key) => this.model.deleteOne({ _id: key })),
+    );
+    this.nextNumbers.delete(log);
+  }
+
+  /**
+   * Points the entry `seq` at `ref` instead, if it still names `from`: how erasure takes a user's
+   * id out of a log without leaving a gap, which readers would take for its end.
+   */
+  async rewrite(log: string, seq: number, from: string, ref: string): Promise<boolean> {
+    const key = entryKey(log, seq);
+    const entry = await this.model.findById(key).lean();
+    if (entry?.ref !== from) return false;
+    await this.model.updateOne({ _id: key }, { $set: { ref } });
+    return true;
   }
 
   private async read(log: string, seqs: number[]): Promise<LogEntry[]> {

@@ -12,6 +12,7 @@ import type { SignInService } from '../modules/sign-in/sign-in.service.js';
 import type { RefreshCookie } from '../modules/session/refresh-cookie.js';
 import type { SessionService } from '../modules/session/session.service.js';
 import type { User } from '../modules/user/user.model.js';
+import type { AdminService } from '../modules/user/admin.service.js';
 import type { UserService } from '../modules/user/user.service.js';
 
 export interface Services {
@@ -24,6 +25,8 @@ export interface Services {
   /** The browser's device token (see modules/sign-in/device-tokens.ts), HttpOnly like the other. */
   readonly deviceCookie: RefreshCookie;
   readonly audit: AuditService;
+  /** Roles, disabling and erasure of accounts (admins, the CLI, deleteAccount). */
+  readonly admin: AdminService;
 }
 
 export interface Context {

@@ -1,6 +1,7 @@
 /**
- * What GraphiQL opens with in development: the first operations, where the token goes, and an
- * admin's paged list. test/schema/examples.test.ts validates them against the schema.
+ * What GraphiQL opens with in development: signing in, where the token goes, an API key, the
+ * admin's paged list and operations on accounts. test/schema/examples.test.ts and
+ * test/schema/graphiql.test.ts validate them against the schema.
  */
 export const GRAPHIQL_EXAMPLES = {
   title: 'GraphQL Auth API',
@@ -44,6 +45,29 @@ query Users($after: String) {
     edges { node { id email roles createdAt } }
     pageInfo { hasNextPage endCursor }
   }
+}
+
+# 6. Admins, with an ADMIN's token: user ids are User.id (from users).
+# The last active ADMIN cannot be demoted, disabled or deleted.
+mutation SetUserRoles($userId: ID!) {
+  setUserRoles(userId: $userId, roles: [USER, ADMIN]) { id roles }
+}
+
+mutation DisableUser($userId: ID!) {
+  disableUser(userId: $userId) { id }
+}
+
+mutation EnableUser($userId: ID!) {
+  enableUser(userId: $userId) { id }
+}
+
+mutation DeleteUser($userId: ID!) {
+  deleteUser(userId: $userId)
+}
+
+# Any signed-in user: erases their own account.
+mutation DeleteAccount {
+  deleteAccount(password: "correct horse")
 }
 `,
 };

@@ -13,6 +13,7 @@ import '../modules/sign-in/sign-in.schema.js';
 import '../modules/session/session.schema.js';
 import '../modules/audit/audit.schema.js';
 import '../modules/api-key/api-key.schema.js';
+import '../modules/user/admin.schema.js';
 
 export const schema = builder.toSchema({
   directives: [

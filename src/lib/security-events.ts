@@ -1,21 +1,31 @@
 import { createHash } from 'node:crypto';
 
-export type SecurityEvent =
-  | 'login.succeeded'
-  | 'login.failed'
-  | 'login.locked_out'
-  | 'login.refused_while_locked'
-  | 'user.signed_up'
-  | 'user.password_changed'
-  | 'admin.bootstrap_created'
-  | 'token.rejected'
-  | 'rate_limit.hit'
-  | 'rate_limit.store_unavailable'
-  | 'rate_limit.store_unavailable_fail_open'
-  | 'session.refresh_token_reuse'
-  | 'session.revoked_all'
-  | 'apikey.created'
-  | 'apikey.revoked';
+/** Every kind of security event, at run time too: erasure walks each kind's per-user log. */
+export const SECURITY_EVENTS = [
+  'login.succeeded',
+  'login.failed',
+  'login.locked_out',
+  'login.refused_while_locked',
+  'user.signed_up',
+  'user.password_changed',
+  'user.account_deleted',
+  'admin.bootstrap_created',
+  'admin.user_created',
+  'admin.roles_changed',
+  'admin.user_disabled',
+  'admin.user_enabled',
+  'admin.user_deleted',
+  'token.rejected',
+  'rate_limit.hit',
+  'rate_limit.store_unavailable',
+  'rate_limit.store_unavailable_fail_open',
+  'session.refresh_token_reuse',
+  'session.revoked_all',
+  'apikey.created',
+  'apikey.revoked',
+] as const;
+
+export type SecurityEvent = (typeof SECURITY_EVENTS)[number];
 
 export type SecurityEventFields = Record<string, string | number | undefined>;
 

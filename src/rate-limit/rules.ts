@@ -49,6 +49,21 @@ export const RATE_LIMIT_RULES = {
     identityArgs: [],
     perUser: true,
   },
+  deleteAccountPerIp: {
+    field: 'Mutation.deleteAccount',
+    setting: 'RATE_LIMIT_DELETE_ACCOUNT_PER_IP',
+    max: 10,
+    window: '15m',
+    identityArgs: [],
+  },
+  deleteAccountPerUser: {
+    field: 'Mutation.deleteAccount',
+    setting: 'RATE_LIMIT_DELETE_ACCOUNT_PER_USER',
+    max: 5,
+    window: '15m',
+    identityArgs: [],
+    perUser: true,
+  },
   refreshPerIp: {
     field: 'Mutation.refreshToken',
     setting: 'RATE_LIMIT_REFRESH_PER_IP',

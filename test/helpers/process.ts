@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { PROJECT_ROOT } from '../../src/config/config.js';
 
 const ENTRY = path.join(PROJECT_ROOT, 'src', 'index.ts');
+const ADMIN_CLI = path.join(PROJECT_ROOT, 'src', 'cli', 'admin.ts');
 // What `--import tsx` resolves to from the project root; spelled out because cwd is elsewhere.
 const TSX_LOADER = pathToFileURL(
   path.join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs'),
@@ -88,6 +89,31 @@ export async function runUntilExit(env: Record<string, string>, cwd: string): Pr
   const output = collect(child);
   const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   const code = await exitOf(child);
+  clearTimeout(timer);
+  return { code, ...output };
+}
+
+/**
+ * Runs the operator's CLI as `npm run admin -- <args>` would (without npm), with `stdin` piped in
+ * and closed, in cwd, with only the given environment.
+ */
+export async function runAdminCli(
+  args: readonly string[],
+  env: Record<string, string>,
+  cwd: string,
+  stdin = '',
+): Promise<Exited> {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, ADMIN_CLI, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? cwd, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const output = collect(child);
+  // After its output is read to the end, unlike 'exit'.
+  const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
+  child.stdin?.end(stdin);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const code = await closed;
   clearTimeout(timer);
   return { code, ...output };
 }

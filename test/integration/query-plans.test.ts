@@ -35,6 +35,7 @@ const USERS_PAGE = `query($after: String, $filter: UserFilter) {
   users(first: 5, after: $after, filter: $filter) { edges { node { id } } ${PAGE_INFO} }
 }`;
 type Page = { pageInfo: { endCursor: string | null } };
+const SET_ROLES = `mutation($id: ID!, $roles: [Role!]!) { setUserRoles(userId: $id, roles: $roles) { id } }`;
 
 type Payload = { accessToken: string; refreshToken: string; user: { id: string } };
 
@@ -61,7 +62,10 @@ async function data<T>(
 /** Every request path a client can reach, once each, on the seeded data. */
 async function exerciseRequestPaths() {
   const email = uniqueEmail('plans');
-  await data(SIGN_UP, { email, password: PASSWORD });
+  const { signUp } = await data<{ signUp: { accessToken: string } }>(SIGN_UP, {
+    email,
+    password: PASSWORD,
+  });
   // Known and unknown emails, right and wrong passwords.
   await server.graphql(LOGIN, { email: emailOf(USERS - 1), password: 'wrong password' });
   await server.graphql(LOGIN, { email: uniqueEmail('nobody'), password: 'wrong password' });
@@ -124,10 +128,30 @@ async function exerciseRequestPaths() {
     await data(AUDIT, { ...filter, after: auditEvents.pageInfo.endCursor }, admin);
   }
   // Unfiltered, and filtered on all three: sparse, so it spends its whole scan budget by _id.
+  let listed: { id: string }[] = [];
   for (const filter of [undefined, { emailPrefix: 'user-4999@', role: 'USER', disabled: false }]) {
-    const { users } = await data<{ users: Page }>(USERS_PAGE, { filter }, admin);
+    const { users } = await data<{ users: Page & { edges: { node: { id: string } }[] } }>(
+      USERS_PAGE,
+      { filter },
+      admin,
+    );
+    if (!filter) listed = users.edges.map((edge) => edge.node);
     await data(USERS_PAGE, { filter, after: users.pageInfo.endCursor }, admin);
   }
+
+  // Admin user management on seeded users (the roster, erasure), and a user erasing their own
+  // account (the password check, erasure of what the requests above wrote).
+  const [promoted, disabled, erased] = listed.map((user) => user.id);
+  await data(SET_ROLES, { id: promoted, roles: ['USER', 'ADMIN'] }, admin);
+  await data(SET_ROLES, { id: promoted, roles: ['USER'] }, admin);
+  await data('mutation($id: ID!) { disableUser(userId: $id) { id } }', { id: disabled }, admin);
+  await data('mutation($id: ID!) { enableUser(userId: $id) { id } }', { id: disabled }, admin);
+  await data('mutation($id: ID!) { deleteUser(userId: $id) }', { id: erased }, admin);
+  await data(
+    'mutation($p: String!) { deleteAccount(password: $p) }',
+    { p: PASSWORD },
+    bearer(signUp.accessToken),
+  );
 
   // One batch of each background sweep.
   await server.app.services.audit.prune({ maxBatches: 1 });
@@ -154,6 +178,9 @@ describe('query plans at 5,000 users', () => {
       'audit_events',
       'api_keys',
       'user_api_keys',
+      'admin_roster',
+      'erased_users',
+      'credential_changes',
     ]) {
       expect(collections).toContain(name);
     }

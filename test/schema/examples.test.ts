@@ -10,6 +10,17 @@ describe('GraphiQL examples', () => {
     const names = document.definitions.map((definition) =>
       'name' in definition ? definition.name?.value : undefined,
     );
-    expect(names).toEqual(['SignUp', 'Login', 'Me', 'CreateApiKey', 'Users']);
+    expect(names).toEqual([
+      'SignUp',
+      'Login',
+      'Me',
+      'CreateApiKey',
+      'Users',
+      'SetUserRoles',
+      'DisableUser',
+      'EnableUser',
+      'DeleteUser',
+      'DeleteAccount',
+    ]);
   });
 });

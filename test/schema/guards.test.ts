@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   getNamedType,
+  isEnumType,
   isLeafType,
   isNonNullType,
   type GraphQLArgument,
@@ -63,7 +64,9 @@ function grants(rule: Rule, viewer: 'USER' | 'ADMIN') {
 }
 
 const placeholder = (arg: GraphQLArgument) => {
-  const type = getNamedType(arg.type).name;
+  const named = getNamedType(arg.type);
+  const type = named.name;
+  if (isEnumType(named)) return named.getValues()[0]!.name;
   if (type === 'Int') return '1';
   if (type === 'Boolean') return 'false';
   return '"placeholder"';

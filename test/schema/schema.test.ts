@@ -112,14 +112,14 @@ describe('schema', () => {
     );
   });
 
-  it('marks every field that checks a password, each limited per address, changePassword per user too', () => {
+  it('marks every field that checks a password, each limited per address, changePassword and deleteAccount per user too', () => {
     const sdl = printSchema();
     expect(sdl).toContain('directive @checksPassword on FIELD_DEFINITION');
     const mutations = Object.values(schema.getMutationType()!.getFields());
     const marked = mutations
       .filter((field) => getDirective(schema, field, 'checksPassword')?.length)
       .map((field) => field.name);
-    expect(marked.sort()).toEqual(['changePassword', 'login', 'signUp']);
+    expect(marked.sort()).toEqual(['changePassword', 'deleteAccount', 'login', 'signUp']);
     for (const name of marked) {
       const limits = getDirective(
         schema,

@@ -6,6 +6,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { Metrics } from '../../lib/metrics.js';
 import type { RequestInfoStore } from '../../lib/request-info.js';
 import type { AuditLog, SecurityEvent } from '../../lib/security-events.js';
+import { detailsNaming, pseudonymizeUserEvents, type ErasedUsers } from './audit-erasure.js';
 import { appendToLogs, entriesOutsideAll, logName, roleOf } from './audit-logs.js';
 import { toAuditEvent, type AuditEvent, type AuditEventModel } from './audit.model.js';
 import { REPEATABLE_EVENTS, RepeatAggregator, type Repeat } from './repeat-aggregator.js';
@@ -36,6 +37,12 @@ export interface AuditService extends AuditLog {
    * (at most `maxBatches` of them); returns how many.
    */
   prune(options?: { maxBatches?: number }): Promise<number>;
+  /**
+   * Erasure: the user's events name a pseudonym instead of the user, those stored so far (once
+   * this process's pending writes are) and those recorded from now on (see audit-erasure.ts).
+   * Returns the pseudonym. Safe to run again.
+   */
+  forgetUser(userId: string): Promise<string>;
 }
 
 const LOGIN_OUTCOMES: Partial<Record<SecurityEvent, string>> = {
@@ -75,8 +82,10 @@ export function createAuditService(deps: {
   requests: RequestInfoStore;
   metrics: Metrics;
   retentionSeconds: number;
+  /** Users whose erasure began: events naming them are stored under their pseudonym. */
+  erased: ErasedUsers;
 }): AuditService {
-  const { events, logs, logger, requests, metrics, retentionSeconds } = deps;
+  const { events, logs, logger, requests, metrics, retentionSeconds, erased } = deps;
   const pending = new Set<Promise<unknown>>();
   const repeats = new RepeatAggregator<StoredEvent>(
     REPEAT_WINDOW_MS,
@@ -117,7 +126,16 @@ export function createAuditService(deps: {
     }, REPEAT_FLUSH_MS).unref();
   }
 
-  return {
+  /** The entry as it may be stored: under the pseudonym if its user has been erased. */
+  async function storable<T extends { userId?: string; details: Record<string, string | number> }>(
+    entry: T,
+  ): Promise<T> {
+    const alias = entry.userId === undefined ? undefined : await erased.aliasOf(entry.userId);
+    if (alias === undefined || entry.userId === undefined) return entry;
+    return { ...entry, userId: alias, details: detailsNaming(entry.details, entry.userId, alias) };
+  }
+
+  const service: AuditService = {
     record(event, fields = {}) {
       const request = requests.current();
       const { userId, clientIp, ...details } = fields;
@@ -168,8 +186,10 @@ export function createAuditService(deps: {
         `security event: ${event}`,
       );
       const stored = track(
-        appendToLogs(logs, String(entry._id), entry).then((seqs) =>
-          events.create({ ...entry, seqs }),
+        storable(entry).then((kept) =>
+          appendToLogs(logs, String(kept._id), kept).then((seqs) =>
+            events.create({ ...kept, seqs }),
+          ),
         ),
         event,
       );
@@ -210,6 +230,13 @@ export function createAuditService(deps: {
       await Promise.all(pending);
     },
 
+    async forgetUser(userId) {
+      const alias = await erased.mark(userId);
+      await service.flush();
+      await pseudonymizeUserEvents({ events, logs }, userId, alias);
+      return alias;
+    },
+
     async prune({ maxBatches = Infinity } = {}) {
       const cutoff = Date.now() - retentionSeconds * 1000;
       let deleted = 0;
@@ -248,4 +275,5 @@ export function createAuditService(deps: {
       return deleted;
     },
   };
+  return service;
 }

@@ -32,6 +32,12 @@ export interface SessionService {
   /** Ends one of the user's sessions; false if the user has no such session. */
   revoke(sessionId: string, userId: string): Promise<boolean>;
   revokeAllForUser(userId: string): Promise<number>;
+  /**
+   * Erasure: ends every session the user's list names and deletes the list itself. Their refresh
+   * tokens are refused from then on (their session is gone) and swept at their idle expiry: they
+   * are found only by hash, and hold a session id, not the user's.
+   */
+  forgetUser(userId: string): Promise<number>;
   /** Newest sign-in first; `after` is the last session id of the previous page. */
   listActive(userId: string, page: { first: number; after?: string }): Promise<SessionInfo[]>;
   /**
@@ -91,6 +97,17 @@ export function createSessionService(
     endSession: end,
   });
 
+  async function revokeAllForUser(userId: string) {
+    if (!isValidObjectId(userId)) return 0;
+    const own = await ownSessions(userId, await lists.ids(userId));
+    const ended = await Promise.all(own.map((session) => sessions.deleteOne({ _id: session._id })));
+    await lists.remove(
+      userId,
+      own.map((session) => session._id),
+    );
+    return ended.reduce((sum, result) => sum + result.deletedCount, 0);
+  }
+
   return {
     async start(userId, meta, credentialVersion) {
       const created = new Date(now());
@@ -128,17 +145,13 @@ export function createSessionService(
       return session ? end(session) : false;
     },
 
-    async revokeAllForUser(userId) {
+    revokeAllForUser,
+
+    async forgetUser(userId) {
       if (!isValidObjectId(userId)) return 0;
-      const own = await ownSessions(userId, await lists.ids(userId));
-      const ended = await Promise.all(
-        own.map((session) => sessions.deleteOne({ _id: session._id })),
-      );
-      await lists.remove(
-        userId,
-        own.map((session) => session._id),
-      );
-      return ended.reduce((sum, result) => sum + result.deletedCount, 0);
+      const ended = await revokeAllForUser(userId);
+      await lists.forget(userId);
+      return ended;
     },
 
     async listActive(userId, { first, after }) {

@@ -66,6 +66,11 @@ export function createUserSessionLists(model: UserSessionsModel, cap = MAX_SESSI
       });
     },
 
+    /** Deletes the user's list (erasure), after any update queued before it. */
+    async forget(userId: string): Promise<void> {
+      await exclusive(userId, () => model.deleteOne({ _id: new Types.ObjectId(userId) }));
+    },
+
     async remove(userId: string, sessionIds: Types.ObjectId[]): Promise<void> {
       if (sessionIds.length === 0) return;
       await exclusive(userId, () => pull(new Types.ObjectId(userId), sessionIds));

@@ -18,6 +18,8 @@ interface UserDocument {
   credentialVersion?: number;
   /** Its place in the users log (USERS_LOG), the order the admin's user list walks. */
   seq?: number;
+  /** Set (with disabled) when its erasure began: only deleting it again may touch it since. */
+  erasingSince?: Date;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -42,6 +44,7 @@ const userSchema = new Schema<UserDocument>(
     disabled: { type: Boolean, default: false },
     credentialVersion: { type: Number, default: 0 },
     seq: { type: Number },
+    erasingSince: { type: Date },
   },
   { timestamps: true, collection: 'users', strict: 'throw' },
 );
@@ -99,6 +102,8 @@ export function createUserEmailModel(connection: Connection): UserEmailModel {
 
 /** A lean user document read with select('+passwordHash'): for verification only. */
 export type UserWithHash = UserDocument & { _id: Types.ObjectId };
+/** A lean user document without its hash: what admin changes decide from. */
+export type StoredUser = Omit<UserDocument, 'passwordHash'> & { _id: Types.ObjectId };
 
 export function createUserModel(connection: Connection): UserModel {
   return connection.model<UserDocument>('User', userSchema);

@@ -31,6 +31,7 @@ import { DECOY_USER_ID } from './decoy-account.js';
 import { createEmailClaims } from './email-claims.js';
 import { createPasswordCheck } from './password-check.js';
 import { createUserList, type UserListing } from './user-list.js';
+import type { AdminRoster } from './admin-roster.js';
 
 export { MAX_PAGE_SIZE } from './user-list.js';
 
@@ -62,6 +63,11 @@ export interface UserService {
    * account's logins cannot block it), then stores the new one, which must differ.
    */
   changePassword(id: string, currentPassword: string, newPassword: string): Promise<User>;
+  /**
+   * Checks a signed-in user's password before an irreversible step (deleteAccount), under the
+   * user's own lockout that changePassword uses too. Throws invalidCredentials or RATE_LIMITED.
+   */
+  confirmPassword(id: string, password: string): Promise<void>;
   /** The admin's list: a page of users in sign-up order, filtered (see user-list.ts). */
   list(listing: UserListing): Promise<Page<User>>;
   /** Creates the account with ADMIN if the email is free; never touches an existing account. */
@@ -80,13 +86,15 @@ export interface UserServiceDeps {
   withFallback: StoreFallback;
   logger: Logger;
   audit: AuditLog;
+  /** Where an account created as ADMIN is listed (admin-roster.ts). */
+  roster: Pick<AdminRoster, 'include'>;
 }
 
 const invalidEmail = () => badUserInput('email', 'Email address is not valid');
 // Said explicitly by design: sign-up is the one answer that tells whether an email is registered.
 const emailTaken = () => badUserInput('email', 'Email is already registered');
 
-function checkedEmail(email: string) {
+export function checkedEmail(email: string) {
   if (!isAcceptableEmailInput(email)) throw invalidEmail();
   const normalized = normalizeEmail(email);
   if (!isValidEmail(normalized)) throw invalidEmail();
@@ -174,6 +182,16 @@ export function createUserService(deps: UserServiceDeps): UserService {
     if (rehashed) logger.info({ userId }, 'password re-hashed at the configured cost');
   }
 
+  /** The user's own lockout: guessers hammering the account's logins cannot block it. */
+  function verifyOwnPassword(id: string, password: string) {
+    return passwordCheck.verify({
+      lockoutKey: `lockout:user:${id}`,
+      account: pseudonym(id),
+      password,
+      find: () => users.findById(id).select('+passwordHash').lean(),
+    });
+  }
+
   async function authenticate(email: string, password: string, knownDevice?: string) {
     // A malformed email says nothing about which accounts exist; refusing it costs no hash.
     if (!isAcceptableEmailInput(email)) throw invalidEmail();
@@ -230,12 +248,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
       if (normalizePassword(newPassword) === normalizePassword(currentPassword)) {
         throw badUserInput('newPassword', 'The new password must differ from the current one');
       }
-      const found = await passwordCheck.verify({
-        lockoutKey: `lockout:user:${id}`,
-        account: pseudonym(id),
-        password: currentPassword,
-        find: () => users.findById(id).select('+passwordHash').lean(),
-      });
+      const found = await verifyOwnPassword(id, currentPassword);
       const passwordHash = await hasher.hash(newPassword);
       // Two changes racing from the same current password: only the first takes effect; for the
       // other, the password it checked is no longer the current one.
@@ -250,6 +263,12 @@ export function createUserService(deps: UserServiceDeps): UserService {
       return toUser({ ...found, credentialVersion: from + 1 });
     },
 
+    async confirmPassword(id, password) {
+      if (!isValidObjectId(id)) throw invalidCredentials();
+      refuseUnhashable(password, 'password');
+      await verifyOwnPassword(id, password);
+    },
+
     list: createUserList(deps),
 
     async ensureBootstrapAdmin(email, password) {
@@ -260,6 +279,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
       if (userId && (await users.exists({ _id: userId }))) return 'exists';
       try {
         const admin = await signUp(normalized, password, ['USER', 'ADMIN']);
+        await deps.roster.include(admin.id);
         audit.record('admin.bootstrap_created', { userId: admin.id });
         return 'created';
       } catch (error) {
