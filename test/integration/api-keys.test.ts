@@ -180,6 +180,25 @@ describe('calling with an API key', () => {
     expect((await server.graphql('{ me { id } }', {}, bearer(key))).status).toBe(401);
   });
 
+  it("goes with its owner's account: deleteAccount erases the keys", async () => {
+    const owner = await signUp(server, uniqueEmail('keys-erased'));
+    const { created } = await createKey(bearer(owner.token), ['profile:read']);
+    const deleted = await server.graphql(
+      'mutation { deleteAccount(password: "correct horse battery") }',
+      {},
+      bearer(owner.token),
+    );
+    expect(deleted.body.data).toEqual({ deleteAccount: true });
+    expect((await server.graphql('{ me { id } }', {}, bearer(created!.key))).status).toBe(401);
+    const stored = await server.connection
+      .collection('api_keys')
+      .findOne({ _id: created!.apiKey.id as never });
+    expect(stored).toBeNull();
+    expect(
+      await server.connection.collection('user_api_keys').findOne({ _id: owner.userId as never }),
+    ).toBeNull();
+  });
+
   it('keeps at most 50 keys per user', async () => {
     const owner = await signUp(server, uniqueEmail('keys-many'));
     const results = [];
