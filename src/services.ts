@@ -152,7 +152,11 @@ export async function createServices(deps: ServiceDeps): Promise<{
     },
     audit,
   });
-  const apiKeys = createApiKeyService({ ...createApiKeyModels(connection), audit });
+  const apiKeys = createApiKeyService({
+    ...createApiKeyModels(connection),
+    audit,
+    isUsable: async (userId) => (await users.findUsable(userId)) !== undefined,
+  });
   const services: Services = {
     users,
     apiKeys,
@@ -164,6 +168,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
       sessions,
       tokens,
       audit,
+      apiKeys,
       devices: createDeviceTokens({
         keys: deps.keys,
         issuer: config.jwtIssuer,

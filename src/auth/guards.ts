@@ -100,7 +100,11 @@ function scopeMap(rule: Rule, parent: unknown): ScopeMap {
   const map: ScopeMap = {};
   // Pothos tries them in this order and stops at the first that grants: the owner (the common
   // case where a rule names one) before the role and scope lookups.
-  if (rule.owner) map.owner = rule.owner(parent) ?? '';
+  if (rule.owner && rule.ownerScopes) {
+    map.$all = { owner: rule.owner(parent) ?? '', scopes: [rule.ownerScopes] };
+  } else if (rule.owner) {
+    map.owner = rule.owner(parent) ?? '';
+  }
   if (rule.authenticated) map.authenticated = true;
   if (rule.roles) map.anyRole = rule.roles;
   if (rule.scopes) map.scopes = rule.scopes;
@@ -221,12 +225,16 @@ export function guardedType(rule: Rule) {
 export const authDirective = new GraphQLDirective({
   name: 'auth',
   description:
-    "Who may use this type or field; a field without its own rule has its type's. Each argument given grants access on its own: `authenticated` any signed-in caller, `roles` a user with any of these roles, `owner` the user the object belongs to, `scopes` a caller holding every scope of at least one set (as Apollo Router's @requiresScopes). Anyone else gets null at the field with FORBIDDEN, or UNAUTHENTICATED without a token.",
+    "Who may use this type or field; a field without its own rule has its type's. Each argument given grants access on its own: `authenticated` any signed-in caller, `roles` a user with any of these roles (an API key only if it holds every scope the role gives), `owner` the user the object belongs to, `scopes` a caller holding every scope of at least one set (as Apollo Router's @requiresScopes). Anyone else gets null at the field with FORBIDDEN, or UNAUTHENTICATED without a token.",
   locations: [DirectiveLocation.OBJECT, DirectiveLocation.FIELD_DEFINITION],
   args: {
     authenticated: { type: GraphQLBoolean },
     roles: { type: new GraphQLList(new GraphQLNonNull(GraphQLString)) },
     owner: { type: GraphQLBoolean },
+    ownerScopes: {
+      type: new GraphQLList(new GraphQLNonNull(GraphQLString)),
+      description: 'With `owner`: scopes the owner must also hold (an API key may lack them).',
+    },
     scopes: {
       type: new GraphQLList(new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(GraphQLString)))),
       description: `Scopes: ${Object.entries(SCOPES)

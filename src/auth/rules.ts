@@ -1,5 +1,5 @@
 import type { Role } from '../modules/user/user.model.js';
-import type { Scope } from './scope-vocabulary.js';
+import { delegableScopesOf, type Scope } from './scope-vocabulary.js';
 
 /**
  * An access rule: who may use a type or a field. Every condition it names grants access on its
@@ -14,8 +14,10 @@ export interface Rule {
   readonly authenticated?: true;
   /** A caller whose user currently has any of these roles. */
   readonly roles?: readonly Role[];
-  /** The caller is the user this returns for the parent object. */
+  /** The caller is the user this returns for the parent object... */
   readonly owner?: OwnerOf;
+  /** ...and holds these scopes (an API key may not: a profile:read key is not its sessions'). */
+  readonly ownerScopes?: readonly Scope[];
   /** A caller holding every scope of at least one of these sets (like @requiresScopes). */
   readonly scopes?: readonly (readonly Scope[])[];
 }
@@ -28,8 +30,12 @@ export const isPublic: Rule = Object.freeze({ public: true });
 export const requiresAuthentication: Rule = Object.freeze({ authenticated: true });
 export const requiresRole = (...roles: Role[]): Rule => Object.freeze({ roles });
 export const requiresAdmin: Rule = requiresRole('ADMIN');
-/** `ownerOf` names the user who owns the parent object (its id). */
-export const isOwner = (ownerOf: OwnerOf): Rule => Object.freeze({ owner: ownerOf });
+/**
+ * `ownerOf` names the user who owns the parent object (its id); `scopes`, what its owner must
+ * also hold to use it (a signed-in session holds them all; an API key only those it was given).
+ */
+export const isOwner = (ownerOf: OwnerOf, scopes?: readonly Scope[]): Rule =>
+  Object.freeze({ owner: ownerOf, ...(scopes?.length ? { ownerScopes: scopes } : {}) });
 /** All scopes of any one set: requiresScopes(['users:read']) or (['a', 'b'], ['c']). */
 export const requiresScopes = (...sets: (readonly Scope[])[]): Rule =>
   Object.freeze({ scopes: sets });
@@ -37,14 +43,15 @@ export const requiresScopes = (...sets: (readonly Scope[])[]): Rule =>
 /** Access when any of the rules grants it. */
 export function anyOf(...rules: Rule[]): Rule {
   if (rules.some((rule) => rule.public)) throw new Error('anyOf(isPublic, ...) is just isPublic');
-  const owners = rules.flatMap((rule) => (rule.owner ? [rule.owner] : []));
+  const owners = rules.filter((rule) => rule.owner);
   if (owners.length > 1) throw new Error('anyOf() takes at most one owner rule');
   const roles = [...new Set(rules.flatMap((rule) => rule.roles ?? []))];
   const scopes = rules.flatMap((rule) => rule.scopes ?? []);
   return Object.freeze({
     ...(rules.some((rule) => rule.authenticated) ? { authenticated: true as const } : {}),
     ...(roles.length ? { roles } : {}),
-    ...(owners[0] ? { owner: owners[0] } : {}),
+    ...(owners[0]?.owner ? { owner: owners[0].owner } : {}),
+    ...(owners[0]?.ownerScopes ? { ownerScopes: owners[0].ownerScopes } : {}),
     ...(scopes.length ? { scopes } : {}),
   });
 }
@@ -54,6 +61,7 @@ export type RuleArgs = {
   authenticated?: boolean;
   roles?: string[];
   owner?: boolean;
+  ownerScopes?: string[];
   scopes?: string[][];
 };
 
@@ -62,6 +70,7 @@ export function ruleArgs(rule: Rule): RuleArgs {
     ...(rule.authenticated ? { authenticated: true } : {}),
     ...(rule.roles ? { roles: [...rule.roles] } : {}),
     ...(rule.owner ? { owner: true } : {}),
+    ...(rule.ownerScopes ? { ownerScopes: [...rule.ownerScopes] } : {}),
     ...(rule.scopes ? { scopes: rule.scopes.map((set) => [...set]) } : {}),
   };
 }
@@ -73,6 +82,20 @@ export interface Caller {
   readonly scopes: ReadonlySet<string>;
   /** Whether the caller is the user the object belongs to. */
   readonly owns: boolean;
+  /** An API key: its owner's roles count only as far as its scopes go (rolesOfKey). */
+  readonly viaKey?: boolean;
+}
+
+/**
+ * A role counts for an API key only when the key holds every scope the role gives that a key can
+ * hold: an admin's profile:read key is not an admin.
+ */
+export function roleCounts(
+  role: Role,
+  caller: { roles: readonly Role[]; scopes: ReadonlySet<string>; viaKey?: boolean },
+) {
+  if (!caller.roles.includes(role)) return false;
+  return !caller.viaKey || delegableScopesOf(role).every((scope) => caller.scopes.has(scope));
 }
 
 /** What `rule` decides for `caller`: the outcome the enforced scopes must reproduce. */
@@ -81,8 +104,10 @@ export function allows(rule: Rule, caller: Caller): boolean {
   if (!caller.signedIn) return false;
   return Boolean(
     rule.authenticated ||
-    (rule.owner && caller.owns) ||
-    rule.roles?.some((role) => caller.roles.includes(role)) ||
+    (rule.owner &&
+      caller.owns &&
+      (rule.ownerScopes ?? []).every((scope) => caller.scopes.has(scope))) ||
+    rule.roles?.some((role) => roleCounts(role, caller)) ||
     rule.scopes?.some((set) => set.every((scope) => caller.scopes.has(scope))),
   );
 }
@@ -92,7 +117,9 @@ export function describeRule(rule: Rule): string {
   if (rule.public) return 'anyone';
   const alternatives = [
     ...(rule.authenticated ? ['any signed-in caller'] : []),
-    ...(rule.owner ? ['its owner'] : []),
+    ...(rule.owner
+      ? [`its owner${rule.ownerScopes ? ` (with ${rule.ownerScopes.join(' + ')})` : ''}`]
+      : []),
     ...(rule.roles ? [`role ${rule.roles.join(' or ')}`] : []),
     ...(rule.scopes ?? []).map((set) => `scope ${set.join(' + ')}`),
   ];

@@ -9,9 +9,9 @@ export const SCOPES = {
   'profile:read': 'Read your own account: me, user(id).',
   'sessions:read': 'List your sessions.',
   'sessions:write': 'End your sessions: logout, logoutAll, revokeSession.',
-  'apikeys:write': 'Create, list and revoke your API keys.',
+  'apikeys:write': 'List and revoke your API keys.',
   'account:write':
-    'Change your password or delete your account. Never given to an API key: only a signed-in session has it.',
+    'Change your password, delete your account, create API keys. Never given to an API key: only a signed-in session has it.',
   'users:read': 'Admin: list and read any account.',
   'users:write': 'Admin: change roles, disable, enable and delete accounts.',
   'audit:read': 'Admin: read the audit trail.',
@@ -39,8 +39,24 @@ export const ROLE_SCOPES: Readonly<Record<Role, readonly Scope[]>> = {
   ADMIN: [...USER_SCOPES, 'users:read', 'users:write', 'audit:read'],
 };
 
-/** The scopes a set of roles gives, in vocabulary order. */
+/** What a role gives that an API key can hold. */
+export const delegableScopesOf = (role: Role): readonly Scope[] =>
+  (ROLE_SCOPES[role] ?? []).filter((scope) => DELEGABLE_SCOPES.includes(scope));
+
+/**
+ * The scopes a set of roles gives, in vocabulary order. Worked out once per combination of roles
+ * (there are 2^ROLES of them at most) rather than on every request.
+ */
+const scopesByRoles = new Map<string, ReadonlySet<Scope>>();
+
 export function scopesOfRoles(roles: readonly Role[]): ReadonlySet<Scope> {
-  const granted = new Set(roles.flatMap((role) => ROLE_SCOPES[role] ?? []));
-  return new Set((Object.keys(SCOPES) as Scope[]).filter((scope) => granted.has(scope)));
+  const key = roles.join(',');
+  let scopes = scopesByRoles.get(key);
+  if (!scopes) {
+    const granted = new Set(roles.flatMap((role) => ROLE_SCOPES[role] ?? []));
+    scopes = new Set((Object.keys(SCOPES) as Scope[]).filter((scope) => granted.has(scope)));
+    // Unknown role names never reach here (the model's enum); the bound is a safety net.
+    if (scopesByRoles.size < 64) scopesByRoles.set(key, scopes);
+  }
+  return scopes;
 }

@@ -1,6 +1,7 @@
 import { notAuthenticated, notAuthorized } from '../errors.js';
 import type { Context, SignedInContext } from '../graphql/context.js';
 import type { Role } from '../modules/user/user.model.js';
+import { roleCounts } from './rules.js';
 
 /**
  * How the viewer is checked against a rule, as Pothos auth scopes (guards.ts turns each rule into
@@ -36,7 +37,8 @@ export const scopesOf = ({ viewer }: Context) => {
   }
   return {
     authenticated: true,
-    anyRole: (roles: readonly Role[]) => roles.some((role) => viewer.roles.includes(role)),
+    anyRole: (roles: readonly Role[]) =>
+      roles.some((role) => roleCounts(role, { ...viewer, viaKey: viewer.apiKeyId !== undefined })),
     owner: (userId: string) => userId !== '' && userId === viewer.userId,
     scopes: (sets: readonly (readonly string[])[]) =>
       sets.some((set) => set.every((scope) => viewer.scopes.has(scope))),

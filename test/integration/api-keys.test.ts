@@ -78,12 +78,17 @@ describe('creating an API key', () => {
     }
   });
 
-  it('lets a key make keys only within its own scopes', async () => {
+  it('cannot be done with a key: only a signed-in session makes keys', async () => {
     const { created } = await createKey(bearer(user.token), ['apikeys:write', 'profile:read']);
-    const wider = await createKey(bearer(created!.key), ['sessions:read']);
-    expect(errorCode(wider.response)).toBe('BAD_USER_INPUT');
-    const narrower = await createKey(bearer(created!.key), ['profile:read']);
-    expect(narrower.created?.apiKey.scopes).toEqual(['profile:read']);
+    const fromKey = await createKey(bearer(created!.key), ['profile:read']);
+    expect(errorCode(fromKey.response)).toBe('FORBIDDEN');
+  });
+
+  it('refuses a name with control or format characters', async () => {
+    for (const name of ['a\u0000b', 'invoice\u202Etxt.exe']) {
+      const { response } = await createKey(bearer(user.token), ['profile:read'], server, name);
+      expect(errorCode(response)).toBe('BAD_USER_INPUT');
+    }
   });
 });
 
@@ -100,6 +105,79 @@ describe('calling with an API key', () => {
       bearer(created!.key),
     );
     expect(errorCode(password)).toBe('FORBIDDEN');
+  });
+
+  it("reaches only what its scopes cover, whatever its owner's roles", async () => {
+    const { created } = await createKey(bearer(user.token), ['profile:read']);
+    const ownSessions = await server.graphql(
+      '{ me { id sessions { id } } }',
+      {},
+      bearer(created!.key),
+    );
+    expect(errorCode(ownSessions)).toBe('FORBIDDEN');
+    const adminEmail = uniqueEmail('keys-scoped-admin');
+    await server.app.services.users.ensureBootstrapAdmin(adminEmail, 'keys admin password');
+    const login = await server.graphql(
+      'mutation($e: String!) { login(email: $e, password: "keys admin password") { accessToken } }',
+      { e: adminEmail },
+    );
+    const adminToken = (login.body.data?.login as { accessToken: string }).accessToken;
+    const adminKey = (await createKey(bearer(adminToken), ['profile:read'])).created!.key;
+    const other = await server.graphql(
+      'query($id: ID!) { user(id: $id) { email } }',
+      { id: user.userId },
+      bearer(adminKey),
+    );
+    expect(errorCode(other)).toBe('FORBIDDEN');
+    const withUsersRead = (await createKey(bearer(adminToken), ['users:read'])).created!.key;
+    const listed = await server.graphql(
+      '{ users(first: 5) { edges { node { email sessions { ip } } } } }',
+      {},
+      bearer(withUsersRead),
+    );
+    expect(listed.body.errors).toBeUndefined();
+  });
+
+  it('ends when its owner changes the password, and with a disabled account for good', async () => {
+    const owner = await signUp(server, uniqueEmail('keys-password'));
+    const first = (await createKey(bearer(owner.token), ['profile:read'])).created!;
+    const changed = await server.graphql(
+      'mutation { changePassword(currentPassword: "correct horse battery", newPassword: "another horse battery") { accessToken } }',
+      {},
+      bearer(owner.token),
+    );
+    const token = (changed.body.data?.changePassword as { accessToken: string }).accessToken;
+    expect((await server.graphql('{ me { id } }', {}, bearer(first.key))).status).toBe(401);
+    const second = (await createKey(bearer(token), ['profile:read'])).created!;
+    await server.connection
+      .collection('users')
+      .updateOne({ _id: new Types.ObjectId(owner.userId) }, { $set: { disabled: true } });
+    expect((await server.graphql('{ me { id } }', {}, bearer(second.key))).status).toBe(401);
+  });
+
+  it('does not come back when an admin disables and then enables its owner', async () => {
+    const adminEmail = uniqueEmail('keys-disabling-admin');
+    await server.app.services.users.ensureBootstrapAdmin(adminEmail, 'keys admin password');
+    const login = await server.graphql(
+      'mutation($e: String!) { login(email: $e, password: "keys admin password") { accessToken } }',
+      { e: adminEmail },
+    );
+    const admin = bearer((login.body.data?.login as { accessToken: string }).accessToken);
+    const owner = await signUp(server, uniqueEmail('keys-disabled'));
+    const { created } = await createKey(bearer(owner.token), ['profile:read']);
+    const disabled = await server.graphql(
+      'mutation($id: ID!) { disableUser(userId: $id) { id disabled } }',
+      { id: owner.userId },
+      admin,
+    );
+    expect(disabled.body.data).toEqual({ disableUser: { id: owner.userId, disabled: true } });
+    const enabled = await server.graphql(
+      'mutation($id: ID!) { enableUser(userId: $id) { disabled } }',
+      { id: owner.userId },
+      admin,
+    );
+    expect(enabled.body.data).toEqual({ enableUser: { disabled: false } });
+    expect((await server.graphql('{ me { id } }', {}, bearer(created!.key))).status).toBe(401);
   });
 
   it('records its last use', async () => {

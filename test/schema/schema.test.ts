@@ -94,7 +94,7 @@ describe('schema', () => {
     expect(sdl).toMatch(/me: User @auth\(scopes: \[\["profile:read"\]\]\)/);
     expect(sdl).toMatch(/\): UserConnection! @auth\(scopes: \[\["users:read"\]\]\)/);
     expect(sdl).toContain('type User @auth(authenticated: true) {');
-    expect(sdl).toContain('email: String! @auth(roles: ["ADMIN"], owner: true)');
+    expect(sdl).toContain('email: String! @auth(owner: true, scopes: [["users:read"]])');
     expect(sdl).toMatch(/\): AuthPayload! @public @checksPassword @rateLimit\(max: 10/);
     expect(sdl).toMatch(/logout: Boolean! @auth\(scopes: \[\["sessions:write"\]\]\)/);
   });

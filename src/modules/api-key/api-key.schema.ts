@@ -1,11 +1,4 @@
-import {
-  anyOf,
-  guarded,
-  guardedType,
-  isOwner,
-  requiresAdmin,
-  requiresScopes,
-} from '../../auth/guards.js';
+import { anyOf, guarded, guardedType, isOwner, requiresScopes } from '../../auth/guards.js';
 import { DELEGABLE_SCOPES } from '../../auth/scope-vocabulary.js';
 import { builder } from '../../graphql/builder.js';
 import type { ApiKeyInfo } from './api-key.model.js';
@@ -20,8 +13,8 @@ const ApiKeyType = builder.objectRef<ApiKeyInfo>('ApiKey').implement({
     'A personal access token: sent as `Authorization: Bearer <key>`, it acts for its owner within its scopes, and never beyond what the owner may do at the time of each call.',
   ...guardedType(
     anyOf(
-      isOwner((key: ApiKeyInfo) => key.userId),
-      requiresAdmin,
+      isOwner((key: ApiKeyInfo) => key.userId, ['apikeys:write']),
+      requiresScopes(['users:read']),
     ),
   ),
   fields: (t) => ({
@@ -72,7 +65,9 @@ builder.queryFields((t) => ({
 }));
 
 builder.mutationFields((t) => ({
-  createApiKey: guarded(t, requiresScopes(['apikeys:write'])).field({
+  // A signed-in session only (account:write): a key cannot make keys, so a stolen key or session
+  // cannot leave one behind that outlives the password change that ends it.
+  createApiKey: guarded(t, requiresScopes(['account:write'])).field({
     type: CreatedApiKeyType,
     description: `Make a personal access token with some of the caller's scopes (${DELEGABLE_SCOPES.join(', ')}).`,
     args: {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { badUserInput } from '../../errors.js';
+import { badUserInput, notAuthenticated } from '../../errors.js';
 import { createKeyedMutex } from '../../lib/keyed-mutex.js';
 import type { AuditLog } from '../../lib/security-events.js';
 import { DELEGABLE_SCOPES, isScope } from '../../auth/scope-vocabulary.js';
@@ -55,6 +55,8 @@ export function createApiKeyService(deps: {
   apiKeys: ApiKeyModel;
   userApiKeys: UserApiKeysModel;
   audit: AuditLog;
+  /** Whether the account may still act (not disabled, not being erased). */
+  isUsable: (userId: string) => Promise<boolean>;
 }): ApiKeyService {
   const { apiKeys, userApiKeys, audit } = deps;
   // The per-user list is read, changed and written: one change at a time per user here.
@@ -72,6 +74,10 @@ export function createApiKeyService(deps: {
     expiresInSeconds: number | null | undefined,
   ) {
     const trimmed = name.trim();
+    // No control or format characters (NUL, right-to-left overrides): names are shown in lists.
+    if (/[\p{Cc}\p{Cf}]/u.test(trimmed)) {
+      throw badUserInput('name', 'The name may not contain control or format characters');
+    }
     if (trimmed.length === 0 || trimmed.length > MAX_KEY_NAME_LENGTH) {
       throw badUserInput('name', `Give the key a name of 1 to ${MAX_KEY_NAME_LENGTH} characters`);
     }
@@ -100,6 +106,8 @@ export function createApiKeyService(deps: {
     async create(holder, name, scopes, expiresInSeconds) {
       const wanted = validated(holder, name, scopes, expiresInSeconds);
       return exclusive(holder.userId, async () => {
+        // Checked under the lock erasure's key step takes too: no key outlives its account.
+        if (!(await deps.isUsable(holder.userId))) throw notAuthenticated();
         const keyIds = await keyIdsOf(holder.userId);
         if (keyIds.length >= MAX_KEYS_PER_USER) {
           throw badUserInput('name', `At most ${MAX_KEYS_PER_USER} keys; revoke one first`);

@@ -4,12 +4,12 @@ import {
   guarded,
   guardedType,
   isOwner,
-  requiresAdmin,
   requiresScopes,
 } from '../../auth/guards.js';
 import type { Context } from '../../graphql/context.js';
 import { builder } from '../../graphql/builder.js';
-import { ownerOrAdmin, UserType } from '../user/user.schema.js';
+import type { User } from '../user/user.model.js';
+import { readsUsers, UserType } from '../user/user.schema.js';
 import type { SessionInfo } from './session.model.js';
 import { MAX_SESSION_PAGE } from './session.service.js';
 
@@ -22,8 +22,8 @@ export const SessionType = builder.objectRef<SessionShape>('Session').implement(
   description: 'A signed-in device: one login and the refresh tokens rotated from it.',
   ...guardedType(
     anyOf(
-      isOwner((session: SessionShape) => session.userId),
-      requiresAdmin,
+      isOwner((session: SessionShape) => session.userId, ['sessions:read']),
+      readsUsers,
     ),
   ),
   fields: (t) => ({
@@ -104,7 +104,14 @@ builder.mutationFields((t) => ({
 // The sessions belong to the user this field passed for: whoever may see them as their owner or
 // an admin, including the caller a sign-in just returned the user to.
 builder.objectField(UserType, 'sessions', (t) =>
-  guarded(t, ownerOrAdmin, grantsOwner).field({
+  guarded(
+    t,
+    anyOf(
+      isOwner((user: User) => user.id, ['sessions:read']),
+      readsUsers,
+    ),
+    grantsOwner,
+  ).field({
     type: [SessionType],
     description: `The user's active sessions, newest sign-in first, at most ${MAX_SESSION_PAGE} per page. Only its owner and admins see them.`,
     args: {

@@ -1,3 +1,4 @@
+import type { ApiKeyService } from '../api-key/api-key.service.js';
 import { scopesOfRoles } from '../../auth/scope-vocabulary.js';
 import { AppError, ErrorCode, invalidCredentials } from '../../errors.js';
 import type { TokenService } from '../../lib/jwt.js';
@@ -41,6 +42,7 @@ export function createSignInService(deps: {
   tokens: TokenService;
   devices: DeviceTokens;
   audit: AuditLog;
+  apiKeys: Pick<ApiKeyService, 'revokeAllForUser'>;
 }): SignInService {
   const { users, sessions, tokens, devices, audit } = deps;
   const accountOf = (email: string) => pseudonym(normalizeEmail(email));
@@ -109,6 +111,8 @@ export function createSignInService(deps: {
     async changePassword(userId, currentPassword, newPassword, meta) {
       const user = await users.changePassword(userId, currentPassword, newPassword);
       const ended = await sessions.revokeAllForUser(userId);
+      // A key made by whoever had the old password ends with it, as the sessions do.
+      await deps.apiKeys.revokeAllForUser(userId);
       audit.record('session.revoked_all', {
         userId,
         sessions: ended,

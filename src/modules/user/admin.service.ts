@@ -138,8 +138,10 @@ export function createAdminService(
         };
       },
     });
-    // Again when already disabled: a sign-in that raced the first time ends here.
+    // Again when already disabled: a sign-in that raced the first time ends here. Its API keys go
+    // too: enabling the account again must not bring back keys made before it was disabled.
     const ended = disabled ? await sessions.revokeAllForUser(id) : 0;
+    if (disabled) await deps.apiKeys.revokeAllForUser(id);
     if (found.disabled !== disabled) {
       const event: SecurityEvent = disabled ? 'admin.user_disabled' : 'admin.user_enabled';
       audit.record(event, {
@@ -148,7 +150,8 @@ export function createAdminService(
         sessions: disabled ? ended : undefined,
       });
     }
-    return toUser(found);
+    // The account as it is now, not as it was read before the change.
+    return toUser({ ...found, disabled });
   }
 
   function eraseAccount(actor: Actor, userId: string, event: SecurityEvent) {

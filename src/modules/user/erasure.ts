@@ -89,6 +89,7 @@ export function erasureSteps(deps: ErasureDeps): readonly ErasureStep[] {
     // Again, for what was written meanwhile: a sign-in that was in flight, and events whose
     // write began before the first step.
     { name: 'late sessions', run: ({ userId }) => sessions.forgetUser(userId) },
+    { name: 'late API keys', run: ({ userId }) => apiKeys.revokeAllForUser(userId) },
     { name: 'late audit events', run: ({ userId }) => audit.forgetUser(userId) },
   ];
 }

@@ -3,7 +3,6 @@ import {
   guarded,
   guardedType,
   isOwner,
-  requiresAdmin,
   requiresAuthentication,
   requiresScopes,
 } from '../../auth/guards.js';
@@ -19,10 +18,13 @@ export const RoleType = builder.enumType('Role', {
   values: ROLES,
 });
 
+/** Admins, as their scope says: an admin's session, or an API key given users:read. */
+export const readsUsers = requiresScopes(['users:read']);
+
 /** The account's own user, or an admin. */
 export const ownerOrAdmin = anyOf(
   isOwner((user: User) => user.id),
-  requiresAdmin,
+  readsUsers,
 );
 
 export const UserType = builder.objectRef<User>('User').implement({
@@ -38,7 +40,7 @@ export const UserType = builder.objectRef<User>('User').implement({
       description: 'Roles granted to the user. Only its owner and admins see them.',
       resolve: (user) => [...user.roles],
     }),
-    disabled: guarded(t, requiresAdmin).exposeBoolean('disabled', {
+    disabled: guarded(t, readsUsers).exposeBoolean('disabled', {
       description: 'Whether the account is disabled (it cannot sign in). Admins only.',
     }),
     createdAt: t.field({
