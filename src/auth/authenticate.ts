@@ -1,4 +1,5 @@
 import { malformedAuthorization, otherScheme, rateLimited, tokenRefused } from '../errors.js';
+import { BoundedMap } from '../lib/bounded-map.js';
 import { TokenError, type TokenService } from '../lib/jwt.js';
 import type { AuditService } from '../modules/audit/audit.service.js';
 import type { InvalidTokenLimit } from '../rate-limit/invalid-tokens.js';
@@ -42,6 +43,9 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
 
   /** A personal access token: its owner, with the key's scopes as far as the owner has them now. */
   async function viewerOfKey(token: string, clientKey: string): Promise<Viewer> {
+    const now = Date.now();
+    const until = limitedUntil.get(clientKey, now);
+    if (until !== undefined) throw rateLimited(until - now);
     const parsed = deps.apiKeys.parse(token);
     const holder = parsed && (await deps.keyState.account(parsed.keyId, parsed.hash));
     // The cache may outlive a key's last second by up to its bound: expiry is checked here too.
@@ -64,11 +68,20 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
     };
   }
 
+  // Clients over the rejected-token limit, until when: their next API key costs no database
+  // read before they get their 429 (a made-up key would otherwise cost one each time).
+  const limitedUntil = new BoundedMap<number>(10_000);
+
   async function refuse(clientKey: string, reason: string, description: string, userId?: string) {
     audit.record('token.rejected', { reason, userId });
     // Every well-behaved client sends an expired token now and then: those are not counted.
     const waitMs = reason === 'expired' ? 0 : await invalidTokens.note(clientKey);
-    return waitMs > 0 ? rateLimited(waitMs) : tokenRefused(description);
+    if (waitMs > 0) {
+      const now = Date.now();
+      limitedUntil.set(clientKey, now + waitMs, now + waitMs, now);
+      return rateLimited(waitMs);
+    }
+    return tokenRefused(description);
   }
 
   return async (request, clientKey) => {

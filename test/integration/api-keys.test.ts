@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
 import { bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
+import { captureCalls } from '../helpers/query-plans.js';
 import { serversClosedAfterAll, type TestServer } from '../helpers/server.js';
 
 const startServer = serversClosedAfterAll();
@@ -293,6 +294,38 @@ describe('calling with an API key', () => {
     await server.graphql('{ me { id } }', {}, bearer(`${created!.key}x`));
     const secret = created!.key.slice('gqa_'.length + 17);
     expect(server.logs.filter((line) => line.includes(secret))).toEqual([]);
+  });
+});
+
+describe('made-up keys', () => {
+  it('cost no database read once their client is over the rejected-token limit', async () => {
+    const limited = await startServer({
+      label: 'api-key-guessing',
+      env: { RATE_LIMIT_INVALID_TOKENS_PER_IP: '3/1m' },
+    });
+    let guesses = 0;
+    const guess = () => `gqa_${String(guesses++).padStart(16, 'A')}_${'B'.repeat(43)}`;
+    const lookups = () => capture.calls.filter((call) => call.collection === 'api_keys').length;
+    const capture = captureCalls(limited.connection);
+    try {
+      const statuses = [];
+      for (let i = 0; i < 3; i += 1) {
+        statuses.push((await limited.graphql('{ me { id } }', {}, bearer(guess()))).status);
+      }
+      expect(statuses).toEqual([401, 401, 401]);
+      // Each guess was looked up: the capture sees the reads it is meant to count.
+      expect(lookups()).toBeGreaterThanOrEqual(3);
+      const before = lookups();
+      const refused = await limited.graphql('{ me { id } }', {}, bearer(guess()));
+      expect(refused.status).toBe(429);
+      const after = await limited.graphql('{ me { id } }', {}, bearer(guess()));
+      expect(after.status).toBe(429);
+      expect(after.headers.get('retry-after')).not.toBeNull();
+      // The 4th guess is read once more (it is what crosses the limit); the 5th is not.
+      expect(lookups() - before).toBeLessThanOrEqual(1);
+    } finally {
+      capture.stop();
+    }
   });
 });
 
