@@ -12,7 +12,6 @@ import type { ReplaceContext } from '@pothos/plugin-scope-auth';
 import type { SignedInContext } from '../graphql/context.js';
 import type { RateLimitRule } from '../rate-limit/rules.js';
 import { ruleArgs, type Rule, type RuleArgs } from './rules.js';
-import { GRANTED_OWNER } from './scopes.js';
 import { SCOPES } from './scope-vocabulary.js';
 
 export {
@@ -95,6 +94,24 @@ export type TypeGuardExtensions = { readonly rule: Rule };
 
 type ScopeMap = Record<string, unknown>;
 
+/**
+ * Set on objects a @grantsOwner field returns (a clone: the originals may be shared): they belong
+ * to whoever may use that field, so owner and authenticated rules grant them to the caller.
+ */
+const CALLER_OWNED = Symbol('callerOwned');
+const OWNED_BY_CALLER: ScopeMap = Object.freeze({ ownedByCaller: true });
+
+const isCallerOwned = (parent: unknown) =>
+  typeof parent === 'object' && parent !== null && CALLER_OWNED in parent;
+
+function markCallerOwned(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(markCallerOwned);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.assign(Object.create(Object.getPrototypeOf(value) as object), value, {
+    [CALLER_OWNED]: true,
+  });
+}
+
 /** The Pothos scopes that enforce `rule` for one parent object (any one of them suffices). */
 function scopeMap(rule: Rule, parent: unknown): ScopeMap {
   const map: ScopeMap = {};
@@ -108,17 +125,21 @@ function scopeMap(rule: Rule, parent: unknown): ScopeMap {
   if (rule.authenticated) map.authenticated = true;
   if (rule.roles) map.anyRole = rule.roles;
   if (rule.scopes) map.scopes = rule.scopes;
-  if (rule.owner || rule.authenticated) map.$granted = GRANTED_OWNER;
   return map;
 }
 
 /**
- * The Pothos authScopes that enforce `rule` (bench:scopes measures them): a fixed map when the
- * rule does not look at the parent, so Pothos caches it per request.
+ * The Pothos authScopes that enforce `rule` (bench:scopes measures them). Maps that do not depend
+ * on the parent are made once: Pothos caches a map's outcome per request by its identity.
  */
 export function authScopesOf(rule: Rule) {
-  if (!rule.owner) return scopeMap(rule, undefined);
-  return (parent: unknown) => scopeMap(rule, parent);
+  const grantable = Boolean(rule.owner || rule.authenticated);
+  if (!rule.owner) {
+    const fixed = scopeMap(rule, undefined);
+    if (!grantable) return fixed;
+    return (parent: unknown) => (isCallerOwned(parent) ? OWNED_BY_CALLER : fixed);
+  }
+  return (parent: unknown) => (isCallerOwned(parent) ? OWNED_BY_CALLER : scopeMap(rule, parent));
 }
 
 /** A field builder whose resolvers see the context behind a signed-in rule. */
@@ -186,7 +207,7 @@ export function guarded(t: unknown, rule: Rule, ...extras: Extra[]): unknown {
   const ruleOptions: Record<string, unknown> = rule.public
     ? { skipTypeScopes: true }
     : { authScopes: authScopesOf(rule), skipTypeScopes: fieldBuilder.kind === 'Object' };
-  if (extras.some((extra) => 'grantsOwner' in extra)) ruleOptions.grantScopes = [GRANTED_OWNER];
+  const grants = extras.some((extra) => 'grantsOwner' in extra);
   // Pothos' withAuth types a root resolver's context (AuthContexts); the options below apply the
   // scopes themselves, after the field's own, so nothing the field says can replace them.
   const guardedBuilder =
@@ -202,8 +223,16 @@ export function guarded(t: unknown, rule: Rule, ...extras: Extra[]): unknown {
         'A guarded field states its access only through guarded(t, rule): no authScopes, skipTypeScopes, grantScopes, @auth or @public of its own',
       );
     }
+    const resolve = options.resolve as ((...args: unknown[]) => unknown) | undefined;
+    if (grants && !resolve) throw new Error('A @grantsOwner field needs a resolver of its own');
+    const granting = grants
+      ? {
+          resolve: async (...args: unknown[]) => markCallerOwned(await resolve!(...args)),
+        }
+      : {};
     return createField.call(this, {
       ...options,
+      ...granting,
       ...ruleOptions,
       directives: [...directives, ...(options.directives ?? [])],
       extensions: { ...options.extensions, ...extensions },

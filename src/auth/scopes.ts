@@ -15,6 +15,8 @@ export interface AuthScopes {
   owner: string;
   /** The viewer holds every scope of at least one set. */
   scopes: readonly (readonly string[])[];
+  /** Always true: guards.ts asks it only for objects a @grantsOwner field gave the caller. */
+  ownedByCaller: boolean;
 }
 
 /** The context a resolver gets behind a scope: behind any of them, a signed-in viewer. */
@@ -23,17 +25,18 @@ export interface AuthContexts {
   anyRole: SignedInContext;
   owner: SignedInContext;
   scopes: SignedInContext;
+  ownedByCaller: Context;
 }
-
-/**
- * Granted by a field whose object belongs to the caller although the request has no viewer yet:
- * the user a sign-in returns (AuthPayload.user). Owner and authenticated rules accept it below.
- */
-export const GRANTED_OWNER = 'owner';
 
 export const scopesOf = ({ viewer }: Context) => {
   if (viewer.kind !== 'user') {
-    return { authenticated: false, anyRole: () => false, owner: () => false, scopes: () => false };
+    return {
+      authenticated: false,
+      anyRole: () => false,
+      owner: () => false,
+      scopes: () => false,
+      ownedByCaller: true,
+    };
   }
   return {
     authenticated: true,
@@ -42,6 +45,7 @@ export const scopesOf = ({ viewer }: Context) => {
     owner: (userId: string) => userId !== '' && userId === viewer.userId,
     scopes: (sets: readonly (readonly string[])[]) =>
       sets.some((set) => set.every((scope) => viewer.scopes.has(scope))),
+    ownedByCaller: true,
   };
 };
 
