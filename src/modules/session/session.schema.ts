@@ -72,18 +72,21 @@ export async function sessionsOf(
   }));
 }
 
+/** The arguments of both lists of sessions: the viewer's, and a user's. */
+const sessionPageArgs = builder.args((t) => ({
+  first: t.int({
+    description: `Page size (1-${MAX_SESSION_PAGE}).`,
+    defaultValue: 50,
+    required: true,
+  }),
+  after: t.id({ description: 'Return sessions after this session id.', required: false }),
+}));
+
 builder.queryFields((t) => ({
   sessions: guarded(t, requiresScopes(['sessions:read'])).field({
     type: [SessionType],
     description: `The viewer's active sessions, newest sign-in first, at most ${MAX_SESSION_PAGE} per page.`,
-    args: {
-      first: t.arg.int({
-        description: `Page size (1-${MAX_SESSION_PAGE}).`,
-        defaultValue: 50,
-        required: true,
-      }),
-      after: t.arg.id({ description: 'Return sessions after this session id.', required: false }),
-    },
+    args: sessionPageArgs,
     resolve: (_root, { first, after }, context) =>
       sessionsOf(context.viewer.userId, first, after, context),
   }),
@@ -114,14 +117,7 @@ builder.objectField(UserType, 'sessions', (t) =>
   ).field({
     type: [SessionType],
     description: `The user's active sessions, newest sign-in first, at most ${MAX_SESSION_PAGE} per page. Only its owner and admins see them.`,
-    args: {
-      first: t.arg.int({
-        description: `Page size (1-${MAX_SESSION_PAGE}).`,
-        defaultValue: 50,
-        required: true,
-      }),
-      after: t.arg.id({ description: 'Return sessions after this session id.', required: false }),
-    },
+    args: sessionPageArgs,
     resolve: (user, { first, after }, context) => sessionsOf(user.id, first, after, context),
   }),
 );
