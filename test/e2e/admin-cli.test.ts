@@ -6,7 +6,7 @@ import path from 'node:path';
 import { freshDatabaseUri } from '../helpers/database.js';
 import { LOGIN, ME, SIGN_UP } from '../helpers/operations.js';
 import { canConnect } from '../../src/lib/net.js';
-import { runAdminCli, startServerProcess, type Exited } from '../helpers/process.js';
+import { postGraphQL, runAdminCli, startServerProcess, type Exited } from '../helpers/process.js';
 
 let workDir: string;
 
@@ -41,23 +41,9 @@ function processesMentioning(text: string) {
 const cli = (env: Record<string, string>, args: string[], stdin = '') =>
   runAdminCli(args, env, workDir, stdin);
 
-async function call(url: string, query: string, variables: object = {}, token?: string) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify({ query, variables }),
-  });
-  return {
-    status: response.status,
-    body: (await response.json()) as {
-      data?: Record<string, { accessToken: string; user: { roles: string[] } }> | null;
-      errors?: { message: string; extensions?: { code?: string } }[];
-    },
-  };
-}
+type Replies = Record<string, { accessToken: string; user: { roles: string[] } }>;
+const call = (url: string, query: string, variables: object = {}, token?: string) =>
+  postGraphQL<Replies>(url, query, variables, token);
 
 const roles = async (url: string, email: string, password: string) =>
   (await call(url, LOGIN, { email, password })).body.data?.login?.user.roles;

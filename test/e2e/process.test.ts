@@ -6,7 +6,12 @@ import { canConnect } from '../../src/lib/net.js';
 import { freshDatabaseUri } from '../helpers/database.js';
 import { LOGIN, ME, SIGN_UP, USERS, type Connection } from '../helpers/operations.js';
 import { listeningSockets, parentPid } from '../helpers/proc.js';
-import { runUntilExit, startServerProcess, type ServerProcess } from '../helpers/process.js';
+import {
+  postGraphQL,
+  runUntilExit,
+  startServerProcess,
+  type ServerProcess,
+} from '../helpers/process.js';
 
 let workDir: string;
 
@@ -19,20 +24,10 @@ afterAll(() => rm(workDir, { recursive: true, force: true }));
 const databaseEnv = (): Record<string, string> =>
   process.env.MONGODB_URI ? { MONGODB_URI: freshDatabaseUri('e2e') } : {};
 
-async function call(url: string, query: string, variables: object = {}, token?: string) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await response.json()) as {
-    data?: Record<string, { accessToken: string; email: string; user: { roles: string[] } }> | null;
-    errors?: unknown[];
-  };
-}
+type Replies = Record<string, { accessToken: string; email: string; user: { roles: string[] } }>;
+/** The body of the server's answer: these tests read data and errors, not the status. */
+const call = async (url: string, query: string, variables: object = {}, token?: string) =>
+  (await postGraphQL<Replies>(url, query, variables, token)).body;
 
 /** The embedded FerretDB a server process started, as its start-up log line names it. */
 function embeddedDatabase(server: ServerProcess) {

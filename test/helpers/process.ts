@@ -117,3 +117,30 @@ export async function runAdminCli(
   clearTimeout(timer);
   return { code, ...output };
 }
+
+/** A GraphQL answer from a server process, for tests that name the fields they read. */
+export interface PostedReply<Data> {
+  readonly status: number;
+  readonly body: {
+    data?: Data | null;
+    errors?: { message: string; extensions?: { code?: string } }[];
+  };
+}
+
+/** POSTs one operation to a server process over real HTTP, with an optional bearer credential. */
+export async function postGraphQL<Data>(
+  url: string,
+  query: string,
+  variables: object = {},
+  token?: string,
+): Promise<PostedReply<Data>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, body: (await response.json()) as PostedReply<Data>['body'] };
+}
