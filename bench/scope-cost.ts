@@ -12,7 +12,8 @@ import type * as GraphQL from 'graphql';
 import type { GraphQLSchema } from 'graphql';
 import {
   anyOf,
-  authScopesOf,
+  fieldAuthScopesOf,
+  typeAuthScopesOf,
   isOwner,
   requiresAdmin,
   requiresAuthentication,
@@ -63,9 +64,9 @@ function itemsSchema(variant: Variant): GraphQLSchema {
   const guard =
     variant === 'open' || variant === TYPE_RULE
       ? {}
-      : { authScopes: authScopesOf(RULES[variant]) as never };
+      : { authScopes: fieldAuthScopesOf(RULES[variant]) as never };
   const ItemType = builder.objectRef<Item>('Item').implement({
-    ...(onType ? { authScopes: authScopesOf(RULES['owner or ADMIN']) as never } : {}),
+    ...(onType ? { authScopes: typeAuthScopesOf(RULES['owner or ADMIN']) as never } : {}),
     fields: (t) => ({
       a: t.exposeString('a', guard),
       b: t.exposeString('b', guard),

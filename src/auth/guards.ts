@@ -9,10 +9,11 @@ import {
 } from 'graphql';
 import type { SchemaTypes } from '@pothos/core';
 import type { ReplaceContext } from '@pothos/plugin-scope-auth';
-import type { SignedInContext } from '../graphql/context.js';
+import type { Context, SignedInContext } from '../graphql/context.js';
 import type { RateLimitRule } from '../rate-limit/rules.js';
 import { ruleArgs, type Rule, type RuleArgs } from './rules.js';
 import { SCOPES } from './scope-vocabulary.js';
+import { ownsAs } from './scopes.js';
 
 export {
   anyOf,
@@ -99,7 +100,6 @@ type ScopeMap = Record<string, unknown>;
  * to whoever may use that field, so owner and authenticated rules grant them to the caller.
  */
 const CALLER_OWNED = Symbol('callerOwned');
-const OWNED_BY_CALLER: ScopeMap = Object.freeze({ ownedByCaller: true });
 
 const isCallerOwned = (parent: unknown) =>
   typeof parent === 'object' && parent !== null && CALLER_OWNED in parent;
@@ -112,34 +112,47 @@ function markCallerOwned(value: unknown): unknown {
   });
 }
 
-/** The Pothos scopes that enforce `rule` for one parent object (any one of them suffices). */
-function scopeMap(rule: Rule, parent: unknown): ScopeMap {
+/**
+ * The Pothos scopes for what in `rule` does not depend on the parent (any one of them suffices),
+ * or false when nothing does. Made once per rule: Pothos caches a map's outcome per request by
+ * its identity, so each is evaluated once a request however many objects it guards.
+ */
+function parentFreeScopes(rule: Rule): ScopeMap | false {
   const map: ScopeMap = {};
-  // Pothos tries them in this order and stops at the first that grants: the owner (the common
-  // case where a rule names one) before the role and scope lookups.
-  if (rule.owner && rule.ownerScopes) {
-    map.$all = { owner: rule.owner(parent) ?? '', scopes: [rule.ownerScopes] };
-  } else if (rule.owner) {
-    map.owner = rule.owner(parent) ?? '';
-  }
   if (rule.authenticated) map.authenticated = true;
   if (rule.roles) map.anyRole = rule.roles;
   if (rule.scopes) map.scopes = rule.scopes;
-  return map;
+  return Object.keys(map).length > 0 ? Object.freeze(map) : false;
 }
 
+type Decide = (parent: unknown, context: Context) => ScopeMap | boolean;
+
 /**
- * The Pothos authScopes that enforce `rule` (bench:scopes measures them). Maps that do not depend
- * on the parent are made once: Pothos caches a map's outcome per request by its identity.
+ * What enforces `rule` for one parent, as a Pothos authScopes value: ownership (and objects a
+ * @grantsOwner field returned) is decided here from the parent, since it differs per object and
+ * a map of its own per object would defeat Pothos' per-request cache; the rest is the fixed map.
  */
-export function authScopesOf(rule: Rule) {
-  const grantable = Boolean(rule.owner || rule.authenticated);
-  if (!rule.owner) {
-    const fixed = scopeMap(rule, undefined);
-    if (!grantable) return fixed;
-    return (parent: unknown) => (isCallerOwned(parent) ? OWNED_BY_CALLER : fixed);
+function decisionOf(rule: Rule): ScopeMap | Decide {
+  const fixed = parentFreeScopes(rule);
+  const { owner, ownerScopes } = rule;
+  if (owner) {
+    return (parent, { viewer }) =>
+      isCallerOwned(parent) || ownsAs(viewer, owner(parent), ownerScopes) ? true : fixed;
   }
-  return (parent: unknown) => (isCallerOwned(parent) ? OWNED_BY_CALLER : scopeMap(rule, parent));
+  if (!fixed) throw new Error('A rule must grant access to someone');
+  if (!rule.authenticated) return fixed;
+  return (parent) => (isCallerOwned(parent) ? true : fixed);
+}
+
+/** The Pothos authScopes that enforce `rule` on an object type (bench:scopes measures them). */
+export const typeAuthScopesOf = (rule: Rule) => decisionOf(rule);
+
+/** The same on a field, whose authScopes function takes the context third. */
+export function fieldAuthScopesOf(rule: Rule) {
+  const decide = decisionOf(rule);
+  return typeof decide === 'function'
+    ? (parent: unknown, _args: unknown, context: Context) => decide(parent, context)
+    : decide;
 }
 
 /** A field builder whose resolvers see the context behind a signed-in rule. */
@@ -206,7 +219,7 @@ export function guarded(t: unknown, rule: Rule, ...extras: Extra[]): unknown {
   // A field's own rule replaces its type's: the type's scopes are skipped.
   const ruleOptions: Record<string, unknown> = rule.public
     ? { skipTypeScopes: true }
-    : { authScopes: authScopesOf(rule), skipTypeScopes: fieldBuilder.kind === 'Object' };
+    : { authScopes: fieldAuthScopesOf(rule), skipTypeScopes: fieldBuilder.kind === 'Object' };
   const grants = extras.some((extra) => 'grantsOwner' in extra);
   // Pothos' withAuth types a root resolver's context (AuthContexts); the options below apply the
   // scopes themselves, after the field's own, so nothing the field says can replace them.
@@ -245,7 +258,7 @@ export function guarded(t: unknown, rule: Rule, ...extras: Extra[]): unknown {
 export function guardedType(rule: Rule) {
   const extensions: TypeGuardExtensions = { rule };
   return {
-    ...(rule.public ? {} : { authScopes: authScopesOf(rule) }),
+    ...(rule.public ? {} : { authScopes: typeAuthScopesOf(rule) }),
     directives: [ruleDirective(rule)],
     extensions,
   };
