@@ -11,6 +11,9 @@
  *   BENCH_BASELINE_DIR: another checkout of this project (with its own node_modules), run as
  *   (b₀) in the same rounds, so a change's cost is a ratio measured in one run.
  *   BENCH_ONLY_PROJECT=1 with it: only (a), (a′), (b) and (b₀), for a quicker comparison.
+ *   BENCH_RATE: requests per second offered in all (default: as fast as each server answers).
+ *   Below every server's capacity, each does the same work at the same pace, so CPU per request
+ *   is compared without the scheduling noise of two saturated processes on few cores.
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,6 +25,7 @@ import { isEntryPoint, median, printTargets, type TargetResult } from './report.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined;
 const QUERY = JSON.stringify({ query: '{ me { id email roles } }' });
 const CLOCK_TICKS = 100; // Linux USER_HZ
 
@@ -38,6 +42,7 @@ async function load(server: BenchServer, token: string, seconds: number) {
     method: 'POST',
     connections: CONNECTIONS,
     duration: seconds,
+    ...(RATE ? { overallRate: RATE } : {}),
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: QUERY,
   });
@@ -115,7 +120,7 @@ export async function run(): Promise<TargetResult[]> {
       }
     }
     console.log(
-      `node ${process.version}, openssl ${process.versions.openssl}, ${os.cpus().length} cores; ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections; identical answers: ${reference}`,
+      `node ${process.version}, openssl ${process.versions.openssl}, ${os.cpus().length} cores; ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections${RATE ? `, ${RATE} req/s offered` : ''}; identical answers: ${reference}`,
     );
 
     for (const server of servers) await load(server, token, 1); // warm-up
@@ -150,6 +155,14 @@ export async function run(): Promise<TargetResult[]> {
       const cpu = (prefix: string) => row(prefix)!['CPU µs/req'];
       console.log(
         `(b) against the baseline checkout (b₀), same run: CPU per request ${(cpu('(b)') / cpu('(b₀)')).toFixed(2)}×, req/s ${(row('(b)')!['req/s (median)'] / baselineRow['req/s (median)']).toFixed(2)}×`,
+      );
+      // (b) and (b₀) run back to back in every round: a round's ratio shares that round's noise.
+      const runsOf = (prefix: string) =>
+        samples.get(servers.find((server) => server.name.startsWith(prefix))!.name)!;
+      const [own, base] = [runsOf('(b)'), runsOf('(b₀)')];
+      const paired = own.map((run, round) => run.cpuPerRequest / base[round]!.cpuPerRequest);
+      console.log(
+        `CPU per request (b)/(b₀) round by round: ${paired.map((ratio) => ratio.toFixed(2)).join(' ')}; median ${median(paired).toFixed(2)}×`,
       );
       if (process.env.BENCH_ONLY_PROJECT) return results;
     }

@@ -216,10 +216,11 @@ export function guarded(t: unknown, rule: Rule, ...extras: Extra[]): unknown {
     checksPassword: extras.some((extra) => 'checksPassword' in extra),
   };
   const directives = [ruleDirective(rule), ...extras.map(directiveFor)];
-  // A field's own rule replaces its type's: the type's scopes are skipped.
+  // A field's own rule replaces its type's: the type's scopes are skipped. (On Query and Mutation,
+  // whose type rule is authentication, every rule but isPublic already requires a signed-in caller.)
   const ruleOptions: Record<string, unknown> = rule.public
     ? { skipTypeScopes: true }
-    : { authScopes: fieldAuthScopesOf(rule), skipTypeScopes: fieldBuilder.kind === 'Object' };
+    : { authScopes: fieldAuthScopesOf(rule), skipTypeScopes: true };
   const grants = extras.some((extra) => 'grantsOwner' in extra);
   // Pothos' withAuth types a root resolver's context (AuthContexts); the options below apply the
   // scopes themselves, after the field's own, so nothing the field says can replace them.

@@ -60,7 +60,8 @@ describe('guarded()', () => {
     expect(options('open')).toMatchObject({ skipTypeScopes: true });
     expect(options('admin')).toMatchObject({
       authScopes: { anyRole: ['ADMIN'] },
-      skipTypeScopes: false,
+      // Its own rule already requires a signed-in caller: the type's is not evaluated again.
+      skipTypeScopes: true,
     });
     expect(options('plain').authScopes).toBeUndefined();
     expect(options('plain').skipTypeScopes).toBeUndefined();
