@@ -11,6 +11,9 @@
  *   BENCH_BASELINE_DIR: another checkout of this project (with its own node_modules), run as
  *   (b₀) in the same rounds, so a change's cost is a ratio measured in one run.
  *   BENCH_ONLY_PROJECT=1 with it: only (a), (a′), (b) and (b₀), for a quicker comparison.
+ *   BENCH_RESTART=1: every server restarts (and warms up again) before each of its rounds. A
+ *   process keeps what it started with (core, JIT choices, heap layout) for its life, worth ±5%
+ *   between two copies of the same checkout in one run; fresh processes make rounds independent.
  *   BENCH_RATE: requests per second offered in all (default: as fast as each server answers).
  *   Below every server's capacity, each does the same work at the same pace, so CPU per request
  *   is compared without the scheduling noise of two saturated processes on few cores.
@@ -64,8 +67,14 @@ export async function run(): Promise<TargetResult[]> {
   const mongodbUri = database.uri;
 
   const servers: BenchServer[] = [];
+  const restarts = new Map<string, () => Promise<BenchServer>>();
+  /** Starts a server and remembers how, for BENCH_RESTART. */
+  const start = (...args: Parameters<typeof startBenchServer>) => {
+    restarts.set(args[0], () => startBenchServer(...args));
+    return startBenchServer(...args);
+  };
   try {
-    const project = await startBenchServer('(b) this project', 'project.ts', {
+    const project = await start('(b) this project', 'project.ts', {
       BENCH_JWT_SECRET: BENCH_SECRET,
       MONGODB_URI: mongodbUri,
       BCRYPT_COST: '10',
@@ -79,8 +88,8 @@ export async function run(): Promise<TargetResult[]> {
       BENCH_USER_EMAIL: email,
     };
     servers.unshift(
-      await startBenchServer('(a) bare Yoga', 'bare-yoga.ts', userEnv),
-      await startBenchServer('(a′) bare Yoga, body limit off', 'bare-yoga.ts', {
+      await start('(a) bare Yoga', 'bare-yoga.ts', userEnv),
+      await start('(a′) bare Yoga, body limit off', 'bare-yoga.ts', {
         ...userEnv,
         BENCH_NO_BODY_LIMIT: '1',
       }),
@@ -88,7 +97,7 @@ export async function run(): Promise<TargetResult[]> {
     const baselineDir = process.env.BENCH_BASELINE_DIR;
     if (baselineDir) {
       servers.push(
-        await startBenchServer(
+        await start(
           `(b₀) ${baselineDir}`,
           'project.ts',
           { BENCH_JWT_SECRET: BENCH_SECRET, MONGODB_URI: mongodbUri, BCRYPT_COST: '10' },
@@ -97,8 +106,8 @@ export async function run(): Promise<TargetResult[]> {
       );
     }
     if (!(baselineDir && process.env.BENCH_ONLY_PROJECT)) {
-      servers.push(await startBenchServer('(c) Apollo + shield', 'apollo-shield.ts', userEnv));
-      servers.push(await startBenchServer('(d) Yoga + jwt + generic-auth', 'yoga-jwt.ts', userEnv));
+      servers.push(await start('(c) Apollo + shield', 'apollo-shield.ts', userEnv));
+      servers.push(await start('(d) Yoga + jwt + generic-auth', 'yoga-jwt.ts', userEnv));
     }
 
     // Identical answers first: a faster wrong answer proves nothing.
@@ -120,7 +129,7 @@ export async function run(): Promise<TargetResult[]> {
       }
     }
     console.log(
-      `node ${process.version}, openssl ${process.versions.openssl}, ${os.cpus().length} cores; ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections${RATE ? `, ${RATE} req/s offered` : ''}; identical answers: ${reference}`,
+      `node ${process.version}, openssl ${process.versions.openssl}, ${os.cpus().length} cores; ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections${RATE ? `, ${RATE} req/s offered` : ''}${process.env.BENCH_RESTART ? ', fresh processes each round' : ''}; identical answers: ${reference}`,
     );
 
     for (const server of servers) await load(server, token, 1); // warm-up
@@ -128,8 +137,17 @@ export async function run(): Promise<TargetResult[]> {
       servers.map((server) => [server.name, [] as Awaited<ReturnType<typeof load>>[]]),
     );
     for (let round = 0; round < ROUNDS; round += 1) {
-      for (const server of round % 2 === 0 ? servers : [...servers].reverse()) {
-        samples.get(server.name)!.push(await load(server, token, SECONDS));
+      for (const server of round % 2 === 0 ? [...servers] : [...servers].reverse()) {
+        let measured = server;
+        if (process.env.BENCH_RESTART && round > 0) {
+          const exited = new Promise((resolve) => server.child.once('exit', resolve));
+          server.child.kill('SIGTERM');
+          await exited;
+          measured = await restarts.get(server.name)!();
+          servers[servers.indexOf(server)] = measured;
+          await load(measured, token, 1); // warm-up
+        }
+        samples.get(server.name)!.push(await load(measured, token, SECONDS));
       }
     }
 
