@@ -10,6 +10,7 @@ import {
   type TypeGuardExtensions,
 } from '../../src/auth/guards.js';
 import { ruleArgs } from '../../src/auth/rules.js';
+import { ROLE_SCOPES, SCOPES } from '../../src/auth/scope-vocabulary.js';
 import { withAuthorizationTable } from '../../scripts/authorization-doc.js';
 import { PROJECT_ROOT } from '../../src/config/config.js';
 import { printSchema, schema } from '../../src/graphql/schema.js';
@@ -31,6 +32,26 @@ describe('schema', () => {
     const doc = await readFile(path.join(PROJECT_ROOT, 'docs', 'authorization.md'), 'utf8');
     expect(await withAuthorizationTable(doc, schema)).toBe(doc);
     expect(doc).toContain('| `User.email`');
+  });
+
+  it("lists every scope in docs/authorization.md's scope table, with the roles that give it", async () => {
+    const doc = await readFile(path.join(PROJECT_ROOT, 'docs', 'authorization.md'), 'utf8');
+    const rows = new Map(
+      [...doc.matchAll(/^\| `([a-z]+:[a-z]+)` +\|.*\| ([A-Z, ]+?) +\|$/gm)].map((row) => [
+        row[1],
+        row[2],
+      ]),
+    );
+    const expected = new Map(
+      Object.keys(SCOPES).map((scope) => [
+        scope,
+        Object.entries(ROLE_SCOPES)
+          .filter(([, scopes]) => (scopes as readonly string[]).includes(scope))
+          .map(([role]) => role)
+          .join(', '),
+      ]),
+    );
+    expect(rows).toEqual(expected);
   });
 
   it('matches the committed schema/schema.graphql (run `npm run schema` after changing it)', async () => {
