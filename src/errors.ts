@@ -24,6 +24,7 @@ export const ERROR_CATALOGUE = {
   FORBIDDEN: {},
   NOT_FOUND: {},
   LAST_ADMIN: {},
+  INVALID_TOKEN: {},
   RATE_LIMITED: { refusal: 429 },
   CSRF_REJECTED: { resolver: 403 },
   HTTPS_REQUIRED: { refusal: 403 },

@@ -263,6 +263,9 @@ const protectionSettings = {
   [RATE_LIMIT_RULES.changePasswordPerUser.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.deleteAccountPerIp.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.deleteAccountPerUser.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.passwordResetRequestPerIp.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.passwordResetRequestPerEmail.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.resetPasswordPerIp.setting]: limitSpec.optional(),
   LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
   LOCKOUT_MAX_DELAY: durationSeconds.default(15 * 60).pipe(z.number().min(1)),
   LOCKOUT_HOURLY_CAP: z.coerce.number().int().min(1).max(10_000).default(30),
@@ -296,6 +299,19 @@ const protection = (values: Values<typeof protectionSettings>) => ({
   }),
 });
 
+const accountSettings = {
+  PASSWORD_RESET_TTL: durationSeconds.default(30 * 60).pipe(z.number().min(5 * 60).max(86_400)),
+  PASSWORD_RESET_MAILS_PER_ACCOUNT: limitSpec.default({ max: 3, windowMs: 3_600_000 }),
+};
+
+const accounts = (values: Values<typeof accountSettings>) => ({
+  passwordReset: Object.freeze({
+    ttlMs: values.PASSWORD_RESET_TTL * 1000,
+    /** Reset mails one account is sent per window, however many addresses ask. */
+    mailsPerAccount: values.PASSWORD_RESET_MAILS_PER_ACCOUNT,
+  }),
+});
+
 const envSchema = z.object({
   ...serverSettings,
   ...tokenSettings,
@@ -304,6 +320,7 @@ const envSchema = z.object({
   ...limitSettings,
   ...passwordSettings,
   ...protectionSettings,
+  ...accountSettings,
 });
 
 /** Every environment variable the service reads: docs/configuration.md's table lists each. */
@@ -316,7 +333,8 @@ export type Config = Readonly<
     ReturnType<typeof http> &
     ReturnType<typeof limits> &
     ReturnType<typeof passwords> &
-    ReturnType<typeof protection>
+    ReturnType<typeof protection> &
+    ReturnType<typeof accounts>
 >;
 
 /** Why a signing secret must not be used, or undefined when it is acceptable. */
@@ -378,5 +396,6 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     ...limits(values),
     ...passwords(values),
     ...protection(values),
+    ...accounts(values),
   });
 }

@@ -6,6 +6,7 @@ import { addressGroup } from '../lib/address-group.js';
 import type { ClientIpResolver } from '../lib/client-ip.js';
 import type { TokenService } from '../lib/jwt.js';
 import type { RequestInfoStore } from '../lib/request-info.js';
+import type { PasswordReset } from '../modules/account-recovery/password-reset.js';
 import type { ApiKeyService } from '../modules/api-key/api-key.service.js';
 import type { AuditService } from '../modules/audit/audit.service.js';
 import type { SignInService } from '../modules/sign-in/sign-in.service.js';
@@ -27,6 +28,8 @@ export interface Services {
   readonly audit: AuditService;
   /** Roles, disabling and erasure of accounts (admins, the CLI, deleteAccount). */
   readonly admin: AdminService;
+  /** Password reset by mailed link (modules/account-recovery). */
+  readonly passwordReset: PasswordReset;
 }
 
 export interface Context {

@@ -14,6 +14,7 @@ import '../modules/session/session.schema.js';
 import '../modules/audit/audit.schema.js';
 import '../modules/api-key/api-key.schema.js';
 import '../modules/user/admin.schema.js';
+import '../modules/account-recovery/password-reset.schema.js';
 
 export const schema = builder.toSchema({
   directives: [

@@ -23,6 +23,8 @@ export const SECURITY_EVENTS = [
   'session.revoked_all',
   'apikey.created',
   'apikey.revoked',
+  'password.reset_requested',
+  'user.password_reset',
 ] as const;
 
 export type SecurityEvent = (typeof SECURITY_EVENTS)[number];

@@ -64,6 +64,27 @@ export const RATE_LIMIT_RULES = {
     identityArgs: [],
     perUser: true,
   },
+  passwordResetRequestPerIp: {
+    field: 'Mutation.requestPasswordReset',
+    setting: 'RATE_LIMIT_PASSWORD_RESET_REQUEST_PER_IP',
+    max: 5,
+    window: '15m',
+    identityArgs: [],
+  },
+  passwordResetRequestPerEmail: {
+    field: 'Mutation.requestPasswordReset',
+    setting: 'RATE_LIMIT_PASSWORD_RESET_REQUEST_PER_EMAIL',
+    max: 3,
+    window: '15m',
+    identityArgs: ['email'],
+  },
+  resetPasswordPerIp: {
+    field: 'Mutation.resetPassword',
+    setting: 'RATE_LIMIT_PASSWORD_RESET_PER_IP',
+    max: 10,
+    window: '15m',
+    identityArgs: [],
+  },
   refreshPerIp: {
     field: 'Mutation.refreshToken',
     setting: 'RATE_LIMIT_REFRESH_PER_IP',

@@ -54,6 +54,19 @@ export interface UserService {
   findUsable(id: string): Promise<User | undefined>;
   /** Any account by id, disabled or not; undefined when there is none (or for the decoy). */
   findById(id: string): Promise<User | undefined>;
+  /**
+   * The usable account an email is registered to, for the flows that mail it; undefined for an
+   * unknown, invalid or disabled one alike.
+   */
+  findUsableByEmail(email: string): Promise<User | undefined>;
+  /** Throws BAD_USER_INPUT on `field` if the password policy refuses `password`. */
+  checkNewPassword(password: string, field: string): void;
+  /**
+   * Stores a password chosen through a reset link issued at credential version `from` (no old
+   * password to check); undefined, storing nothing, if the version has moved on since: a
+   * password change, another reset or logoutAll voids the links sent before it.
+   */
+  resetPassword(id: string, from: number, newPassword: string): Promise<User | undefined>;
   /** Ends every device token issued so far (see credentialVersion). */
   forgetDevices(id: string): Promise<void>;
   /** The current credential version of a usable account (undefined if gone or disabled). */
@@ -238,6 +251,34 @@ export function createUserService(deps: UserServiceDeps): UserService {
       if (!isValidObjectId(id) || DECOY_USER_ID.equals(id)) return undefined;
       const found = await users.findById(id).lean();
       return found ? toUser(found) : undefined;
+    },
+
+    async findUsableByEmail(email) {
+      if (!isAcceptableEmailInput(email)) return undefined;
+      const normalized = normalizeEmail(email);
+      if (!isValidEmail(normalized)) return undefined;
+      const userId = await emails.userIdOf(normalized);
+      if (!userId) return undefined;
+      const found = await users.findById(userId).lean();
+      // The email document counts only while its user still has that email.
+      return found && !found.disabled && found.email === normalized ? toUser(found) : undefined;
+    },
+
+    checkNewPassword(password, field) {
+      const problem = policy.problem(password);
+      if (problem) throw badUserInput(field, passwordMessage(problem, policy.minLength));
+    },
+
+    async resetPassword(id, from, newPassword) {
+      if (!isValidObjectId(id)) return undefined;
+      const problem = policy.problem(newPassword);
+      if (problem) throw badUserInput('newPassword', passwordMessage(problem, policy.minLength));
+      if ((await versions.current(id)) !== from) return undefined;
+      const passwordHash = await hasher.hash(newPassword);
+      if (!(await versions.raise(id, from, { passwordHash }))) return undefined;
+      audit.record('user.password_reset', { userId: id });
+      const found = await users.findById(id).lean();
+      return found && !found.disabled ? toUser(found) : undefined;
     },
 
     async changePassword(id, currentPassword, newPassword) {

@@ -1,0 +1,100 @@
+import { AppError, ErrorCode } from '../../errors.js';
+import type { Logger } from '../../lib/logger.js';
+import { pseudonym, type AuditLog } from '../../lib/security-events.js';
+import type { SlidingWindowStore } from '../../rate-limit/store.js';
+import type { ApiKeyService } from '../api-key/api-key.service.js';
+import type { Mailer } from '../mail/mail.js';
+import type { OneTimeTokens } from '../one-time-token/one-time-token.service.js';
+import type { SessionService } from '../session/session.service.js';
+import type { UserService } from '../user/user.service.js';
+
+/** One answer for every token that cannot reset a password: unknown, used, expired or void. */
+export const invalidResetToken = () =>
+  new AppError(ErrorCode.INVALID_TOKEN, 'This link is invalid or has expired; request a new one');
+
+export interface PasswordResetOptions {
+  readonly ttlMs: number;
+  /** Reset mails one account may be sent per window, whoever asks: no mail-bombing a victim. */
+  readonly mailsPerAccount: { readonly max: number; readonly windowMs: number };
+}
+
+/**
+ * Password reset by mailed link. A request answers at once, before anything is looked up, and
+ * the lookup, token and mail happen after: the response is the same, in the same time, whether
+ * or not the email has an account. No GraphQL here.
+ */
+export function createPasswordReset(
+  deps: {
+    users: Pick<UserService, 'findUsableByEmail' | 'checkNewPassword' | 'resetPassword'>;
+    tokens: OneTimeTokens;
+    mail: Mailer;
+    sessions: Pick<SessionService, 'revokeAllForUser'>;
+    apiKeys: Pick<ApiKeyService, 'revokeAllForUser'>;
+    windows: SlidingWindowStore;
+    audit: AuditLog;
+    logger: Logger;
+  },
+  options: PasswordResetOptions,
+) {
+  const { users, tokens, mail, audit, logger } = deps;
+  const inFlight = new Set<Promise<void>>();
+
+  async function mailLink(email: string) {
+    const user = await users.findUsableByEmail(email);
+    if (!user) return;
+    const { max, windowMs } = options.mailsPerAccount;
+    const hit = await deps.windows.hit(`reset-mail:${pseudonym(user.id)}`, max, windowMs);
+    if (!hit.allowed) {
+      audit.record('password.reset_requested', { userId: user.id, outcome: 'capped' });
+      return;
+    }
+    const { token } = await tokens.issue(
+      'password-reset',
+      { userId: user.id, credentialVersion: user.credentialVersion },
+      options.ttlMs,
+    );
+    await mail.enqueue({ kind: 'password-reset', to: user.email, token });
+    audit.record('password.reset_requested', { userId: user.id, outcome: 'mailed' });
+  }
+
+  return {
+    /** Starts the request and returns at once; failures are logged, never answered. */
+    request(email: string): void {
+      const work = mailLink(email)
+        .catch((error: unknown) => {
+          logger.warn({ err: error }, 'password reset request failed');
+        })
+        .finally(() => inFlight.delete(work));
+      inFlight.add(work);
+    },
+
+    /** Sets the new password, ends every session and API key, and mails a notice. */
+    async reset(token: string, newPassword: string) {
+      // Before the token is spent: a password the policy refuses must not cost the link.
+      users.checkNewPassword(newPassword, 'newPassword');
+      const redeemed = await tokens.redeem('password-reset', token);
+      if (!redeemed) throw invalidResetToken();
+      const user = await users.resetPassword(
+        redeemed.userId,
+        redeemed.credentialVersion,
+        newPassword,
+      );
+      if (!user) throw invalidResetToken();
+      const ended = await deps.sessions.revokeAllForUser(user.id);
+      await deps.apiKeys.revokeAllForUser(user.id);
+      audit.record('session.revoked_all', {
+        userId: user.id,
+        sessions: ended,
+        reason: 'password_reset',
+      });
+      await mail.enqueue({ kind: 'password-changed', to: user.email });
+    },
+
+    /** Resolves once the requests started so far have finished (shutdown, tests). */
+    async settle() {
+      while (inFlight.size > 0) await Promise.all(inFlight);
+    },
+  };
+}
+
+export type PasswordReset = ReturnType<typeof createPasswordReset>;
