@@ -25,6 +25,7 @@ export const ERROR_CATALOGUE = {
   NOT_FOUND: {},
   LAST_ADMIN: {},
   INVALID_TOKEN: {},
+  EMAIL_NOT_VERIFIED: {},
   RATE_LIMITED: { refusal: 429 },
   CSRF_REJECTED: { resolver: 403 },
   HTTPS_REQUIRED: { refusal: 403 },
@@ -119,6 +120,17 @@ export const notAuthorized = () =>
 /** A well-formed id that names no account (or one being erased): admins may know, so it is said. */
 export const notFound = (field: string, message: string) =>
   new AppError(ErrorCode.NOT_FOUND, message, { field });
+
+/** One answer for every mailed link's token that cannot be used: unknown, used, expired or void. */
+export const invalidLinkToken = () =>
+  new AppError(ErrorCode.INVALID_TOKEN, 'This link is invalid or has expired; request a new one');
+
+/** The account's address must be verified first (REQUIRE_VERIFIED_EMAIL); said after the password. */
+export const emailNotVerified = () =>
+  new AppError(
+    ErrorCode.EMAIL_NOT_VERIFIED,
+    'Verify your email address first: follow the link we mailed you, or request a new one',
+  );
 
 /** The change would leave no active (enabled) ADMIN: demote, disable or delete another one first. */
 export const lastAdmin = () =>

@@ -25,6 +25,8 @@ export const SECURITY_EVENTS = [
   'apikey.revoked',
   'password.reset_requested',
   'user.password_reset',
+  'user.email_verified',
+  'email_verification.requested',
 ] as const;
 
 export type SecurityEvent = (typeof SECURITY_EVENTS)[number];

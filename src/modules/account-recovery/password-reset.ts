@@ -1,4 +1,4 @@
-import { AppError, ErrorCode } from '../../errors.js';
+import { invalidLinkToken } from '../../errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { pseudonym, type AuditLog } from '../../lib/security-events.js';
 import type { SlidingWindowStore } from '../../rate-limit/store.js';
@@ -7,10 +7,6 @@ import type { Mailer } from '../mail/mail.js';
 import type { OneTimeTokens } from '../one-time-token/one-time-token.service.js';
 import type { SessionService } from '../session/session.service.js';
 import type { UserService } from '../user/user.service.js';
-
-/** One answer for every token that cannot reset a password: unknown, used, expired or void. */
-export const invalidResetToken = () =>
-  new AppError(ErrorCode.INVALID_TOKEN, 'This link is invalid or has expired; request a new one');
 
 export interface PasswordResetOptions {
   readonly ttlMs: number;
@@ -73,13 +69,13 @@ export function createPasswordReset(
       // Before the token is spent: a password the policy refuses must not cost the link.
       users.checkNewPassword(newPassword, 'newPassword');
       const redeemed = await tokens.redeem('password-reset', token);
-      if (!redeemed) throw invalidResetToken();
+      if (!redeemed) throw invalidLinkToken();
       const user = await users.resetPassword(
         redeemed.userId,
         redeemed.credentialVersion,
         newPassword,
       );
-      if (!user) throw invalidResetToken();
+      if (!user) throw invalidLinkToken();
       const ended = await deps.sessions.revokeAllForUser(user.id);
       await deps.apiKeys.revokeAllForUser(user.id);
       audit.record('session.revoked_all', {

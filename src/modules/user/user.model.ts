@@ -11,6 +11,8 @@ interface UserDocument {
   roles: Role[];
   /** A disabled account cannot sign in, and its tokens stop working. */
   disabled: boolean;
+  /** Its owner followed a verification link mailed to `email` (absent before this existed). */
+  emailVerified?: boolean;
   /**
    * Raised when the password changes or every session is ended: device tokens name the version
    * they were issued under and stop counting as a known device once it moves on.
@@ -30,6 +32,7 @@ export interface User {
   readonly email: string;
   readonly roles: readonly Role[];
   readonly disabled: boolean;
+  readonly emailVerified: boolean;
   readonly createdAt: Date;
   readonly credentialVersion: number;
 }
@@ -42,6 +45,7 @@ const userSchema = new Schema<UserDocument>(
     passwordHash: { type: String, required: true, select: false },
     roles: { type: [String], enum: ROLES, default: ['USER'] },
     disabled: { type: Boolean, default: false },
+    emailVerified: { type: Boolean, default: false },
     credentialVersion: { type: Number, default: 0 },
     seq: { type: Number },
     erasingSince: { type: Date },
@@ -114,6 +118,7 @@ export function toUser(doc: {
   email: string;
   roles: Role[];
   disabled?: boolean;
+  emailVerified?: boolean;
   createdAt: Date;
   credentialVersion?: number;
 }): User {
@@ -122,6 +127,7 @@ export function toUser(doc: {
     email: doc.email,
     roles: [...doc.roles],
     disabled: doc.disabled ?? false,
+    emailVerified: doc.emailVerified ?? false,
     createdAt: doc.createdAt,
     credentialVersion: doc.credentialVersion ?? 0,
   };

@@ -67,6 +67,11 @@ export interface UserService {
    * password change, another reset or logoutAll voids the links sent before it.
    */
   resetPassword(id: string, from: number, newPassword: string): Promise<User | undefined>;
+  /**
+   * Marks the address verified if the usable account still has `email` (a link mailed to an
+   * address it has since left verifies nothing); false otherwise.
+   */
+  markEmailVerified(id: string, email: string): Promise<boolean>;
   /** Ends every device token issued so far (see credentialVersion). */
   forgetDevices(id: string): Promise<void>;
   /** The current credential version of a usable account (undefined if gone or disabled). */
@@ -262,6 +267,17 @@ export function createUserService(deps: UserServiceDeps): UserService {
       const found = await users.findById(userId).lean();
       // The email document counts only while its user still has that email.
       return found && !found.disabled && found.email === normalized ? toUser(found) : undefined;
+    },
+
+    async markEmailVerified(id, email) {
+      if (!isValidObjectId(id)) return false;
+      const found = await users.findById(id).select('email disabled emailVerified').lean();
+      if (!found || found.disabled || found.email !== email) return false;
+      if (!found.emailVerified) {
+        await users.updateOne({ _id: id }, { $set: { emailVerified: true } });
+        audit.record('user.email_verified', { userId: id });
+      }
+      return true;
     },
 
     checkNewPassword(password, field) {
