@@ -266,6 +266,8 @@ const protectionSettings = {
   [RATE_LIMIT_RULES.passwordResetRequestPerIp.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.passwordResetRequestPerEmail.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.resetPasswordPerIp.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.verifyEmailPerIp.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.requestEmailVerificationPerUser.setting]: limitSpec.optional(),
   LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
   LOCKOUT_MAX_DELAY: durationSeconds.default(15 * 60).pipe(z.number().min(1)),
   LOCKOUT_HOURLY_CAP: z.coerce.number().int().min(1).max(10_000).default(30),
@@ -300,8 +302,21 @@ const protection = (values: Values<typeof protectionSettings>) => ({
 });
 
 const accountSettings = {
-  PASSWORD_RESET_TTL: durationSeconds.default(30 * 60).pipe(z.number().min(5 * 60).max(86_400)),
+  PASSWORD_RESET_TTL: durationSeconds.default(30 * 60).pipe(
+    z
+      .number()
+      .min(5 * 60)
+      .max(86_400),
+  ),
   PASSWORD_RESET_MAILS_PER_ACCOUNT: limitSpec.default({ max: 3, windowMs: 3_600_000 }),
+  EMAIL_VERIFICATION_TTL: durationSeconds.default(86_400).pipe(
+    z
+      .number()
+      .min(5 * 60)
+      .max(7 * 86_400),
+  ),
+  EMAIL_VERIFICATION_MAILS_PER_ACCOUNT: limitSpec.default({ max: 3, windowMs: 3_600_000 }),
+  REQUIRE_VERIFIED_EMAIL: booleanFlag,
 };
 
 const accounts = (values: Values<typeof accountSettings>) => ({
@@ -309,6 +324,12 @@ const accounts = (values: Values<typeof accountSettings>) => ({
     ttlMs: values.PASSWORD_RESET_TTL * 1000,
     /** Reset mails one account is sent per window, however many addresses ask. */
     mailsPerAccount: values.PASSWORD_RESET_MAILS_PER_ACCOUNT,
+  }),
+  emailVerification: Object.freeze({
+    ttlMs: values.EMAIL_VERIFICATION_TTL * 1000,
+    mailsPerAccount: values.EMAIL_VERIFICATION_MAILS_PER_ACCOUNT,
+    /** Login refuses an unverified address (after the password), and sign-up issues no tokens. */
+    required: values.REQUIRE_VERIFIED_EMAIL,
   }),
 });
 

@@ -15,6 +15,7 @@ import '../modules/audit/audit.schema.js';
 import '../modules/api-key/api-key.schema.js';
 import '../modules/user/admin.schema.js';
 import '../modules/account-recovery/password-reset.schema.js';
+import '../modules/account-recovery/email-verification.schema.js';
 
 export const schema = builder.toSchema({
   directives: [

@@ -85,6 +85,21 @@ export const RATE_LIMIT_RULES = {
     window: '15m',
     identityArgs: [],
   },
+  verifyEmailPerIp: {
+    field: 'Mutation.verifyEmail',
+    setting: 'RATE_LIMIT_VERIFY_EMAIL_PER_IP',
+    max: 20,
+    window: '15m',
+    identityArgs: [],
+  },
+  requestEmailVerificationPerUser: {
+    field: 'Mutation.requestEmailVerification',
+    setting: 'RATE_LIMIT_EMAIL_VERIFICATION_PER_USER',
+    max: 5,
+    window: '15m',
+    identityArgs: [],
+    perUser: true,
+  },
   refreshPerIp: {
     field: 'Mutation.refreshToken',
     setting: 'RATE_LIMIT_REFRESH_PER_IP',

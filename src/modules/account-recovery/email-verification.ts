@@ -1,5 +1,4 @@
 import { invalidLinkToken } from '../../errors.js';
-import type { Logger } from '../../lib/logger.js';
 import { pseudonym, type AuditLog } from '../../lib/security-events.js';
 import type { SlidingWindowStore } from '../../rate-limit/store.js';
 import type { Mailer } from '../mail/mail.js';
@@ -25,7 +24,6 @@ export function createEmailVerification(
     mail: Mailer;
     windows: SlidingWindowStore;
     audit: AuditLog;
-    logger: Logger;
   },
   options: EmailVerificationOptions,
 ) {

@@ -1,5 +1,5 @@
 import { invalidLinkToken } from '../../errors.js';
-import type { Logger } from '../../lib/logger.js';
+import type { BackgroundTasks } from '../../lib/background.js';
 import { pseudonym, type AuditLog } from '../../lib/security-events.js';
 import type { SlidingWindowStore } from '../../rate-limit/store.js';
 import type { ApiKeyService } from '../api-key/api-key.service.js';
@@ -28,12 +28,11 @@ export function createPasswordReset(
     apiKeys: Pick<ApiKeyService, 'revokeAllForUser'>;
     windows: SlidingWindowStore;
     audit: AuditLog;
-    logger: Logger;
+    background: BackgroundTasks;
   },
   options: PasswordResetOptions,
 ) {
-  const { users, tokens, mail, audit, logger } = deps;
-  const inFlight = new Set<Promise<void>>();
+  const { users, tokens, mail, audit } = deps;
 
   async function mailLink(email: string) {
     const user = await users.findUsableByEmail(email);
@@ -56,12 +55,7 @@ export function createPasswordReset(
   return {
     /** Starts the request and returns at once; failures are logged, never answered. */
     request(email: string): void {
-      const work = mailLink(email)
-        .catch((error: unknown) => {
-          logger.warn({ err: error }, 'password reset request failed');
-        })
-        .finally(() => inFlight.delete(work));
-      inFlight.add(work);
+      deps.background.run('password reset request', () => mailLink(email));
     },
 
     /** Sets the new password, ends every session and API key, and mails a notice. */
@@ -84,11 +78,6 @@ export function createPasswordReset(
         reason: 'password_reset',
       });
       await mail.enqueue({ kind: 'password-changed', to: user.email });
-    },
-
-    /** Resolves once the requests started so far have finished (shutdown, tests). */
-    async settle() {
-      while (inFlight.size > 0) await Promise.all(inFlight);
     },
   };
 }

@@ -1,6 +1,8 @@
 import type { ApiKeyService } from '../api-key/api-key.service.js';
 import { scopesOfRoles } from '../../auth/scope-vocabulary.js';
-import { AppError, ErrorCode, invalidCredentials } from '../../errors.js';
+import { AppError, ErrorCode, emailNotVerified, invalidCredentials } from '../../errors.js';
+import type { BackgroundTasks } from '../../lib/background.js';
+import type { Mailer } from '../mail/mail.js';
 import type { TokenService } from '../../lib/jwt.js';
 import { MAX_EMAIL_INPUT_LENGTH, normalizeEmail } from '../../lib/email.js';
 import { pseudonym, type AuditLog } from '../../lib/security-events.js';
@@ -43,8 +45,31 @@ export function createSignInService(deps: {
   devices: DeviceTokens;
   audit: AuditLog;
   apiKeys: Pick<ApiKeyService, 'revokeAllForUser'>;
+  /** Proof of address: mailed at sign-up; with `required`, demanded before any session. */
+  verification: { readonly required: boolean; mailLink(user: User): Promise<boolean> };
+  mail: Mailer;
+  background: BackgroundTasks;
 }): SignInService {
-  const { users, sessions, tokens, devices, audit } = deps;
+  const { users, sessions, tokens, devices, audit, verification, background } = deps;
+
+  /**
+   * REQUIRE_VERIFIED_EMAIL's sign-up: the same answer, after the same hashing, whether or not the
+   * email is registered; what differs (an account and a verification link, or a note to the
+   * address's owner) happens after the response.
+   */
+  async function signUpUnverified(email: string, password: string): Promise<never> {
+    const prepared = await users.prepareSignUp(email, password);
+    background.run('sign-up', async () => {
+      const created = await users.completeSignUp(prepared);
+      if (created) {
+        await verification.mailLink(created);
+        return;
+      }
+      const owner = await users.findUsableByEmail(prepared.email);
+      if (owner) await deps.mail.enqueue({ kind: 'sign-up-attempt', to: owner.email });
+    });
+    throw emailNotVerified();
+  }
   const accountOf = (email: string) => pseudonym(normalizeEmail(email));
 
   /**
@@ -86,14 +111,20 @@ export function createSignInService(deps: {
 
   return {
     async signUp(email, password, meta) {
-      return open(await users.signUp(email, password), meta);
+      if (verification.required) return signUpUnverified(email, password);
+      const user = await users.signUp(email, password);
+      background.run('verification mail', () => verification.mailLink(user));
+      return open(user, meta);
     },
 
     async login(email, password, meta, deviceToken) {
-      return open(
-        await users.authenticate(email, password, await knownDevice(email, deviceToken)),
-        meta,
-      );
+      const user = await users.authenticate(email, password, await knownDevice(email, deviceToken));
+      if (verification.required && !user.emailVerified) {
+        // Only a caller who knows the password learns this, and gets a fresh link with it.
+        background.run('verification mail', () => verification.mailLink(user));
+        throw emailNotVerified();
+      }
+      return open(user, meta);
     },
 
     async refresh(refreshToken, meta) {

@@ -40,6 +40,10 @@ export const UserType = builder.objectRef<User>('User').implement({
       description: 'Roles granted to the user. Only its owner and admins see them.',
       resolve: (user) => [...user.roles],
     }),
+    emailVerified: guarded(t, ownerOrAdmin).exposeBoolean('emailVerified', {
+      description:
+        'Whether its owner followed a verification link mailed to this address. Only its owner and admins see it.',
+    }),
     disabled: guarded(t, readsUsers).exposeBoolean('disabled', {
       description: 'Whether the account is disabled (it cannot sign in). Admins only.',
     }),

@@ -43,8 +43,17 @@ const passwordMessage = (problem: PasswordProblem, minLength: number) =>
     common: 'Password is too common; choose one that is harder to guess',
   })[problem];
 
+/** A sign-up checked and hashed, not stored yet. */
+export interface PreparedSignUp {
+  readonly email: string;
+  readonly passwordHash: string;
+}
+
 export interface UserService {
   signUp(email: string, password: string, roles?: Role[]): Promise<User>;
+  /** signUp in two steps, for a caller that must answer alike whether or not the email is free. */
+  prepareSignUp(email: string, password: string): Promise<PreparedSignUp>;
+  completeSignUp(prepared: PreparedSignUp): Promise<User | undefined>;
   /**
    * Throws invalidCredentials for an unknown email and a wrong password alike. A known device
    * (a device id from a verified device token) is judged by its own lockout, not the account's.
@@ -125,15 +134,21 @@ export function createUserService(deps: UserServiceDeps): UserService {
   const versions = createCredentialVersions(deps);
   const emails = createEmailClaims(deps.emails, deps.users);
 
-  async function signUp(email: string, password: string, roles: Role[] = ['USER']) {
+  /** The checks and the hash of a sign-up, before anything is stored (BAD_USER_INPUT). */
+  async function prepareSignUp(email: string, password: string): Promise<PreparedSignUp> {
     const normalized = checkedEmail(email);
     const problem = policy.problem(password);
     if (problem) throw badUserInput('password', passwordMessage(problem, policy.minLength));
-    const passwordHash = await hasher.hash(password);
+    return { email: normalized, passwordHash: await hasher.hash(password) };
+  }
+
+  /** Stores a prepared sign-up; undefined if the email is registered already. */
+  async function completeSignUp(prepared: PreparedSignUp, roles: Role[] = ['USER']) {
+    const { email: normalized, passwordHash } = prepared;
     // The email first, then the user under the id it names: a sign-up that dies in between
     // leaves a claim without a user, which login treats as an unknown email (see email-claims.ts).
     const userId = await emails.claim(normalized);
-    if (!userId) throw emailTaken();
+    if (!userId) return undefined;
     // Listed before it is written, like an audit event: an entry whose user never arrives is
     // skipped, and one left by a sign-up that died is outranked by the seq its completion writes.
     const seq = await logs.append(USERS_LOG, String(userId));
@@ -150,9 +165,15 @@ export function createUserService(deps: UserServiceDeps): UserService {
     } catch (error) {
       // The unique _id (the claim's user exists after all, or another sign-up completed it first)
       // or the unique email (the guard MongoDB keeps whatever user_emails says).
-      if (isDuplicateKeyError(error)) throw emailTaken();
+      if (isDuplicateKeyError(error)) return undefined;
       throw error;
     }
+  }
+
+  async function signUp(email: string, password: string, roles: Role[] = ['USER']) {
+    const created = await completeSignUp(await prepareSignUp(email, password), roles);
+    if (!created) throw emailTaken();
+    return created;
   }
 
   /**
@@ -232,6 +253,8 @@ export function createUserService(deps: UserServiceDeps): UserService {
 
   return {
     signUp,
+    prepareSignUp,
+    completeSignUp: (prepared) => completeSignUp(prepared),
 
     authenticate,
 
