@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { LOGIN, SIGN_UP, bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
+import { serversClosedAfterAll, type TestServer } from '../helpers/server.js';
+import { startSmtpServer, waitFor, type TestSmtpServer } from '../helpers/smtp.js';
+
+const VERIFY = 'mutation($token: String!) { verifyEmail(token: $token) }';
+const REQUEST = 'mutation { requestEmailVerification }';
+const VERIFIED = '{ me { emailVerified } }';
+const PASSWORD = 'correct horse battery';
+
+const start = serversClosedAfterAll();
+let smtp: TestSmtpServer;
+let open: TestServer;
+let strict: TestServer;
+
+beforeAll(async () => {
+  smtp = await startSmtpServer();
+  const env = {
+    SMTP_URL: smtp.url,
+    PUBLIC_URL: 'https://auth.example.com',
+    RATE_LIMIT_VERIFY_EMAIL_PER_IP: '100000/1m',
+    RATE_LIMIT_EMAIL_VERIFICATION_PER_USER: '100000/1m',
+  };
+  [open, strict] = await Promise.all([
+    start({ label: 'verify_open', env }),
+    start({ label: 'verify_strict', env: { ...env, REQUIRE_VERIFIED_EMAIL: 'true' } }),
+  ]);
+});
+afterAll(() => smtp.close());
+
+const mailsTo = (email: string) => smtp.received.filter((mail) => mail.to.includes(email));
+
+async function verificationToken(email: string, count = 1) {
+  await waitFor(() => mailsTo(email).length >= count);
+  const text = mailsTo(email)[count - 1]!.parsed.text ?? '';
+  const link = /https:\/\/auth\.example\.com\/verify-email\?token=([A-Za-z0-9_-]{43})/.exec(text);
+  if (!link) throw new Error(`no verification link in: ${text}`);
+  return link[1]!;
+}
+
+describe('email verification', () => {
+  it('mails a link at sign-up that marks the address verified, once', async () => {
+    const email = uniqueEmail('verify');
+    const { token: access } = await signUp(open, email, PASSWORD);
+    expect((await open.graphql(VERIFIED, {}, bearer(access))).body.data).toEqual({
+      me: { emailVerified: false },
+    });
+    const token = await verificationToken(email);
+    expect((await open.graphql(VERIFY, { token })).body.data).toEqual({ verifyEmail: true });
+    expect((await open.graphql(VERIFIED, {}, bearer(access))).body.data).toEqual({
+      me: { emailVerified: true },
+    });
+    expect(errorCode(await open.graphql(VERIFY, { token }))).toBe('INVALID_TOKEN');
+  });
+
+  it('sends a new link on request, and none once verified', async () => {
+    const email = uniqueEmail('again');
+    const { token: access } = await signUp(open, email, PASSWORD);
+    await verificationToken(email);
+    expect((await open.graphql(REQUEST, {}, bearer(access))).body.data).toEqual({
+      requestEmailVerification: true,
+    });
+    const second = await verificationToken(email, 2);
+    await open.graphql(VERIFY, { token: second });
+    await open.graphql(REQUEST, {}, bearer(access));
+    await open.app.settle();
+    expect(mailsTo(email)).toHaveLength(2);
+  });
+
+  it.each([
+    ['garbage', 'nope'],
+    ['unicode', 'é'.repeat(43)],
+    ['never issued', 'C'.repeat(43)],
+  ])('answers a %s token with INVALID_TOKEN', async (_label, token) => {
+    const response = await open.graphql(VERIFY, { token });
+    expect(response.status).toBe(200);
+    expect(errorCode(response)).toBe('INVALID_TOKEN');
+  });
+});
+
+describe('with REQUIRE_VERIFIED_EMAIL=true', () => {
+  it('signs up without tokens, and logs in once the address is verified', async () => {
+    const email = uniqueEmail('strict');
+    const signed = await strict.graphql(SIGN_UP, { email, password: PASSWORD });
+    expect(signed.body.data).toBeNull();
+    expect(errorCode(signed)).toBe('EMAIL_NOT_VERIFIED');
+    const token = await verificationToken(email);
+    // Unverified: refused, but only after the right password, and a new link goes out.
+    expect(errorCode(await strict.graphql(LOGIN, { email, password: 'wrong password!' }))).toBe(
+      'UNAUTHENTICATED',
+    );
+    expect(errorCode(await strict.graphql(LOGIN, { email, password: PASSWORD }))).toBe(
+      'EMAIL_NOT_VERIFIED',
+    );
+    await verificationToken(email, 2);
+    expect((await strict.graphql(VERIFY, { token })).body.data).toEqual({ verifyEmail: true });
+    const login = await strict.graphql(LOGIN, { email, password: PASSWORD });
+    expect(login.body.errors).toBeUndefined();
+  });
+
+  it('answers a registered email exactly like a new one, and tells its owner', async () => {
+    const taken = uniqueEmail('taken');
+    await strict.graphql(SIGN_UP, { email: taken, password: PASSWORD });
+    await verificationToken(taken);
+    const fresh = uniqueEmail('fresh');
+    const [again, first] = await Promise.all([
+      strict.graphql(SIGN_UP, { email: taken, password: 'someone else entirely' }),
+      strict.graphql(SIGN_UP, { email: fresh, password: 'someone else entirely' }),
+    ]);
+    expect(again.status).toBe(first.status);
+    expect(again.body).toEqual(first.body);
+    await waitFor(() => mailsTo(taken).length >= 2);
+    expect(mailsTo(taken)[1]!.parsed.subject).toMatch(/sign|regist/i);
+    await verificationToken(fresh);
+  });
+});
