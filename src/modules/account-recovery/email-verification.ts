@@ -19,7 +19,7 @@ export interface EmailVerificationOptions {
  */
 export function createEmailVerification(
   deps: {
-    users: Pick<UserService, 'findUsable' | 'markEmailVerified'>;
+    users: Pick<UserService, 'findUsable' | 'findUsableByEmail' | 'markEmailVerified'>;
     tokens: OneTimeTokens;
     mail: Mailer;
     windows: SlidingWindowStore;
@@ -29,11 +29,15 @@ export function createEmailVerification(
 ) {
   const { users, tokens, mail, audit } = deps;
 
+  /** Whether `user` may be sent another mail of this kind now (the per-account cap). */
+  async function withinCap(kind: string, user: User) {
+    const { max, windowMs } = options.mailsPerAccount;
+    return (await deps.windows.hit(`${kind}-mail:${pseudonym(user.id)}`, max, windowMs)).allowed;
+  }
+
   /** Mails a link to the user's current address, within the per-account cap; false if capped. */
   async function mailLink(user: User) {
-    const { max, windowMs } = options.mailsPerAccount;
-    const hit = await deps.windows.hit(`verify-mail:${pseudonym(user.id)}`, max, windowMs);
-    if (!hit.allowed) return false;
+    if (!(await withinCap('verify', user))) return false;
     const { token } = await tokens.issue(
       'verify-email',
       { userId: user.id, credentialVersion: user.credentialVersion, data: user.email },
@@ -46,6 +50,13 @@ export function createEmailVerification(
 
   return {
     mailLink,
+
+    /** Tells the owner of `email` that someone tried to sign up with it (capped likewise). */
+    async notifySignUpAttempt(email: string) {
+      const owner = await users.findUsableByEmail(email);
+      if (!owner || !(await withinCap('sign-up-attempt', owner))) return;
+      await mail.enqueue({ kind: 'sign-up-attempt', to: owner.email });
+    },
 
     /** A new link for a signed-in user whose address is not verified yet; true either way. */
     async request(userId: string) {

@@ -2,7 +2,6 @@ import type { ApiKeyService } from '../api-key/api-key.service.js';
 import { scopesOfRoles } from '../../auth/scope-vocabulary.js';
 import { AppError, ErrorCode, emailNotVerified, invalidCredentials } from '../../errors.js';
 import type { BackgroundTasks } from '../../lib/background.js';
-import type { Mailer } from '../mail/mail.js';
 import type { TokenService } from '../../lib/jwt.js';
 import { MAX_EMAIL_INPUT_LENGTH, normalizeEmail } from '../../lib/email.js';
 import { pseudonym, type AuditLog } from '../../lib/security-events.js';
@@ -46,8 +45,11 @@ export function createSignInService(deps: {
   audit: AuditLog;
   apiKeys: Pick<ApiKeyService, 'revokeAllForUser'>;
   /** Proof of address: mailed at sign-up; with `required`, demanded before any session. */
-  verification: { readonly required: boolean; mailLink(user: User): Promise<boolean> };
-  mail: Mailer;
+  verification: {
+    readonly required: boolean;
+    mailLink(user: User): Promise<boolean>;
+    notifySignUpAttempt(email: string): Promise<void>;
+  };
   background: BackgroundTasks;
 }): SignInService {
   const { users, sessions, tokens, devices, audit, verification, background } = deps;
@@ -61,12 +63,8 @@ export function createSignInService(deps: {
     const prepared = await users.prepareSignUp(email, password);
     background.run('sign-up', async () => {
       const created = await users.completeSignUp(prepared);
-      if (created) {
-        await verification.mailLink(created);
-        return;
-      }
-      const owner = await users.findUsableByEmail(prepared.email);
-      if (owner) await deps.mail.enqueue({ kind: 'sign-up-attempt', to: owner.email });
+      if (created) await verification.mailLink(created);
+      else await verification.notifySignUpAttempt(prepared.email);
     });
     throw emailNotVerified();
   }
