@@ -92,13 +92,19 @@ export const RATE_LIMIT_RULES = {
     window: '15m',
     identityArgs: [],
   },
-  requestEmailVerificationPerUser: {
+  requestEmailVerificationPerIp: {
     field: 'Mutation.requestEmailVerification',
-    setting: 'RATE_LIMIT_EMAIL_VERIFICATION_PER_USER',
-    max: 5,
+    setting: 'RATE_LIMIT_EMAIL_VERIFICATION_PER_IP',
+    max: 10,
     window: '15m',
     identityArgs: [],
-    perUser: true,
+  },
+  requestEmailVerificationPerEmail: {
+    field: 'Mutation.requestEmailVerification',
+    setting: 'RATE_LIMIT_EMAIL_VERIFICATION_PER_EMAIL',
+    max: 3,
+    window: '15m',
+    identityArgs: ['email'],
   },
   refreshPerIp: {
     field: 'Mutation.refreshToken',

@@ -67,6 +67,24 @@ describe('email verification', () => {
     expect(mailsTo(email)).toHaveLength(2);
   });
 
+  it('sends a link to an email given by someone signed out, telling nothing about the account', async () => {
+    const email = uniqueEmail('signed-out');
+    await signUp(open, email, PASSWORD);
+    await verificationToken(email);
+    const nobody = uniqueEmail('nobody');
+    const REQUEST_FOR = 'mutation($email: String) { requestEmailVerification(email: $email) }';
+    const [known, unknown] = await Promise.all([
+      open.graphql(REQUEST_FOR, { email }),
+      open.graphql(REQUEST_FOR, { email: nobody }),
+    ]);
+    expect(known.body).toEqual({ data: { requestEmailVerification: true } });
+    expect(unknown.body).toEqual(known.body);
+    await verificationToken(email, 2);
+    await open.app.settle();
+    expect(mailsTo(nobody)).toHaveLength(0);
+    expect(errorCode(await open.graphql(REQUEST))).toBe('UNAUTHENTICATED');
+  });
+
   it.each([
     ['garbage', 'nope'],
     ['unicode', 'é'.repeat(43)],

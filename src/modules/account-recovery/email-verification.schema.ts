@@ -1,4 +1,5 @@
-import { guarded, isPublic, requiresScopes } from '../../auth/guards.js';
+import { guarded, isPublic } from '../../auth/guards.js';
+import { notAuthenticated } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import { RATE_LIMIT_RULES } from '../../rate-limit/rules.js';
 
@@ -14,13 +15,19 @@ builder.mutationFields((t) => ({
   }),
   requestEmailVerification: guarded(
     t,
-    requiresScopes(['account:write']),
-    RATE_LIMIT_RULES.requestEmailVerificationPerUser,
+    isPublic,
+    RATE_LIMIT_RULES.requestEmailVerificationPerIp,
+    RATE_LIMIT_RULES.requestEmailVerificationPerEmail,
   ).boolean({
     description:
-      "Mail a new verification link to the viewer's address, unless it is verified already (at most EMAIL_VERIFICATION_MAILS_PER_ACCOUNT). Always true.",
-    resolve: async (_root, _args, context) => {
-      await context.services.emailVerification.request(context.viewer.userId);
+      "Mail a new verification link, unless the address is verified already (at most EMAIL_VERIFICATION_MAILS_PER_ACCOUNT an hour): to `email`'s account if given (always true, in the same time, whether or not it has one), else to the signed-in viewer's.",
+    args: { email: t.arg.string({ required: false }) },
+    resolve: async (_root, { email }, context) => {
+      const { emailVerification } = context.services;
+      if (email !== null && email !== undefined) emailVerification.requestFor(email);
+      else if (context.viewer.kind === 'user') {
+        await emailVerification.request(context.viewer.userId);
+      } else throw notAuthenticated();
       return true;
     },
   }),

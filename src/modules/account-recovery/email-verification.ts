@@ -1,4 +1,5 @@
 import { invalidLinkToken } from '../../errors.js';
+import type { BackgroundTasks } from '../../lib/background.js';
 import { pseudonym, type AuditLog } from '../../lib/security-events.js';
 import type { SlidingWindowStore } from '../../rate-limit/store.js';
 import type { Mailer } from '../mail/mail.js';
@@ -24,6 +25,7 @@ export function createEmailVerification(
     mail: Mailer;
     windows: SlidingWindowStore;
     audit: AuditLog;
+    background: BackgroundTasks;
   },
   options: EmailVerificationOptions,
 ) {
@@ -58,11 +60,19 @@ export function createEmailVerification(
       await mail.enqueue({ kind: 'sign-up-attempt', to: owner.email });
     },
 
-    /** A new link for a signed-in user whose address is not verified yet; true either way. */
+    /** A new link for a signed-in user whose address is not verified yet. */
     async request(userId: string) {
       const user = await users.findUsable(userId);
       if (!user || user.emailVerified) return;
       await mailLink(user);
+    },
+
+    /** The same for whoever has `email`, if anyone: started now, done after the response. */
+    requestFor(email: string) {
+      deps.background.run('verification request', async () => {
+        const user = await users.findUsableByEmail(email);
+        if (user && !user.emailVerified) await mailLink(user);
+      });
     },
 
     async verify(token: string) {
