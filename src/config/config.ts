@@ -269,6 +269,8 @@ const protectionSettings = {
   [RATE_LIMIT_RULES.verifyEmailPerIp.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.requestEmailVerificationPerIp.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.requestEmailVerificationPerEmail.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.requestEmailChangePerUser.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.confirmEmailChangePerIp.setting]: limitSpec.optional(),
   LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
   LOCKOUT_MAX_DELAY: durationSeconds.default(15 * 60).pipe(z.number().min(1)),
   LOCKOUT_HOURLY_CAP: z.coerce.number().int().min(1).max(10_000).default(30),

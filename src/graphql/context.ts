@@ -6,6 +6,7 @@ import { addressGroup } from '../lib/address-group.js';
 import type { ClientIpResolver } from '../lib/client-ip.js';
 import type { TokenService } from '../lib/jwt.js';
 import type { RequestInfoStore } from '../lib/request-info.js';
+import type { EmailChangeFlow } from '../modules/account-recovery/email-change.js';
 import type { EmailVerification } from '../modules/account-recovery/email-verification.js';
 import type { PasswordReset } from '../modules/account-recovery/password-reset.js';
 import type { ApiKeyService } from '../modules/api-key/api-key.service.js';
@@ -33,6 +34,8 @@ export interface Services {
   readonly passwordReset: PasswordReset;
   /** Mailed links that prove an address (modules/account-recovery). */
   readonly emailVerification: EmailVerification;
+  /** Moving an account to another address, confirmed from the new one. */
+  readonly emailChange: EmailChangeFlow;
 }
 
 export interface Context {

@@ -16,6 +16,7 @@ import '../modules/api-key/api-key.schema.js';
 import '../modules/user/admin.schema.js';
 import '../modules/account-recovery/password-reset.schema.js';
 import '../modules/account-recovery/email-verification.schema.js';
+import '../modules/account-recovery/email-change.schema.js';
 
 export const schema = builder.toSchema({
   directives: [

@@ -27,6 +27,8 @@ export const SECURITY_EVENTS = [
   'user.password_reset',
   'user.email_verified',
   'email_verification.requested',
+  'user.email_change_requested',
+  'user.email_changed',
 ] as const;
 
 export type SecurityEvent = (typeof SECURITY_EVENTS)[number];

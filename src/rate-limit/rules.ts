@@ -106,6 +106,21 @@ export const RATE_LIMIT_RULES = {
     window: '15m',
     identityArgs: ['email'],
   },
+  requestEmailChangePerUser: {
+    field: 'Mutation.requestEmailChange',
+    setting: 'RATE_LIMIT_EMAIL_CHANGE_PER_USER',
+    max: 5,
+    window: '15m',
+    identityArgs: [],
+    perUser: true,
+  },
+  confirmEmailChangePerIp: {
+    field: 'Mutation.confirmEmailChange',
+    setting: 'RATE_LIMIT_CONFIRM_EMAIL_CHANGE_PER_IP',
+    max: 20,
+    window: '15m',
+    identityArgs: [],
+  },
   refreshPerIp: {
     field: 'Mutation.refreshToken',
     setting: 'RATE_LIMIT_REFRESH_PER_IP',

@@ -1,0 +1,77 @@
+import { badUserInput, invalidLinkToken } from '../../errors.js';
+import type { AuditLog } from '../../lib/security-events.js';
+import type { Mailer } from '../mail/mail.js';
+import type { OneTimeTokens } from '../one-time-token/one-time-token.service.js';
+import type { EmailChange } from '../user/email-change.js';
+import { checkedEmail, type UserService } from '../user/user.service.js';
+
+export interface EmailChangeRequestOptions {
+  readonly ttlMs: number;
+}
+
+/** What an email-change token carries: the address it moves from, and to. */
+interface Move {
+  readonly from: string;
+  readonly to: string;
+}
+
+const parseMove = (data: string | undefined): Move | undefined => {
+  try {
+    const move = JSON.parse(data ?? '') as Partial<Move>;
+    return typeof move.from === 'string' && typeof move.to === 'string'
+      ? { from: move.from, to: move.to }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Changing the account's address: asked for with the password, applied when the new address
+ * follows the link mailed to it; the old address is told at once. Whether the new address is
+ * registered is said only to whoever reads its mail, at confirmation. No GraphQL here.
+ */
+export function createEmailChangeFlow(
+  deps: {
+    users: Pick<UserService, 'confirmPassword' | 'findUsable'>;
+    change: EmailChange;
+    tokens: OneTimeTokens;
+    mail: Mailer;
+    audit: AuditLog;
+  },
+  options: EmailChangeRequestOptions,
+) {
+  const { users, tokens, mail } = deps;
+  return {
+    async request(userId: string, newEmail: string, password: string) {
+      const to = checkedEmail(newEmail);
+      await users.confirmPassword(userId, password);
+      const user = await users.findUsable(userId);
+      if (!user) throw invalidLinkToken();
+      if (to === user.email) throw badUserInput('newEmail', 'This is already your address');
+      const move: Move = { from: user.email, to };
+      const { token } = await tokens.issue(
+        'email-change',
+        { userId, credentialVersion: user.credentialVersion, data: JSON.stringify(move) },
+        options.ttlMs,
+      );
+      await mail.enqueue({ kind: 'email-change', to, token });
+      await mail.enqueue({ kind: 'email-change-notice', to: user.email, newEmail: to });
+      deps.audit.record('user.email_change_requested', { userId });
+    },
+
+    async confirm(token: string) {
+      const redeemed = await tokens.redeem('email-change', token);
+      const move = parseMove(redeemed?.data);
+      if (!redeemed || !move) throw invalidLinkToken();
+      const outcome = await deps.change.change(redeemed.userId, move.from, move.to);
+      if (outcome === 'stale') throw invalidLinkToken();
+      if (outcome === 'taken') {
+        // Only the holder of the new address's mailbox can get here.
+        throw badUserInput('token', 'This address belongs to another account');
+      }
+    },
+  };
+}
+
+export type EmailChangeFlow = ReturnType<typeof createEmailChangeFlow>;
