@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { LOGIN, bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
+import { serversClosedAfterAll, type TestServer } from '../helpers/server.js';
+import { startSmtpServer, waitFor, type TestSmtpServer } from '../helpers/smtp.js';
+
+const REQUEST =
+  'mutation($email: String!, $password: String!) { requestEmailChange(newEmail: $email, password: $password) }';
+const CONFIRM = 'mutation($token: String!) { confirmEmailChange(token: $token) }';
+const ME = '{ me { email emailVerified } }';
+const PASSWORD = 'correct horse battery';
+
+const start = serversClosedAfterAll();
+let smtp: TestSmtpServer;
+let server: TestServer;
+
+beforeAll(async () => {
+  smtp = await startSmtpServer();
+  server = await start({
+    label: 'email_change',
+    env: {
+      SMTP_URL: smtp.url,
+      PUBLIC_URL: 'https://auth.example.com',
+      RATE_LIMIT_EMAIL_CHANGE_PER_USER: '100000/1m',
+      RATE_LIMIT_CONFIRM_EMAIL_CHANGE_PER_IP: '100000/1m',
+    },
+  });
+});
+afterAll(() => smtp.close());
+
+const mailsTo = (email: string) => smtp.received.filter((mail) => mail.to.includes(email));
+
+async function changeToken(email: string) {
+  await waitFor(() => mailsTo(email).length >= 1);
+  const text = mailsTo(email)[0]!.parsed.text ?? '';
+  const link = /https:\/\/auth\.example\.com\/confirm-email\?token=([A-Za-z0-9_-]{43})/.exec(text);
+  if (!link) throw new Error(`no confirmation link in: ${text}`);
+  return link[1]!;
+}
+
+describe('email change', () => {
+  it('applies once the new address confirms, and tells the old one at once', async () => {
+    const [from, to] = [uniqueEmail('from'), uniqueEmail('to')];
+    const { token: access } = await signUp(server, from, PASSWORD);
+    const asked = await server.graphql(REQUEST, { email: to, password: PASSWORD }, bearer(access));
+    expect(asked.body.data).toEqual({ requestEmailChange: true });
+    await waitFor(() => mailsTo(from).some((mail) => (mail.parsed.text ?? '').includes(to)));
+    expect((await server.graphql(ME, {}, bearer(access))).body.data).toEqual({
+      me: { email: from, emailVerified: false },
+    });
+
+    const token = await changeToken(to);
+    expect((await server.graphql(CONFIRM, { token })).body.data).toEqual({
+      confirmEmailChange: true,
+    });
+    expect((await server.graphql(ME, {}, bearer(access))).body.data).toEqual({
+      me: { email: to, emailVerified: true },
+    });
+    expect(
+      (await server.graphql(LOGIN, { email: to, password: PASSWORD })).body.errors,
+    ).toBeUndefined();
+    expect(errorCode(await server.graphql(LOGIN, { email: from, password: PASSWORD }))).toBe(
+      'UNAUTHENTICATED',
+    );
+    expect(errorCode(await server.graphql(CONFIRM, { token }))).toBe('INVALID_TOKEN');
+  });
+
+  it('needs the current password', async () => {
+    const { token: access } = await signUp(server, uniqueEmail('pw'), PASSWORD);
+    const refused = await server.graphql(
+      REQUEST,
+      { email: uniqueEmail('elsewhere'), password: 'not my password' },
+      bearer(access),
+    );
+    expect(errorCode(refused)).toBe('UNAUTHENTICATED');
+  });
+
+  it('loses to a sign-up that takes the new address first, changing nothing', async () => {
+    const [from, to] = [uniqueEmail('loser'), uniqueEmail('contested')];
+    const { token: access } = await signUp(server, from, PASSWORD);
+    await server.graphql(REQUEST, { email: to, password: PASSWORD }, bearer(access));
+    const token = await changeToken(to);
+    await signUp(server, to, 'someone else entirely');
+    expect(errorCode(await server.graphql(CONFIRM, { token }))).toBe('BAD_USER_INPUT');
+    expect((await server.graphql(ME, {}, bearer(access))).body.data).toEqual({
+      me: { email: from, emailVerified: false },
+    });
+  });
+
+  it('lets one of two changes racing to the same address win', async () => {
+    const target = uniqueEmail('wanted');
+    const racers = await Promise.all(
+      [uniqueEmail('racer-a'), uniqueEmail('racer-b')].map((email) =>
+        signUp(server, email, PASSWORD),
+      ),
+    );
+    for (const { token: access } of racers) {
+      await server.graphql(REQUEST, { email: target, password: PASSWORD }, bearer(access));
+    }
+    await waitFor(() => mailsTo(target).length >= 2);
+    const tokens = mailsTo(target).map(
+      (mail) => /token=([A-Za-z0-9_-]{43})/.exec(mail.parsed.text ?? '')![1]!,
+    );
+    const outcomes = await Promise.all(tokens.map((token) => server.graphql(CONFIRM, { token })));
+    expect(
+      outcomes.filter((outcome) => outcome.body.data?.confirmEmailChange === true),
+    ).toHaveLength(1);
+    expect(outcomes.map(errorCode).filter(Boolean)).toEqual(['BAD_USER_INPUT']);
+  });
+});
