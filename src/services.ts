@@ -19,6 +19,9 @@ import { backfillAuditLogs } from './modules/audit/audit-backfill.js';
 import { createErasedUserModel, createErasedUsers } from './modules/audit/audit-erasure.js';
 import { createAuditEventModel } from './modules/audit/audit.model.js';
 import { createAuditService } from './modules/audit/audit.service.js';
+import { createMailer, type MailService } from './modules/mail/mailer.js';
+import { createMailModels } from './modules/mail/outbox.model.js';
+import { createMailTransport } from './modules/mail/transport.js';
 import { createSignInService } from './modules/sign-in/sign-in.service.js';
 import { createDeviceTokens } from './modules/sign-in/device-tokens.js';
 import { createRefreshCookie } from './modules/session/refresh-cookie.js';
@@ -82,11 +85,13 @@ function protectionStores(config: Config, redis: Redis | undefined) {
 /** Every service, wired once at start-up around one connection, key ring and store backend. */
 export async function createServices(deps: ServiceDeps): Promise<{
   services: Services;
+  /** The same mailer as services.mail, with its worker's controls (start, deliverDue, close). */
+  mailer: MailService;
   windows: SlidingWindowStore;
   /** Who is calling, from a request's Authorization header. */
   authenticate: Authenticate;
   withFallback: StoreFallback;
-  /** Ends what was made here: a hasher's threads, which would otherwise outlive the app. */
+  /** Ends what was made here: the mail worker, a hasher's threads (they would outlive the app). */
   close(): Promise<void>;
 }> {
   const { config, logger, connection } = deps;
@@ -157,6 +162,18 @@ export async function createServices(deps: ServiceDeps): Promise<{
     audit,
     isUsable: async (userId) => (await users.findUsable(userId)) !== undefined,
   });
+  const mailer = createMailer({
+    models: createMailModels(connection),
+    transport: createMailTransport({
+      smtpUrl: config.mail.smtpUrl,
+      from: config.mail.from,
+      dataDir: config.dataDir,
+      logger,
+    }),
+    logger,
+    publicUrl: config.mail.publicUrl,
+    enabled: config.mail.enabled,
+  });
   const services: Services = {
     users,
     apiKeys,
@@ -195,6 +212,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
       audit,
       apiKeys,
     }),
+    mail: mailer,
   };
   const perApiKey = config.rateLimit.perApiKey;
   const authenticate = createAuthenticator({
@@ -232,10 +250,14 @@ export async function createServices(deps: ServiceDeps): Promise<{
   });
   return {
     services,
+    mailer,
     windows: stores.windows,
     authenticate,
     withFallback,
-    // A hasher passed in is its owner's to close.
-    close: () => (deps.hasher ? Promise.resolve() : hasher.close()),
+    async close() {
+      await mailer.close();
+      // A hasher passed in is its owner's to close.
+      if (!deps.hasher) await hasher.close();
+    },
   };
 }

@@ -1,5 +1,6 @@
 import type { Services } from './graphql/context.js';
 import type { Logger } from './lib/logger.js';
+import type { MailService } from './modules/mail/mailer.js';
 
 const SWEEP_MS = 3_600_000;
 
@@ -19,20 +20,29 @@ function sweepHourly(name: string, logger: Logger, task: () => Promise<unknown>)
 }
 
 /**
- * The hourly background work: audit retention and expired sessions. `first` settles when the
- * first audit sweep has (start-up waits for it, not for a session backlog that may be long).
+ * The background work: audit retention, expired sessions and old mail records hourly, and the
+ * mail worker's polling. `first` settles when the first audit sweep has (start-up waits for it,
+ * not for a session backlog that may be long).
  */
-export function startSweeps(services: Pick<Services, 'audit' | 'sessions'>, logger: Logger) {
+export function startSweeps(
+  services: Pick<Services, 'audit' | 'sessions'>,
+  mail: Pick<MailService, 'start' | 'prune'>,
+  logger: Logger,
+) {
   const audit = sweepHourly('audit retention sweep', logger, () => services.audit.prune());
   const sessions = sweepHourly('session sweep', logger, async () => {
     const removed = await services.sessions.prune();
     if (removed.sessions + removed.refreshTokens > 0) logger.info({ removed }, 'sessions swept');
   });
+  const mailRecords = sweepHourly('mail record sweep', logger, () => mail.prune());
+  // Its own timer: retries are due within seconds, not hours. The mailer's close() stops it.
+  mail.start();
   return {
     first: audit.first,
     stop() {
       clearInterval(audit.timer);
       clearInterval(sessions.timer);
+      clearInterval(mailRecords.timer);
     },
   };
 }

@@ -8,6 +8,7 @@ import type { TokenService } from '../lib/jwt.js';
 import type { RequestInfoStore } from '../lib/request-info.js';
 import type { ApiKeyService } from '../modules/api-key/api-key.service.js';
 import type { AuditService } from '../modules/audit/audit.service.js';
+import type { Mailer } from '../modules/mail/mail.js';
 import type { SignInService } from '../modules/sign-in/sign-in.service.js';
 import type { RefreshCookie } from '../modules/session/refresh-cookie.js';
 import type { SessionService } from '../modules/session/session.service.js';
@@ -27,6 +28,8 @@ export interface Services {
   readonly audit: AuditService;
   /** Roles, disabling and erasure of accounts (admins, the CLI, deleteAccount). */
   readonly admin: AdminService;
+  /** Queues mail for delivery after the response (modules/mail); never waits for a mail server. */
+  readonly mail: Mailer;
 }
 
 export interface Context {
