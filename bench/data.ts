@@ -111,6 +111,8 @@ async function measure(baseUri: string, size: number) {
   const config = parseConfig({
     NODE_ENV: 'production',
     REQUIRE_HTTPS: 'false',
+    // Benchmarks send no mail: production would otherwise require SMTP_URL.
+    EMAIL_FLOWS: 'false',
     JWT_SECRET: BENCH_SECRET,
     BCRYPT_COST: '4',
     LOG_LEVEL: 'silent',

@@ -24,6 +24,8 @@ const memory = () => {
 const config = parseConfig({
   NODE_ENV: 'production',
   REQUIRE_HTTPS: 'false',
+  // Benchmarks send no mail: production would otherwise require SMTP_URL.
+  EMAIL_FLOWS: 'false',
   JWT_SECRET: 'soak-only-secret-0123456789-abcdefghijklmnopqrstuvwxyz',
   BCRYPT_COST: process.env.BCRYPT_COST ?? '4',
   LOG_LEVEL: 'silent',

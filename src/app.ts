@@ -12,6 +12,7 @@ import { createLogger, type Logger } from './lib/logger.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
 import type { PasswordHasher } from './lib/password.js';
 import { RequestInfoStore } from './lib/request-info.js';
+import type { MailService } from './modules/mail/mailer.js';
 import { createPasswordGate } from './rate-limit/password-gate.js';
 import { createServer, type Server } from './graphql/server.js';
 import { createServices } from './services.js';
@@ -35,12 +36,19 @@ export interface App {
   /** The Yoga server: `yoga.fetch` runs a request without HTTP (benchmarks, schema tests). */
   readonly yoga: Server;
   readonly services: Services;
+  /** services.mail with its worker: tests run it once with deliverDue(). */
+  readonly mail: MailService;
+  /**
+   * Resolves once the work requests started after their responses (see lib/background.ts) is
+   * done and the mail it queued has had a delivery attempt: tests wait on it.
+   */
+  settle(): Promise<void>;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly config: Config;
   /**
-   * Starts the hourly sweeps (audit retention, expired sessions) and resolves after the first
-   * audit sweep; close() stops them. The entry point runs them; tests call the sweeps directly.
+   * Starts the hourly sweeps (audit retention, expired sessions, mail records) and the mail
+   * worker's polling, and resolves after the first audit sweep; close() stops them. The entry point runs them; tests call the sweeps directly.
    */
   startSweeps(): Promise<void>;
   /** Serves the app over HTTP (config.host and config.port unless given); once per app. */
@@ -69,7 +77,16 @@ export async function createApp(config: Config, resources: AppResources): Promis
   const logger = createLogger(config.logLevel, resources.logDestination, requests);
   const metrics = createMetrics();
   const keys = await keyRingOf(config, logger);
-  const { services, windows, authenticate, withFallback, close } = await createServices({
+  const {
+    services,
+    mailer,
+    background,
+    oneTimeTokens,
+    windows,
+    authenticate,
+    withFallback,
+    close,
+  } = await createServices({
     config,
     logger,
     connection,
@@ -106,11 +123,17 @@ export async function createApp(config: Config, resources: AppResources): Promis
   return {
     yoga,
     services,
+    mail: mailer,
+    async settle() {
+      await background.settle();
+      await mailer.deliverDue();
+      await mailer.settled();
+    },
     logger,
     metrics,
     config,
     startSweeps() {
-      sweeps ??= startSweeps(services, logger);
+      sweeps ??= startSweeps(services, mailer, oneTimeTokens, logger);
       return sweeps.first;
     },
     async listen(host = config.host, port = config.port) {

@@ -8,6 +8,9 @@ import { createMigrations } from './db/migrations.js';
 import { pseudonym } from './lib/security-events.js';
 import { createApiKeyModels } from './modules/api-key/api-key.model.js';
 import { createApiKeyService } from './modules/api-key/api-key.service.js';
+import { createAccountFlows } from './modules/account-recovery/account-flows.js';
+import { createBackgroundTasks, type BackgroundTasks } from './lib/background.js';
+import type { OneTimeTokens } from './modules/one-time-token/one-time-token.service.js';
 import { createTokenService } from './lib/jwt.js';
 import type { KeyRing } from './lib/keys.js';
 import type { Logger } from './lib/logger.js';
@@ -19,6 +22,9 @@ import { backfillAuditLogs } from './modules/audit/audit-backfill.js';
 import { createErasedUserModel, createErasedUsers } from './modules/audit/audit-erasure.js';
 import { createAuditEventModel } from './modules/audit/audit.model.js';
 import { createAuditService } from './modules/audit/audit.service.js';
+import { createMailer, type MailService } from './modules/mail/mailer.js';
+import { createMailModels } from './modules/mail/outbox.model.js';
+import { createMailTransport } from './modules/mail/transport.js';
 import { createSignInService } from './modules/sign-in/sign-in.service.js';
 import { createDeviceTokens } from './modules/sign-in/device-tokens.js';
 import { createRefreshCookie } from './modules/session/refresh-cookie.js';
@@ -82,11 +88,17 @@ function protectionStores(config: Config, redis: Redis | undefined) {
 /** Every service, wired once at start-up around one connection, key ring and store backend. */
 export async function createServices(deps: ServiceDeps): Promise<{
   services: Services;
+  /** The same mailer as services.mail, with its worker's controls (start, deliverDue, close). */
+  mailer: MailService;
+  /** What requests started to finish after their response (see lib/background.ts). */
+  background: BackgroundTasks;
+  /** The mailed links' tokens, for the hourly sweep. */
+  oneTimeTokens: OneTimeTokens;
   windows: SlidingWindowStore;
   /** Who is calling, from a request's Authorization header. */
   authenticate: Authenticate;
   withFallback: StoreFallback;
-  /** Ends what was made here: a hasher's threads, which would otherwise outlive the app. */
+  /** Ends what was made here: the mail worker, a hasher's threads (they would outlive the app). */
   close(): Promise<void>;
 }> {
   const { config, logger, connection } = deps;
@@ -157,8 +169,36 @@ export async function createServices(deps: ServiceDeps): Promise<{
     audit,
     isUsable: async (userId) => (await users.findUsable(userId)) !== undefined,
   });
+  const mailer = createMailer({
+    models: createMailModels(connection),
+    transport: createMailTransport({
+      smtpUrl: config.mail.smtpUrl,
+      from: config.mail.from,
+      dataDir: config.dataDir,
+      logger,
+    }),
+    logger,
+    publicUrl: config.mail.publicUrl,
+    enabled: config.mail.enabled,
+  });
+  const background = createBackgroundTasks(logger);
+  const accountFlows = createAccountFlows({
+    config,
+    connection,
+    users,
+    userModels: { users: userModel, emails: emailModel },
+    sessions,
+    apiKeys,
+    mail: mailer,
+    windows: stores.windows,
+    audit,
+    background,
+  });
   const services: Services = {
     users,
+    passwordReset: accountFlows.passwordReset,
+    emailVerification: accountFlows.emailVerification,
+    emailChange: accountFlows.emailChange,
     apiKeys,
     tokens,
     sessions,
@@ -169,6 +209,12 @@ export async function createServices(deps: ServiceDeps): Promise<{
       tokens,
       audit,
       apiKeys,
+      background,
+      verification: {
+        required: config.emailVerification.required,
+        mailLink: accountFlows.emailVerification.mailLink,
+        notifySignUpAttempt: accountFlows.emailVerification.notifySignUpAttempt,
+      },
       devices: createDeviceTokens({
         keys: deps.keys,
         issuer: config.jwtIssuer,
@@ -195,6 +241,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
       audit,
       apiKeys,
     }),
+    mail: mailer,
   };
   const perApiKey = config.rateLimit.perApiKey;
   const authenticate = createAuthenticator({
@@ -232,10 +279,18 @@ export async function createServices(deps: ServiceDeps): Promise<{
   });
   return {
     services,
+    mailer,
+    background,
+    oneTimeTokens: accountFlows.tokens,
     windows: stores.windows,
     authenticate,
     withFallback,
-    // A hasher passed in is its owner's to close.
-    close: () => (deps.hasher ? Promise.resolve() : hasher.close()),
+    async close() {
+      // Work started by requests (a reset's lookup, a sign-up's notice) may still enqueue mail.
+      await background.settle();
+      await mailer.close();
+      // A hasher passed in is its owner's to close.
+      if (!deps.hasher) await hasher.close();
+    },
   };
 }

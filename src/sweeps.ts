@@ -1,7 +1,10 @@
 import type { Services } from './graphql/context.js';
 import type { Logger } from './lib/logger.js';
+import type { MailService } from './modules/mail/mailer.js';
+import type { OneTimeTokens } from './modules/one-time-token/one-time-token.service.js';
 
 const SWEEP_MS = 3_600_000;
+const LONGEST_LINK_MS = 7 * 86_400_000;
 
 /** Runs `task` now and every hour, never twice at once; a failure is logged and retried. */
 function sweepHourly(name: string, logger: Logger, task: () => Promise<unknown>) {
@@ -19,20 +22,36 @@ function sweepHourly(name: string, logger: Logger, task: () => Promise<unknown>)
 }
 
 /**
- * The hourly background work: audit retention and expired sessions. `first` settles when the
- * first audit sweep has (start-up waits for it, not for a session backlog that may be long).
+ * The background work: audit retention, expired sessions, old mail records and spent or expired
+ * link tokens hourly, and the
+ * mail worker's polling. `first` settles when the first audit sweep has (start-up waits for it,
+ * not for a session backlog that may be long).
  */
-export function startSweeps(services: Pick<Services, 'audit' | 'sessions'>, logger: Logger) {
+export function startSweeps(
+  services: Pick<Services, 'audit' | 'sessions'>,
+  mail: Pick<MailService, 'start' | 'prune'>,
+  oneTimeTokens: Pick<OneTimeTokens, 'sweep'>,
+  logger: Logger,
+) {
   const audit = sweepHourly('audit retention sweep', logger, () => services.audit.prune());
   const sessions = sweepHourly('session sweep', logger, async () => {
     const removed = await services.sessions.prune();
     if (removed.sessions + removed.refreshTokens > 0) logger.info({ removed }, 'sessions swept');
   });
+  const mailRecords = sweepHourly('mail record sweep', logger, () => mail.prune());
+  // Use records outlive their tokens by the longest lifetime a link may have (7 days).
+  const linkTokens = sweepHourly('mailed link token sweep', logger, () =>
+    oneTimeTokens.sweep(LONGEST_LINK_MS),
+  );
+  // Its own timer: retries are due within seconds, not hours. The mailer's close() stops it.
+  mail.start();
   return {
     first: audit.first,
     stop() {
       clearInterval(audit.timer);
       clearInterval(sessions.timer);
+      clearInterval(mailRecords.timer);
+      clearInterval(linkTokens.timer);
     },
   };
 }

@@ -10,6 +10,8 @@ import { announce, env } from './common.js';
 const config = parseConfig({
   NODE_ENV: 'production',
   REQUIRE_HTTPS: 'false',
+  // Benchmarks send no mail: production would otherwise require SMTP_URL.
+  EMAIL_FLOWS: 'false',
   JWT_SECRET: env('BENCH_JWT_SECRET'),
   BCRYPT_COST: process.env.BCRYPT_COST ?? '12',
   ...(process.env.HASH_THREADS ? { HASH_THREADS: process.env.HASH_THREADS } : {}),

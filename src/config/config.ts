@@ -335,6 +335,56 @@ const accounts = (values: Values<typeof accountSettings>) => ({
     required: values.REQUIRE_VERIFIED_EMAIL,
   }),
 });
+const mailSettings = {
+  SMTP_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^smtps?:\/\/[^/\s]/, 'must be an smtp:// or smtps:// URL')
+      .optional(),
+  ),
+  MAIL_FROM: z
+    .string()
+    .trim()
+    .regex(/^[^\r\n]*@[^\r\n]*$/, 'must be an address such as Auth API <no-reply@example.com>')
+    .default('Auth API <no-reply@localhost>'),
+  PUBLIC_URL: z
+    .string()
+    .trim()
+    .default('http://localhost:4000')
+    .pipe(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }))
+    .refine((value) => !/[?#]/.test(value), 'must not have a query or fragment')
+    // Links append their own path: a trailing slash would double it.
+    .transform((value) => value.replace(/\/+$/, '')),
+  EMAIL_FLOWS: z
+    .enum(['true', 'false', '1', '0', ''])
+    .optional()
+    .transform((value) => value !== 'false' && value !== '0'),
+};
+
+function mail(values: Values<typeof mailSettings>, isProduction: boolean) {
+  if (isProduction && values.EMAIL_FLOWS && values.SMTP_URL === undefined) {
+    throw new ConfigError(
+      'Refusing to start in production without SMTP_URL while EMAIL_FLOWS is on: set SMTP_URL (smtps://user:password@smtp.example.com:465), or EMAIL_FLOWS=false to turn the email flows off.',
+    );
+  }
+  // The links in mail carry single-use tokens: over plain http anyone on the path could use them.
+  if (isProduction && values.EMAIL_FLOWS && !values.PUBLIC_URL.startsWith('https://')) {
+    throw new ConfigError(
+      `Refusing to start in production with PUBLIC_URL=${values.PUBLIC_URL}: the links in mail carry tokens and must be https:// URLs.`,
+    );
+  }
+  return {
+    mail: Object.freeze({
+      /** Email flows may run (a later flow checks this); production then needs SMTP. */
+      enabled: values.EMAIL_FLOWS,
+      /** Absent: the development letter opener writes each message to dataDir/mail. */
+      smtpUrl: values.SMTP_URL,
+      from: values.MAIL_FROM,
+      /** Where the links in mail point, without a trailing slash. */
+      publicUrl: values.PUBLIC_URL,
+    }),
+  };
+}
 
 const envSchema = z.object({
   ...serverSettings,
@@ -345,6 +395,7 @@ const envSchema = z.object({
   ...passwordSettings,
   ...protectionSettings,
   ...accountSettings,
+  ...mailSettings,
 });
 
 /** Every environment variable the service reads: docs/configuration.md's table lists each. */
@@ -358,7 +409,8 @@ export type Config = Readonly<
     ReturnType<typeof limits> &
     ReturnType<typeof passwords> &
     ReturnType<typeof protection> &
-    ReturnType<typeof accounts>
+    ReturnType<typeof accounts> &
+    ReturnType<typeof mail>
 >;
 
 /** Why a signing secret must not be used, or undefined when it is acceptable. */
@@ -421,5 +473,6 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     ...passwords(values),
     ...protection(values),
     ...accounts(values),
+    ...mail(values, server.isProduction),
   });
 }

@@ -11,6 +11,7 @@ import type { EmailVerification } from '../modules/account-recovery/email-verifi
 import type { PasswordReset } from '../modules/account-recovery/password-reset.js';
 import type { ApiKeyService } from '../modules/api-key/api-key.service.js';
 import type { AuditService } from '../modules/audit/audit.service.js';
+import type { Mailer } from '../modules/mail/mail.js';
 import type { SignInService } from '../modules/sign-in/sign-in.service.js';
 import type { RefreshCookie } from '../modules/session/refresh-cookie.js';
 import type { SessionService } from '../modules/session/session.service.js';
@@ -36,6 +37,8 @@ export interface Services {
   readonly emailVerification: EmailVerification;
   /** Moving an account to another address, confirmed from the new one. */
   readonly emailChange: EmailChangeFlow;
+  /** Queues mail for delivery after the response (modules/mail); never waits for a mail server. */
+  readonly mail: Mailer;
 }
 
 export interface Context {

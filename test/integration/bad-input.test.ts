@@ -497,7 +497,9 @@ const CORPUS: Case[] = [
 ];
 
 beforeAll(async () => {
-  server = await startTestServer({ env: { NODE_ENV: 'production', REQUIRE_HTTPS: 'false' } });
+  server = await startTestServer({
+    env: { NODE_ENV: 'production', REQUIRE_HTTPS: 'false', EMAIL_FLOWS: 'false' },
+  });
   const response = await server.graphql(
     'mutation($e: String!) { signUp(email: $e, password: "correct horse battery") { accessToken refreshToken } }',
     { e: `corpus-${Date.now()}@example.com` },

@@ -20,6 +20,8 @@ beforeAll(async () => {
     env: {
       SMTP_URL: smtp.url,
       PUBLIC_URL: 'https://auth.example.com',
+      // `me` reads the account as of REVOCATION_CACHE_TTL ago: these read it right after a change.
+      REVOCATION_CACHE_TTL: '0',
       RATE_LIMIT_EMAIL_CHANGE_PER_USER: '100000/1m',
       RATE_LIMIT_CONFIRM_EMAIL_CHANGE_PER_IP: '100000/1m',
     },

@@ -217,12 +217,13 @@ describe('auditEvents', () => {
 describe('production exposure', () => {
   it('turns introspection and GraphiQL off in production, and back on when configured', async () => {
     const production = await startTestServer({
-      env: { NODE_ENV: 'production', REQUIRE_HTTPS: 'false' },
+      env: { NODE_ENV: 'production', REQUIRE_HTTPS: 'false', EMAIL_FLOWS: 'false' },
     });
     const opened = await startTestServer({
       env: {
         NODE_ENV: 'production',
         REQUIRE_HTTPS: 'false',
+        EMAIL_FLOWS: 'false',
         ENABLE_INTROSPECTION: 'true',
         ENABLE_GRAPHIQL: 'true',
       },

@@ -44,7 +44,11 @@ describe('config', () => {
   });
 
   it('accepts a strong secret in production', () => {
-    const keys = parseConfig({ NODE_ENV: 'production', JWT_SECRET: strongSecret }).keyRing;
+    const keys = parseConfig({
+      NODE_ENV: 'production',
+      JWT_SECRET: strongSecret,
+      EMAIL_FLOWS: 'false',
+    }).keyRing;
     expect(keys?.algorithm).toBe('HS256');
     expect(keys?.verification.size).toBe(1);
   });

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../../lib/logger.js';
+import {
+  createDelivery,
+  DEFAULT_RETRY,
+  type DeliveryReport,
+  type RetryPolicy,
+} from './delivery.js';
+import type { Mailer, MailMessage } from './mail.js';
+import type { MailModels } from './outbox.model.js';
+import { renderMail } from './templates.js';
+import type { MailTransport } from './transport.js';
+
+/** The mailer the app holds: the flows' Mailer, plus the worker's controls. */
+export interface MailService extends Mailer {
+  /** Runs the worker once over what is due; resolves with what it did. */
+  deliverDue(): Promise<DeliveryReport>;
+  /** Resolves once no delivery pass is running (the one a nudge started, say). */
+  settled(): Promise<void>;
+  /** Polls for due messages (retries, other replicas' mail) until close(). */
+  start(): void;
+  /** Removes finished messages' records older than the retention. */
+  prune(): Promise<number>;
+  /** Stops polling and nudges, waits for the pass under way, closes the transport. */
+  close(): Promise<void>;
+}
+
+const POLL_MS = 15_000;
+/** How long the record of a sent or failed message (no body, no recipient) is kept. */
+const RECORD_RETENTION_MS = 30 * 86_400_000;
+
+export function createMailer(deps: {
+  models: MailModels;
+  transport: MailTransport;
+  logger: Logger;
+  publicUrl: string;
+  /** EMAIL_FLOWS: off, messages are dropped rather than stored. */
+  enabled: boolean;
+  now?: () => Date;
+  retry?: Partial<RetryPolicy>;
+}): MailService {
+  const { models, transport, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const delivery = createDelivery({
+    models,
+    transport,
+    logger,
+    now,
+    policy: { ...DEFAULT_RETRY, ...deps.retry },
+    render: (message) => renderMail(message, deps.publicUrl),
+  });
+  let running: Promise<void> | undefined;
+  let again = false;
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  /** Delivery after the response, never on it: one pass at a time, another if nudged meanwhile. */
+  const nudge = () => {
+    if (closed) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await delivery.deliverDue().catch((error: Error) => {
+          logger.warn({ err: { message: error.message } }, 'mail delivery pass failed');
+        });
+      } while (again && !closed);
+    })().finally(() => {
+      running = undefined;
+    });
+  };
+
+  return {
+    async enqueue(message: MailMessage) {
+      if (!deps.enabled) {
+        logger.debug({ kind: message.kind }, 'EMAIL_FLOWS is off: mail not sent');
+        return;
+      }
+      const at = now();
+      await models.outbox.create({
+        _id: randomUUID(),
+        kind: message.kind,
+        message: { ...message },
+        attempts: 0,
+        dueAt: at,
+        createdAt: at,
+      });
+      nudge();
+    },
+    deliverDue: () => delivery.deliverDue(),
+    async settled() {
+      while (running) await running;
+    },
+    start() {
+      if (closed || timer) return;
+      timer = setInterval(nudge, POLL_MS).unref();
+      nudge();
+    },
+    async prune() {
+      const before = new Date(now().getTime() - RECORD_RETENTION_MS);
+      return (await models.deliveries.deleteMany({ finishedAt: { $lt: before } })).deletedCount;
+    },
+    async close() {
+      closed = true;
+      clearInterval(timer);
+      await running;
+      transport.close();
+    },
+  };
+}

@@ -1,0 +1,128 @@
+import type { MailKind, MailMessage } from './mail.js';
+
+/** A message ready to send: what every transport needs, and nothing about how it is sent. */
+export interface RenderedMail {
+  readonly kind: MailKind;
+  readonly to: string;
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+  /** The link the message carries, if any (the letter opener logs it in development). */
+  readonly link?: string;
+}
+
+const escapeHtml = (value: string) =>
+  value.replace(
+    /[&<>"']/g,
+    (char) =>
+      ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char] ?? char,
+  );
+
+/** PUBLIC_URL + path + ?token=: the token is URL-encoded, whatever characters it holds. */
+const linkTo = (publicUrl: string, path: string, token: string) =>
+  `${publicUrl}${path}?token=${encodeURIComponent(token)}`;
+
+interface Body {
+  readonly subject: string;
+  /** Paragraphs of plain text; each is escaped for the HTML part. */
+  readonly paragraphs: readonly string[];
+  readonly link?: { readonly url: string; readonly label: string };
+}
+
+function body(message: MailMessage, publicUrl: string): Body {
+  switch (message.kind) {
+    case 'password-reset':
+      return {
+        subject: 'Reset your password',
+        paragraphs: [
+          'Someone asked to reset the password of your account. If it was you, open this link within 30 minutes; it works once.',
+          'If it was not you, ignore this message: your password stays as it is.',
+        ],
+        link: {
+          url: linkTo(publicUrl, '/reset-password', message.token),
+          label: 'Reset your password',
+        },
+      };
+    case 'password-changed':
+      return {
+        subject: 'Your password was changed',
+        paragraphs: [
+          'The password of your account was just changed, and every session was signed out.',
+          'If you did not do this, reset your password now and tell us.',
+        ],
+      };
+    case 'verify-email':
+      return {
+        subject: 'Confirm your email address',
+        paragraphs: ['Confirm that this address belongs to your account by opening this link.'],
+        link: {
+          url: linkTo(publicUrl, '/verify-email', message.token),
+          label: 'Confirm your address',
+        },
+      };
+    case 'email-change':
+      return {
+        subject: 'Confirm your new email address',
+        paragraphs: [
+          'Someone asked to change the email of an account to this address. Open this link to confirm it; until then the account keeps its old address.',
+        ],
+        link: {
+          url: linkTo(publicUrl, '/confirm-email', message.token),
+          label: 'Confirm the new address',
+        },
+      };
+    case 'email-change-notice':
+      return {
+        subject: 'Your email address is being changed',
+        paragraphs: [
+          `Someone asked to change the email of your account to ${message.newEmail}. The change applies once the new address is confirmed.`,
+          'If you did not ask for this, change your password now.',
+        ],
+      };
+    case 'sign-up-attempt':
+      return {
+        subject: 'Someone tried to register with your address',
+        paragraphs: [
+          'Someone tried to create an account with this email address, which already has one. No new account was created.',
+          'If it was you, sign in instead, or reset your password if you forgot it.',
+        ],
+      };
+  }
+}
+
+/** Subject, plain text and HTML of a message; every interpolated value is escaped in the HTML. */
+export function renderMail(message: MailMessage, publicUrl: string): RenderedMail {
+  const { subject, paragraphs, link } = body(message, publicUrl);
+  const text = [...paragraphs, ...(link ? [link.url] : [])].join('\n\n') + '\n';
+  const html = [
+    '<!doctype html>',
+    `<html><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head><body>`,
+    ...paragraphs.map((paragraph) => `<p>${escapeHtml(paragraph)}</p>`),
+    ...(link
+      ? [
+          `<p><a href="${escapeHtml(link.url)}">${escapeHtml(link.label)}</a></p>`,
+          `<p>Or paste this address into your browser: ${escapeHtml(link.url)}</p>`,
+        ]
+      : []),
+    '</body></html>',
+    '',
+  ].join('\n');
+  return {
+    kind: message.kind,
+    to: message.to,
+    subject,
+    text,
+    html,
+    ...(link ? { link: link.url } : {}),
+  };
+}
+
+/** Every kind, for tests that render each one. */
+export const MAIL_KINDS: readonly MailKind[] = [
+  'password-reset',
+  'password-changed',
+  'verify-email',
+  'email-change',
+  'email-change-notice',
+  'sign-up-attempt',
+];

@@ -1,0 +1,61 @@
+import { describe, expect, it } from '@jest/globals';
+import type { MailMessage } from '../../src/modules/mail/mail.js';
+import { MAIL_KINDS, renderMail } from '../../src/modules/mail/templates.js';
+
+const PUBLIC_URL = 'https://auth.example.com';
+const to = 'ada@example.com';
+const examples: Record<MailMessage['kind'], MailMessage> = {
+  'password-reset': { kind: 'password-reset', to, token: 'reset-token' },
+  'password-changed': { kind: 'password-changed', to },
+  'verify-email': { kind: 'verify-email', to, token: 'verify-token' },
+  'email-change': { kind: 'email-change', to, token: 'change-token' },
+  'email-change-notice': { kind: 'email-change-notice', to, newEmail: 'new@example.com' },
+  'sign-up-attempt': { kind: 'sign-up-attempt', to },
+};
+
+describe('mail templates', () => {
+  it.each(MAIL_KINDS)('renders %s with a subject, plain text and HTML', (kind) => {
+    const mail = renderMail(examples[kind], PUBLIC_URL);
+    expect(mail).toMatchObject({ kind, to });
+    expect(mail.subject.length).toBeGreaterThan(5);
+    expect(mail.text.length).toBeGreaterThan(20);
+    expect(mail.html).toMatch(/^<!doctype html>/);
+  });
+
+  it.each<[MailMessage['kind'], string]>([
+    ['password-reset', '/reset-password?token=reset-token'],
+    ['verify-email', '/verify-email?token=verify-token'],
+    ['email-change', '/confirm-email?token=change-token'],
+  ])('links %s to PUBLIC_URL%s, in both parts', (kind, path) => {
+    const mail = renderMail(examples[kind], PUBLIC_URL);
+    expect(mail.link).toBe(`${PUBLIC_URL}${path}`);
+    expect(mail.text).toContain(`${PUBLIC_URL}${path}`);
+    expect(mail.html).toContain(`href="${PUBLIC_URL}${path}"`);
+  });
+
+  it('gives the messages without a token no link', () => {
+    for (const kind of ['password-changed', 'email-change-notice', 'sign-up-attempt'] as const) {
+      expect(renderMail(examples[kind], PUBLIC_URL).link).toBeUndefined();
+    }
+  });
+
+  it('URL-encodes the token and HTML-escapes everything interpolated', () => {
+    const reset = renderMail(
+      { kind: 'password-reset', to, token: 'a&b<c>"d\' é/?#=' },
+      'https://auth.example.com/x"y',
+    );
+    expect(reset.link).toBe(
+      `https://auth.example.com/x"y/reset-password?token=${encodeURIComponent('a&b<c>"d\' é/?#=')}`,
+    );
+    expect(reset.html).toContain(
+      'href="https://auth.example.com/x&quot;y/reset-password?token=a%26b%3Cc%3E%22d&#39;%20%C3%A9%2F%3F%23%3D"',
+    );
+    const notice = renderMail(
+      { kind: 'email-change-notice', to, newEmail: '<script>alert("x")</script>@evil.example' },
+      PUBLIC_URL,
+    );
+    expect(notice.html).not.toContain('<script>');
+    expect(notice.html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;@evil.example');
+    expect(notice.text).toContain('<script>alert("x")</script>@evil.example');
+  });
+});
