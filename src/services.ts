@@ -240,6 +240,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
       sessions,
       audit,
       apiKeys,
+      linkTokens: accountFlows.tokens,
     }),
     mail: mailer,
   };

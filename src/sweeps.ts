@@ -4,7 +4,6 @@ import type { MailService } from './modules/mail/mailer.js';
 import type { OneTimeTokens } from './modules/one-time-token/one-time-token.service.js';
 
 const SWEEP_MS = 3_600_000;
-const LONGEST_LINK_MS = 7 * 86_400_000;
 
 /** Runs `task` now and every hour, never twice at once; a failure is logged and retried. */
 function sweepHourly(name: string, logger: Logger, task: () => Promise<unknown>) {
@@ -39,10 +38,7 @@ export function startSweeps(
     if (removed.sessions + removed.refreshTokens > 0) logger.info({ removed }, 'sessions swept');
   });
   const mailRecords = sweepHourly('mail record sweep', logger, () => mail.prune());
-  // Use records outlive their tokens by the longest lifetime a link may have (7 days).
-  const linkTokens = sweepHourly('mailed link token sweep', logger, () =>
-    oneTimeTokens.sweep(LONGEST_LINK_MS),
-  );
+  const linkTokens = sweepHourly('mailed link token sweep', logger, () => oneTimeTokens.sweep());
   // Its own timer: retries are due within seconds, not hours. The mailer's close() stops it.
   mail.start();
   return {

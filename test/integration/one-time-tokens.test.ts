@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Connection } from 'mongoose';
 import { connectMongo } from '../../src/db/mongo.js';
+import { SequenceLogs, createSequenceLogModel } from '../../src/db/sequence-log.js';
 import { createOneTimeTokenModels } from '../../src/modules/one-time-token/one-time-token.model.js';
 import {
   createOneTimeTokens,
@@ -17,7 +18,11 @@ let tokens: OneTimeTokens;
 beforeAll(async () => {
   connection = await connectMongo(freshDatabaseUri('one_time_tokens'));
   models = createOneTimeTokenModels(connection);
-  tokens = createOneTimeTokens({ ...models, now: () => clock });
+  tokens = createOneTimeTokens({
+    ...models,
+    logs: new SequenceLogs(createSequenceLogModel(connection, 'link_token_logs')),
+    now: () => clock,
+  });
 });
 afterAll(() => connection.close());
 
@@ -82,22 +87,45 @@ describe('one-time tokens', () => {
     expect(await tokens.redeem('password-reset', token)).toBeUndefined();
   });
 
-  it('sweeps expired tokens, and use records once their tokens must have expired', async () => {
-    const { token } = await tokens.issue('verify-email', subject, MINUTE);
+  it('sweeps expired and redeemed tokens from the oldest, stopping at the first usable one', async () => {
+    const expiring = await tokens.issue('verify-email', subject, MINUTE);
     const spent = await tokens.issue('verify-email', subject, MINUTE);
     await tokens.redeem('verify-email', spent.token);
-    clock += 2 * MINUTE;
+    const lasting = await tokens.issue('verify-email', subject, 60 * MINUTE);
+    clock += 31 * MINUTE;
     try {
-      const swept = await tokens.sweep(MINUTE);
-      expect(swept.tokens).toBeGreaterThanOrEqual(1);
-      expect(swept.uses).toBeGreaterThanOrEqual(1);
-      expect(await tokens.redeem('verify-email', token)).toBeUndefined();
+      expect(await tokens.sweep()).toBeGreaterThanOrEqual(1);
+      expect(await tokens.redeem('verify-email', expiring.token)).toBeUndefined();
       const expired = { expiresAt: { $lte: new Date(clock) } };
       expect(await connection.collection('one_time_tokens').countDocuments(expired)).toBe(0);
-      // The others (30 minutes) stay.
-      expect(await connection.collection('one_time_tokens').countDocuments()).toBeGreaterThan(0);
+      expect(await connection.collection('one_time_token_uses').countDocuments()).toBe(0);
+      expect(await tokens.redeem('verify-email', lasting.token)).toBeDefined();
     } finally {
-      clock -= 2 * MINUTE;
+      clock -= 31 * MINUTE;
     }
+  });
+
+  it("forgets every token of a user (erasure), and no one else's", async () => {
+    const leaving = { userId: 'user-leaving', credentialVersion: 0 };
+    const kept = await tokens.issue(
+      'password-reset',
+      { ...subject, userId: 'user-staying' },
+      MINUTE,
+    );
+    const issued = await Promise.all(
+      [1, 2, 3].map(() =>
+        tokens.issue('email-change', { ...leaving, data: 'x@example.com' }, MINUTE),
+      ),
+    );
+    await tokens.redeem('email-change', issued[0]!.token);
+    await tokens.forgetUser('user-leaving');
+    const raw = await connection
+      .collection('one_time_tokens')
+      .find({ userId: 'user-leaving' })
+      .toArray();
+    expect(raw).toEqual([]);
+    for (const { token } of issued)
+      expect(await tokens.redeem('email-change', token)).toBeUndefined();
+    expect(await tokens.redeem('password-reset', kept.token)).toBeDefined();
   });
 });

@@ -1,5 +1,6 @@
 import type { Connection } from 'mongoose';
 import type { Config } from '../../config/config.js';
+import { SequenceLogs, createSequenceLogModel } from '../../db/sequence-log.js';
 import type { BackgroundTasks } from '../../lib/background.js';
 import type { AuditLog } from '../../lib/security-events.js';
 import type { SlidingWindowStore } from '../../rate-limit/store.js';
@@ -29,7 +30,10 @@ export function createAccountFlows(deps: {
   background: BackgroundTasks;
 }) {
   const { config, connection, users, mail, windows, audit, background } = deps;
-  const tokens = createOneTimeTokens(createOneTimeTokenModels(connection));
+  const tokens = createOneTimeTokens({
+    ...createOneTimeTokenModels(connection),
+    logs: new SequenceLogs(createSequenceLogModel(connection, 'link_token_logs')),
+  });
   const emailVerification = createEmailVerification(
     { users, tokens, mail, windows, audit, background },
     config.emailVerification,

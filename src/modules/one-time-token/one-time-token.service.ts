@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { SequenceLogs } from '../../db/sequence-log.js';
 import type { OneTimeTokenModel, TokenUseModel } from './one-time-token.model.js';
 
 /** What a token may be redeemed for: a token issued for one purpose is unknown to the others. */
@@ -7,6 +8,11 @@ export type TokenPurpose = 'password-reset' | 'verify-email' | 'email-change';
 /** 32 random bytes, base64url: 256 bits, 43 characters, safe in a URL as it is. */
 const TOKEN_BYTES = 32;
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+/** Every token in issue order: what the sweep walks from its oldest end. */
+export const LINK_TOKEN_LOG = 'link_tokens';
+/** One user's tokens, in issue order: what erasure deletes. */
+const userLog = (userId: string) => `link_tokens:${userId}`;
+const SWEEP_BATCH = 100;
 
 export interface IssuedToken {
   /** The secret to mail; only its hash is stored. */
@@ -26,10 +32,20 @@ const hashOf = (token: string) => createHash('sha256').update(token).digest('hex
 export function createOneTimeTokens(deps: {
   oneTimeTokens: OneTimeTokenModel;
   tokenUses: TokenUseModel;
+  logs: SequenceLogs;
   now?: () => number;
 }) {
-  const { oneTimeTokens, tokenUses } = deps;
+  const { oneTimeTokens, tokenUses, logs } = deps;
   const now = deps.now ?? Date.now;
+
+  /** Deletes tokens and their use records, each by `_id`. */
+  const remove = (hashes: readonly string[]) =>
+    Promise.all(
+      hashes.flatMap((hash) => [
+        oneTimeTokens.deleteOne({ _id: hash }),
+        tokenUses.deleteOne({ _id: hash }),
+      ]),
+    );
 
   return {
     async issue(
@@ -38,10 +54,14 @@ export function createOneTimeTokens(deps: {
       ttlMs: number,
     ): Promise<IssuedToken> {
       const token = randomBytes(TOKEN_BYTES).toString('base64url');
+      const hash = hashOf(token);
       const createdAt = new Date(now());
       const expiresAt = new Date(createdAt.getTime() + ttlMs);
+      // Listed under its user before it exists, so erasure never misses one; the sweep's log
+      // after, since the sweep takes an entry without a document for one already gone.
+      await logs.append(userLog(subject.userId), hash);
       await oneTimeTokens.create({
-        _id: hashOf(token),
+        _id: hash,
         purpose,
         userId: subject.userId,
         ...(subject.data === undefined ? {} : { data: subject.data }),
@@ -49,6 +69,7 @@ export function createOneTimeTokens(deps: {
         createdAt,
         expiresAt,
       });
+      await logs.append(LINK_TOKEN_LOG, hash);
       return { token, expiresAt };
     },
 
@@ -64,12 +85,14 @@ export function createOneTimeTokens(deps: {
         return undefined;
       }
       try {
+        // Of racing redemptions, one insert wins: FerretDB isolates a unique _id insert, not
+        // a delete or a conditional update (both of two racing ones can succeed).
         await tokenUses.create({ _id: hash, at: new Date(now()) });
       } catch (error) {
         if ((error as { code?: number }).code === 11000) return undefined; // redeemed already
         throw error;
       }
-      // The use record decides; the token document only goes so that nothing redeemable stays.
+      // The use record decides; the token document goes so that nothing redeemable stays.
       await oneTimeTokens.deleteOne({ _id: hash });
       return {
         userId: stored.userId,
@@ -79,12 +102,38 @@ export function createOneTimeTokens(deps: {
       };
     },
 
-    /** Drops expired tokens, and use records old enough that their tokens have expired. */
-    async sweep(maxTtlMs: number) {
-      const at = now();
-      const tokens = await oneTimeTokens.deleteMany({ expiresAt: { $lte: new Date(at) } });
-      const uses = await tokenUses.deleteMany({ at: { $lte: new Date(at - maxTtlMs) } });
-      return { tokens: tokens.deletedCount, uses: uses.deletedCount };
+    /**
+     * Removes expired and redeemed tokens from the oldest end of the issue log, a batch at a
+     * time, stopping at the first token still usable: point operations only, whatever the number
+     * of users. A shorter-lived token behind a longer-lived one waits for it (a day at most).
+     */
+    async sweep(): Promise<number> {
+      let removed = 0;
+      for (;;) {
+        const entries = await logs.oldest(LINK_TOKEN_LOG, SWEEP_BATCH);
+        const docs = await Promise.all(
+          entries.map((entry) => oneTimeTokens.findById(entry.ref).lean()),
+        );
+        let done = 0;
+        while (done < docs.length && (docs[done]?.expiresAt.getTime() ?? 0) <= now()) done += 1;
+        const swept = entries.slice(0, done);
+        await remove(swept.map((entry) => entry.ref));
+        await logs.trim(LINK_TOKEN_LOG, swept);
+        removed += docs.slice(0, done).filter(Boolean).length;
+        if (done < SWEEP_BATCH) return removed;
+      }
+    },
+
+    /** Erasure: every token ever issued to the user, and the user's log. */
+    async forgetUser(userId: string) {
+      const log = userLog(userId);
+      for (;;) {
+        const entries = await logs.oldest(log, SWEEP_BATCH);
+        if (entries.length === 0) break;
+        await remove(entries.map((entry) => entry.ref));
+        await logs.trim(log, entries);
+      }
+      await logs.drop(log);
     },
   };
 }

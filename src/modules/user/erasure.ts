@@ -1,4 +1,5 @@
 import type { ApiKeyService } from '../api-key/api-key.service.js';
+import type { OneTimeTokens } from '../one-time-token/one-time-token.service.js';
 import type { SequenceLogs } from '../../db/sequence-log.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { SessionService } from '../session/session.service.js';
@@ -34,6 +35,8 @@ export interface ErasureDeps {
   sessions: Pick<SessionService, 'forgetUser'>;
   audit: Pick<AuditService, 'forgetUser'>;
   apiKeys: Pick<ApiKeyService, 'revokeAllForUser'>;
+  /** Password reset, verification and email change links (they name the user and addresses). */
+  linkTokens: Pick<OneTimeTokens, 'forgetUser'>;
 }
 
 /**
@@ -43,13 +46,14 @@ export interface ErasureDeps {
  * adds one step here, as API keys did.
  */
 export function erasureSteps(deps: ErasureDeps): readonly ErasureStep[] {
-  const { users, emails, credentialChanges, userLogs, sessions, audit, apiKeys } = deps;
+  const { users, emails, credentialChanges, userLogs, sessions, audit, apiKeys, linkTokens } = deps;
   return [
     // First, so that events recorded from here on are stored under the pseudonym.
     { name: 'audit events', run: ({ userId }) => audit.forgetUser(userId) },
     // Refresh fails at once; a sign-in still in flight is refused by the disabled account.
     { name: 'sessions', run: ({ userId }) => sessions.forgetUser(userId) },
     { name: 'API keys', run: ({ userId }) => apiKeys.revokeAllForUser(userId) },
+    { name: 'mailed link tokens', run: ({ userId }) => linkTokens.forgetUser(userId) },
     {
       name: 'credential changes',
       // `<userId>:<version>` up to the one a change may hold; the markers of claims given back
@@ -90,6 +94,7 @@ export function erasureSteps(deps: ErasureDeps): readonly ErasureStep[] {
     // write began before the first step.
     { name: 'late sessions', run: ({ userId }) => sessions.forgetUser(userId) },
     { name: 'late API keys', run: ({ userId }) => apiKeys.revokeAllForUser(userId) },
+    { name: 'late link tokens', run: ({ userId }) => linkTokens.forgetUser(userId) },
     { name: 'late audit events', run: ({ userId }) => audit.forgetUser(userId) },
   ];
 }
