@@ -13,6 +13,7 @@ import { createMetrics, type Metrics } from './lib/metrics.js';
 import type { PasswordHasher } from './lib/password.js';
 import { RequestInfoStore } from './lib/request-info.js';
 import type { MailService } from './modules/mail/mailer.js';
+import type { OneTimeTokens } from './modules/one-time-token/one-time-token.service.js';
 import { createPasswordGate } from './rate-limit/password-gate.js';
 import { createServer, type Server } from './graphql/server.js';
 import { createServices } from './services.js';
@@ -43,6 +44,8 @@ export interface App {
    * done and the mail it queued has had a delivery attempt: tests wait on it.
    */
   settle(): Promise<void>;
+  /** The mailed links' tokens: the hourly sweep's, run once by tests. */
+  readonly linkTokens: OneTimeTokens;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly config: Config;
@@ -129,6 +132,7 @@ export async function createApp(config: Config, resources: AppResources): Promis
       await mailer.deliverDue();
       await mailer.settled();
     },
+    linkTokens: oneTimeTokens,
     logger,
     metrics,
     config,

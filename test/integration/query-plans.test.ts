@@ -3,6 +3,7 @@ import { SEEDED_PASSWORD, emailOf, seed } from '../../bench/seed.js';
 import { LOGIN, ME, SIGN_UP, bearer, uniqueEmail } from '../helpers/operations.js';
 import { captureCalls, planCalls, type CapturedCall } from '../helpers/query-plans.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startSmtpServer, waitFor, type TestSmtpServer } from '../helpers/smtp.js';
 
 /**
  * The scale test: with 5,000 users, 10,000 sessions and refresh tokens and 10,000 audit events in
@@ -15,6 +16,7 @@ const PER_USER = 2;
 const PASSWORD = 'correct horse battery';
 
 let server: TestServer;
+let smtp: TestSmtpServer;
 let adminToken: string;
 
 const AUTH_FIELDS = 'accessToken refreshToken user { id }';
@@ -40,14 +42,21 @@ const SET_ROLES = `mutation($id: ID!, $roles: [Role!]!) { setUserRoles(userId: $
 type Payload = { accessToken: string; refreshToken: string; user: { id: string } };
 
 beforeAll(async () => {
-  server = await startTestServer({ label: 'query_plans' });
+  smtp = await startSmtpServer();
+  server = await startTestServer({
+    label: 'query_plans',
+    env: { SMTP_URL: smtp.url, REQUIRE_VERIFIED_EMAIL: 'false' },
+  });
   await seed(server.connection, USERS, PER_USER);
   const adminEmail = uniqueEmail('plans-admin');
   await server.app.services.users.ensureBootstrapAdmin(adminEmail, PASSWORD);
   const login = await server.graphql(LOGIN, { email: adminEmail, password: PASSWORD });
   adminToken = (login.body.data?.login as { accessToken: string }).accessToken;
 }, 120_000);
-afterAll(() => server.close());
+afterAll(async () => {
+  await server.close();
+  await smtp.close();
+});
 
 async function data<T>(
   query: string,
@@ -153,9 +162,53 @@ async function exerciseRequestPaths() {
     bearer(signUp.accessToken),
   );
 
+  await exerciseMailedLinks();
+
   // One batch of each background sweep.
   await server.app.services.audit.prune({ maxBatches: 1 });
   await server.app.services.sessions.prune({ batches: 1 });
+  await server.app.linkTokens.sweep();
+}
+
+/** The token in the newest mail to `email` whose link has `path`. */
+async function mailedToken(email: string, path: string) {
+  const pattern = new RegExp(`/${path}\\?token=([A-Za-z0-9_-]{43})`);
+  const find = () =>
+    smtp.received
+      .filter((mail) => mail.to.includes(email))
+      .map((mail) => pattern.exec(mail.parsed.text ?? '')?.[1])
+      .filter(Boolean)
+      .at(-1);
+  await waitFor(() => find() !== undefined);
+  return find()!;
+}
+
+/** Password reset, email verification and email change, for a new user and an unknown email. */
+async function exerciseMailedLinks() {
+  const email = uniqueEmail('links');
+  await data(SIGN_UP, { email, password: PASSWORD });
+  await data('mutation($t: String!) { verifyEmail(token: $t) }', {
+    t: await mailedToken(email, 'verify-email'),
+  });
+  for (const address of [email, uniqueEmail('nobody')]) {
+    await data('mutation($e: String!) { requestPasswordReset(email: $e) }', { e: address });
+    await data('mutation($e: String) { requestEmailVerification(email: $e) }', { e: address });
+  }
+  await server.app.settle();
+  await data('mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }', {
+    t: await mailedToken(email, 'reset-password'),
+    p: PASSWORD,
+  });
+  const relogin = await data<{ login: Payload }>(LOGIN_WITH_REFRESH, { email, password: PASSWORD });
+  const moved = uniqueEmail('moved');
+  await data(
+    'mutation($e: String!, $p: String!) { requestEmailChange(newEmail: $e, password: $p) }',
+    { e: moved, p: PASSWORD },
+    bearer(relogin.login.accessToken),
+  );
+  await data('mutation($t: String!) { confirmEmailChange(token: $t) }', {
+    t: await mailedToken(moved, 'confirm-email'),
+  });
 }
 
 describe('query plans at 5,000 users', () => {
@@ -181,6 +234,9 @@ describe('query plans at 5,000 users', () => {
       'admin_roster',
       'erased_users',
       'credential_changes',
+      'one_time_tokens',
+      'one_time_token_uses',
+      'link_token_logs',
     ]) {
       expect(collections).toContain(name);
     }
