@@ -10,6 +10,8 @@ import { createApiKeyModels } from './modules/api-key/api-key.model.js';
 import { createApiKeyService } from './modules/api-key/api-key.service.js';
 import { createTokenService } from './lib/jwt.js';
 import type { KeyRing } from './lib/keys.js';
+import type { Sealer } from './lib/data-encryption.js';
+import { createMfa } from './modules/mfa/mfa.js';
 import type { Logger } from './lib/logger.js';
 import type { Metrics } from './lib/metrics.js';
 import { createPasswordHasher, createPasswordPolicy, type PasswordHasher } from './lib/password.js';
@@ -57,6 +59,8 @@ export interface ServiceDeps {
    * count verifications. Without one, a hasher is made here, and closing the services ends it.
    */
   readonly hasher?: PasswordHasher;
+  /** Seals TOTP secrets at rest; absent only in production with TOTP off and no key. */
+  readonly sealer?: Sealer;
 }
 
 function protectionStores(config: Config, redis: Redis | undefined) {
@@ -157,8 +161,18 @@ export async function createServices(deps: ServiceDeps): Promise<{
     audit,
     isUsable: async (userId) => (await users.findUsable(userId)) !== undefined,
   });
+  const mfa = createMfa({
+    connection,
+    config,
+    sealer: deps.sealer,
+    lockout: stores.lockout,
+    withFallback,
+    audit,
+    users,
+  });
   const services: Services = {
     users,
+    mfa: mfa.service,
     apiKeys,
     tokens,
     sessions,
@@ -169,6 +183,8 @@ export async function createServices(deps: ServiceDeps): Promise<{
       tokens,
       audit,
       apiKeys,
+      mfa: mfa.service,
+      challenges: mfa.challenges,
       devices: createDeviceTokens({
         keys: deps.keys,
         issuer: config.jwtIssuer,

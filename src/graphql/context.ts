@@ -7,6 +7,7 @@ import type { ClientIpResolver } from '../lib/client-ip.js';
 import type { TokenService } from '../lib/jwt.js';
 import type { RequestInfoStore } from '../lib/request-info.js';
 import type { ApiKeyService } from '../modules/api-key/api-key.service.js';
+import type { MfaService } from '../modules/mfa/mfa.service.js';
 import type { AuditService } from '../modules/audit/audit.service.js';
 import type { SignInService } from '../modules/sign-in/sign-in.service.js';
 import type { RefreshCookie } from '../modules/session/refresh-cookie.js';
@@ -27,6 +28,8 @@ export interface Services {
   readonly audit: AuditService;
   /** Roles, disabling and erasure of accounts (admins, the CLI, deleteAccount). */
   readonly admin: AdminService;
+  /** TOTP two-factor: enrolment and step-up (src/modules/mfa). */
+  readonly mfa: MfaService;
 }
 
 export interface Context {

@@ -6,6 +6,7 @@ import {
   grantsOwnerDirective,
   publicDirective,
   rateLimitDirective,
+  requiresRecentMfaDirective,
 } from '../auth/guards.js';
 import { builder } from './builder.js';
 import '../modules/user/user.schema.js';
@@ -14,6 +15,7 @@ import '../modules/session/session.schema.js';
 import '../modules/audit/audit.schema.js';
 import '../modules/api-key/api-key.schema.js';
 import '../modules/user/admin.schema.js';
+import '../modules/mfa/mfa.schema.js';
 
 export const schema = builder.toSchema({
   directives: [
@@ -23,6 +25,7 @@ export const schema = builder.toSchema({
     grantsOwnerDirective,
     rateLimitDirective,
     checksPasswordDirective,
+    requiresRecentMfaDirective,
   ],
   sortSchema: false,
 });

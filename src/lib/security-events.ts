@@ -23,6 +23,14 @@ export const SECURITY_EVENTS = [
   'session.revoked_all',
   'apikey.created',
   'apikey.revoked',
+  'mfa.totp_enrollment_started',
+  'mfa.totp_enabled',
+  'mfa.totp_disabled',
+  'mfa.challenge_issued',
+  'mfa.succeeded',
+  'mfa.failed',
+  'mfa.recovery_code_used',
+  'mfa.step_up_refused',
 ] as const;
 
 export type SecurityEvent = (typeof SECURITY_EVENTS)[number];
