@@ -210,6 +210,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
       sessions,
       audit,
       apiKeys,
+      mfa: mfa.service,
     }),
   };
   const perApiKey = config.rateLimit.perApiKey;

@@ -110,4 +110,13 @@ describe('step-up: a recent second factor for sensitive fields', () => {
       'MFA_STEP_UP_REQUIRED',
     );
   });
+
+  it('lets a stepped-up viewer delete the account, and erasure removes the factor', async () => {
+    const user = await enrolledUser(server, 'erase');
+    const fresh = await signedInWithCode(user.email, user.recoveryCodes[0]!);
+    const deleted = await server.graphql(DELETE_ACCOUNT, { p: PASSWORD }, bearer(fresh));
+    expect(deleted.body.data).toEqual({ deleteAccount: true });
+    const factors = server.connection.collection('totp_factors');
+    expect(await factors.findOne({ _id: user.userId as never })).toBeNull();
+  });
 });

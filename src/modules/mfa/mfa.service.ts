@@ -35,6 +35,8 @@ export interface MfaService {
    * `maxAgeMs`. An API key proves none: its owner's factor always refuses it.
    */
   requireRecent(viewer: SignedInViewer, maxAgeMs: number): Promise<void>;
+  /** Erasure: the factor and a pending secret (by _id; may run again). */
+  forgetUser(userId: string): Promise<void>;
 }
 
 const notEnabled = () =>
@@ -127,6 +129,11 @@ export function createMfaService(deps: {
       if (fresh) return;
       audit.record('mfa.step_up_refused', { userId: viewer.userId });
       throw mfaStepUpRequired();
+    },
+
+    async forgetUser(userId) {
+      await models.factors.deleteOne({ _id: userId });
+      await models.enrolments.deleteOne({ _id: userId });
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { ApiKeyService } from '../api-key/api-key.service.js';
+import type { MfaService } from '../mfa/mfa.service.js';
 import type { SequenceLogs } from '../../db/sequence-log.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { SessionService } from '../session/session.service.js';
@@ -34,6 +35,7 @@ export interface ErasureDeps {
   sessions: Pick<SessionService, 'forgetUser'>;
   audit: Pick<AuditService, 'forgetUser'>;
   apiKeys: Pick<ApiKeyService, 'revokeAllForUser'>;
+  mfa: Pick<MfaService, 'forgetUser'>;
 }
 
 /**
@@ -50,6 +52,8 @@ export function erasureSteps(deps: ErasureDeps): readonly ErasureStep[] {
     // Refresh fails at once; a sign-in still in flight is refused by the disabled account.
     { name: 'sessions', run: ({ userId }) => sessions.forgetUser(userId) },
     { name: 'API keys', run: ({ userId }) => apiKeys.revokeAllForUser(userId) },
+    // The sealed TOTP secret and recovery-code hashes (spent-code claims name only a time step).
+    { name: 'two-factor', run: ({ userId }) => deps.mfa.forgetUser(userId) },
     {
       name: 'credential changes',
       // `<userId>:<version>` up to the one a change may hold; the markers of claims given back
