@@ -43,6 +43,8 @@ export interface Sealer {
   seal(plaintext: string): string;
   /** Throws DataKeyError when no configured key opens it or it was tampered with. */
   open(sealed: string): string;
+  /** Sealed under an older key: worth sealing again under the current one. */
+  isStale(sealed: string): boolean;
 }
 
 export function createSealer(current: DataKey, previous: readonly DataKey[] = []): Sealer {
@@ -58,6 +60,7 @@ export function createSealer(current: DataKey, previous: readonly DataKey[] = []
       const parts = [iv, cipher.getAuthTag(), body].map((part) => part.toString('base64url'));
       return [VERSION, current.id, ...parts].join('.');
     },
+    isStale: (sealed) => sealed.split('.', 2)[1] !== current.id,
     open(sealed) {
       const [version, keyId = '', iv = '', tag = '', body = ''] = sealed.split('.');
       const key = keys.get(keyId);

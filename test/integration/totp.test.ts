@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createSealer, parseDataKey } from '../../src/lib/data-encryption.js';
 import { bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
+import { freshDatabaseUri } from '../helpers/database.js';
 import { startTestServer, TEST_DATA_KEY, type TestServer } from '../helpers/server.js';
 import {
   CONFIRM,
@@ -317,5 +318,37 @@ describe('login with TOTP', () => {
     expect(disabled.body.data).toEqual({ disableTotp: true });
     const login = await server.graphql(LOGIN_ONLY, { e: user.email, p: PASSWORD });
     expect((login.body.data?.login as { accessToken: string }).accessToken).toBeDefined();
+  });
+});
+
+describe('data key rotation', () => {
+  it('opens secrets sealed under DATA_ENCRYPTION_KEY_PREVIOUS and re-seals them at their next use', async () => {
+    const databaseUri = freshDatabaseUri('totp-rotation');
+    const before = await startTestServer({ databaseUri });
+    const user = await enrolledUser(before, 'rotation').finally(() => before.close());
+    const newKey = Buffer.alloc(32, 42).toString('base64');
+    const after = await startTestServer({
+      databaseUri,
+      env: { DATA_ENCRYPTION_KEY: newKey, DATA_ENCRYPTION_KEY_PREVIOUS: TEST_DATA_KEY },
+    });
+    try {
+      const factors = after.connection.collection('totp_factors');
+      const oldId = parseDataKey(TEST_DATA_KEY, 'old').id;
+      const newId = parseDataKey(newKey, 'new').id;
+      expect(String((await factors.findOne({ _id: user.userId as never }))?.secret)).toContain(
+        `.${oldId}.`,
+      );
+      const response = await verify(
+        after,
+        await challengeFor(after, user.email),
+        totpCode(user.secret, Date.now() + 30_000),
+      );
+      expect(accessTokenOf(response)).toBeDefined();
+      const resealed = String((await factors.findOne({ _id: user.userId as never }))?.secret);
+      expect(resealed).toContain(`.${newId}.`);
+      expect(createSealer(parseDataKey(newKey, 'new')).open(resealed)).toBe(user.secret);
+    } finally {
+      await after.close();
+    }
   });
 });

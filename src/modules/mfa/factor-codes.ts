@@ -32,6 +32,8 @@ export interface FactorCodes {
   /** The clear secret, or SERVICE_UNAVAILABLE when no configured key opens it. */
   open(sealed: string): string;
   seal(secret: string): string;
+  /** The secret sealed again under the current key if an older one sealed it (rotation). */
+  resealed(sealed: string): string | undefined;
   /**
    * Accepts a TOTP code of now ±1 step not used before by the account, or an unused recovery
    * code when the factor has them, and uses it up. Every check counts toward the account's own
@@ -82,6 +84,9 @@ export function createFactorCodes(deps: {
     seal(secret) {
       if (!sealer) throw serviceUnavailable();
       return sealer.seal(secret);
+    },
+    resealed(sealed) {
+      return sealer?.isStale(sealed) ? sealer.seal(open(sealed)) : undefined;
     },
     async check(factor, code) {
       const lockoutKey = `lockout:mfa:${factor.userId}`;

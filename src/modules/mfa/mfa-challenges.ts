@@ -65,6 +65,15 @@ export function createMfaChallenges(deps: {
       // TOTP was disabled since the password was checked: log in again.
       if (!factor) throw mfaChallengeInvalid();
       await codes.check({ ...factor, userId: found.userId }, code);
+      // Key rotation: a secret sealed under DATA_ENCRYPTION_KEY_PREVIOUS moves to the current key
+      // at its next use, so the previous key can be dropped once every factor has been used.
+      const resealed = codes.resealed(factor.secret);
+      if (resealed) {
+        await models.factors.updateOne(
+          { _id: found.userId, enrolmentId: factor.enrolmentId },
+          { $set: { secret: resealed } },
+        );
+      }
       // Spent only now, by an insert: of two right codes racing on one challenge, one signs in.
       if (!(await claimOnce(models.claims, `challenge:${hash}`, at))) throw mfaChallengeInvalid();
       await models.challenges.deleteOne({ _id: hash });
