@@ -19,20 +19,25 @@ function sweepHourly(name: string, logger: Logger, task: () => Promise<unknown>)
 }
 
 /**
- * The hourly background work: audit retention and expired sessions. `first` settles when the
+ * The hourly background work: audit retention, expired sessions and two-factor challenges. `first` settles when the
  * first audit sweep has (start-up waits for it, not for a session backlog that may be long).
  */
-export function startSweeps(services: Pick<Services, 'audit' | 'sessions'>, logger: Logger) {
+export function startSweeps(
+  services: Pick<Services, 'audit' | 'sessions' | 'mfa'>,
+  logger: Logger,
+) {
   const audit = sweepHourly('audit retention sweep', logger, () => services.audit.prune());
   const sessions = sweepHourly('session sweep', logger, async () => {
     const removed = await services.sessions.prune();
     if (removed.sessions + removed.refreshTokens > 0) logger.info({ removed }, 'sessions swept');
   });
+  const mfa = sweepHourly('two-factor sweep', logger, () => services.mfa.prune());
   return {
     first: audit.first,
     stop() {
       clearInterval(audit.timer);
       clearInterval(sessions.timer);
+      clearInterval(mfa.timer);
     },
   };
 }

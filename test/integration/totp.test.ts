@@ -321,6 +321,29 @@ describe('login with TOTP', () => {
   });
 });
 
+describe('the two-factor sweep', () => {
+  it('removes expired challenges and old claims, and keeps spent recovery codes spent', async () => {
+    const user = await enrolledUser(server, 'sweep');
+    const used = user.recoveryCodes[0]!;
+    expect(
+      accessTokenOf(await verify(server, await challengeFor(server, user.email), used)),
+    ).toBeDefined();
+    await challengeFor(server, user.email);
+    const long = new Date(Date.now() - 3_600_000);
+    await server.connection
+      .collection('mfa_challenges')
+      .updateMany({}, { $set: { expiresAt: long } });
+    await server.connection.collection('mfa_claims').updateMany({}, { $set: { at: long } });
+    expect(await server.app.services.mfa.prune()).toBeGreaterThan(0);
+    expect(await server.connection.collection('mfa_challenges').countDocuments()).toBe(0);
+    const left = await server.connection.collection('mfa_claims').find({}).toArray();
+    expect(left.length).toBeGreaterThan(0);
+    expect(left.every((claim) => String(claim._id).startsWith('recovery:'))).toBe(true);
+    const again = await verify(server, await challengeFor(server, user.email), used);
+    expect(errorCode(again)).toBe('INVALID_MFA_CODE');
+  });
+});
+
 describe('data key rotation', () => {
   it('opens secrets sealed under DATA_ENCRYPTION_KEY_PREVIOUS and re-seals them at their next use', async () => {
     const databaseUri = freshDatabaseUri('totp-rotation');

@@ -37,7 +37,12 @@ export interface MfaService {
   requireRecent(viewer: SignedInViewer, maxAgeMs: number): Promise<void>;
   /** Erasure: the factor and a pending secret (by _id; may run again). */
   forgetUser(userId: string): Promise<void>;
+  /** The hourly sweep: expired challenges and claims nothing can need any more; how many. */
+  prune(): Promise<number>;
 }
+
+/** A code's step stays acceptable for three steps (±1): its claim must outlive that. */
+const TOTP_CLAIM_KEEP_MS = 5 * 60_000;
 
 const notEnabled = () =>
   new AppError(ErrorCode.BAD_USER_INPUT, 'TOTP enrolment is turned off', { field: 'totp' });
@@ -49,6 +54,8 @@ export function createMfaService(deps: {
   audit: AuditLog;
   issuer: string;
   enabled: boolean;
+  /** How long a challenge lasts: its claims are kept that long after they were made. */
+  challengeTtlMs: number;
   now: () => number;
 }): MfaService {
   const { models, codes, audit, now } = deps;
@@ -129,6 +136,24 @@ export function createMfaService(deps: {
       if (fresh) return;
       audit.record('mfa.step_up_refused', { userId: viewer.userId });
       throw mfaStepUpRequired();
+    },
+
+    async prune() {
+      const at = now();
+      // Recovery-code claims are kept: they are what makes a recovery code single use.
+      const [challenges, steps, tries] = await Promise.all([
+        models.challenges.deleteMany({ expiresAt: { $lt: new Date(at) } }),
+        models.claims.deleteMany({
+          _id: { $regex: /^totp:/ },
+          at: { $lt: new Date(at - TOTP_CLAIM_KEEP_MS) },
+        }),
+        // A challenge is made before its claims: one claimed longer ago than the TTL has expired.
+        models.claims.deleteMany({
+          _id: { $regex: /^(challenge|attempt):/ },
+          at: { $lt: new Date(at - deps.challengeTtlMs) },
+        }),
+      ]);
+      return challenges.deletedCount + steps.deletedCount + tries.deletedCount;
     },
 
     async forgetUser(userId) {

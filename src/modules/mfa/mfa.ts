@@ -34,6 +34,7 @@ export function createMfa(deps: {
       audit,
       issuer: config.jwtIssuer,
       enabled: config.mfa.totpEnabled,
+      challengeTtlMs: config.mfa.challengeTtlSeconds * 1000,
       now,
     }),
     challenges: createMfaChallenges({
