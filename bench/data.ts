@@ -114,6 +114,7 @@ async function measure(baseUri: string, size: number) {
     // Benchmarks send no mail: production would otherwise require SMTP_URL.
     EMAIL_FLOWS: 'false',
     JWT_SECRET: BENCH_SECRET,
+    DATA_ENCRYPTION_KEY: 'YmVuY2gtb25seS1kYXRhLWtleS0wMTIzNDU2Nzg5YWI=',
     BCRYPT_COST: '4',
     LOG_LEVEL: 'silent',
     LOCKOUT_THRESHOLD: '100',

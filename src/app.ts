@@ -7,6 +7,8 @@ import { isDatabaseReady } from './db/mongo.js';
 import { listen as listenHttp, type Listening } from './http/listen.js';
 import { createClientIpResolver, createProxyTrust } from './lib/client-ip.js';
 import { loadOrCreateDevSecret } from './lib/dev-secret.js';
+import { loadOrCreateDevDataKey } from './lib/dev-data-key.js';
+import { createSealer, parseDataKey, type Sealer } from './lib/data-encryption.js';
 import { hmacKeyRing, parseSecrets, type KeyRing } from './lib/keys.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
@@ -70,6 +72,16 @@ async function keyRingOf(config: Config, logger: Logger): Promise<KeyRing> {
   return hmacKeyRing(parseSecrets(await loadOrCreateDevSecret(config.dataDir)));
 }
 
+/** The data key: configured, or outside production one kept in DATA_DIR (config refuses else). */
+async function sealerOf(config: Config, logger: Logger): Promise<Sealer | undefined> {
+  const { dataKey, previousDataKeys } = config.mfa;
+  if (dataKey) return createSealer(dataKey, previousDataKeys);
+  if (config.isProduction) return undefined;
+  logger.warn('DATA_ENCRYPTION_KEY is not set; using a development key kept in DATA_DIR');
+  const key = parseDataKey(await loadOrCreateDevDataKey(config.dataDir), 'the development key');
+  return createSealer(key, previousDataKeys);
+}
+
 /**
  * The one place the app is put together, for the entry point, the tests and the benchmarks alike:
  * request info store, logger, metrics, keys, services and the Yoga server around an open connection.
@@ -98,6 +110,7 @@ export async function createApp(config: Config, resources: AppResources): Promis
     metrics,
     redis: resources.redis,
     hasher: resources.hasher,
+    sealer: await sealerOf(config, logger),
   });
   const yoga = createServer({
     config,

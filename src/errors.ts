@@ -26,6 +26,10 @@ export const ERROR_CATALOGUE = {
   LAST_ADMIN: {},
   INVALID_TOKEN: {},
   EMAIL_NOT_VERIFIED: {},
+  MFA_REQUIRED: {},
+  INVALID_MFA_CODE: {},
+  MFA_CHALLENGE_INVALID: {},
+  MFA_STEP_UP_REQUIRED: {},
   RATE_LIMITED: { refusal: 429 },
   CSRF_REJECTED: { resolver: 403 },
   HTTPS_REQUIRED: { refusal: 403 },
@@ -151,3 +155,25 @@ export const rateLimited = (retryAfterMs: number) => {
     { retryAfter },
   );
 };
+
+/** The password was right; `challenge` goes to verifyMfa with a code (src/modules/mfa). */
+export const mfaRequired = (challenge: string) =>
+  new AppError(ErrorCode.MFA_REQUIRED, 'A second factor is required: call verifyMfa', {
+    challenge,
+  });
+
+export const invalidMfaCode = () =>
+  new AppError(ErrorCode.INVALID_MFA_CODE, 'The code is not valid');
+
+/** Unknown, expired, already used or out of attempts: the client must log in again. */
+export const mfaChallengeInvalid = () =>
+  new AppError(
+    ErrorCode.MFA_CHALLENGE_INVALID,
+    'The challenge is unknown, expired or used up: log in again',
+  );
+
+export const mfaStepUpRequired = () =>
+  new AppError(
+    ErrorCode.MFA_STEP_UP_REQUIRED,
+    'This needs a recent second factor: log in again with your code',
+  );

@@ -13,6 +13,8 @@ import { createBackgroundTasks, type BackgroundTasks } from './lib/background.js
 import type { OneTimeTokens } from './modules/one-time-token/one-time-token.service.js';
 import { createTokenService } from './lib/jwt.js';
 import type { KeyRing } from './lib/keys.js';
+import type { Sealer } from './lib/data-encryption.js';
+import { createMfa } from './modules/mfa/mfa.js';
 import type { Logger } from './lib/logger.js';
 import type { Metrics } from './lib/metrics.js';
 import { createPasswordHasher, createPasswordPolicy, type PasswordHasher } from './lib/password.js';
@@ -63,6 +65,8 @@ export interface ServiceDeps {
    * count verifications. Without one, a hasher is made here, and closing the services ends it.
    */
   readonly hasher?: PasswordHasher;
+  /** Seals TOTP secrets at rest; absent only in production with TOTP off and no key. */
+  readonly sealer?: Sealer;
 }
 
 function protectionStores(config: Config, redis: Redis | undefined) {
@@ -194,11 +198,21 @@ export async function createServices(deps: ServiceDeps): Promise<{
     audit,
     background,
   });
+  const mfa = createMfa({
+    connection,
+    config,
+    sealer: deps.sealer,
+    lockout: stores.lockout,
+    withFallback,
+    audit,
+    users,
+  });
   const services: Services = {
     users,
     passwordReset: accountFlows.passwordReset,
     emailVerification: accountFlows.emailVerification,
     emailChange: accountFlows.emailChange,
+    mfa: mfa.service,
     apiKeys,
     tokens,
     sessions,
@@ -215,6 +229,8 @@ export async function createServices(deps: ServiceDeps): Promise<{
         mailLink: accountFlows.emailVerification.mailLink,
         notifySignUpAttempt: accountFlows.emailVerification.notifySignUpAttempt,
       },
+      mfa: mfa.service,
+      challenges: mfa.challenges,
       devices: createDeviceTokens({
         keys: deps.keys,
         issuer: config.jwtIssuer,
@@ -241,6 +257,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
       audit,
       apiKeys,
       linkTokens: accountFlows.tokens,
+      mfa: mfa.service,
     }),
     mail: mailer,
   };

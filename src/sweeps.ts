@@ -21,13 +21,13 @@ function sweepHourly(name: string, logger: Logger, task: () => Promise<unknown>)
 }
 
 /**
- * The background work: audit retention, expired sessions, old mail records and spent or expired
- * link tokens hourly, and the
- * mail worker's polling. `first` settles when the first audit sweep has (start-up waits for it,
- * not for a session backlog that may be long).
+ * The background work: audit retention, expired sessions, old mail records, spent or expired
+ * link tokens and two-factor challenges hourly, and the mail worker's polling. `first` settles
+ * when the first audit sweep has (start-up waits for it, not for a session backlog that may be
+ * long).
  */
 export function startSweeps(
-  services: Pick<Services, 'audit' | 'sessions'>,
+  services: Pick<Services, 'audit' | 'sessions' | 'mfa'>,
   mail: Pick<MailService, 'start' | 'prune'>,
   oneTimeTokens: Pick<OneTimeTokens, 'sweep'>,
   logger: Logger,
@@ -41,6 +41,7 @@ export function startSweeps(
   const linkTokens = sweepHourly('mailed link token sweep', logger, () => oneTimeTokens.sweep());
   // Its own timer: retries are due within seconds, not hours. The mailer's close() stops it.
   mail.start();
+  const mfa = sweepHourly('two-factor sweep', logger, () => services.mfa.prune());
   return {
     first: audit.first,
     stop() {
@@ -48,6 +49,7 @@ export function startSweeps(
       clearInterval(sessions.timer);
       clearInterval(mailRecords.timer);
       clearInterval(linkTokens.timer);
+      clearInterval(mfa.timer);
     },
   };
 }

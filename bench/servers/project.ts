@@ -13,6 +13,8 @@ const config = parseConfig({
   // Benchmarks send no mail: production would otherwise require SMTP_URL.
   EMAIL_FLOWS: 'false',
   JWT_SECRET: env('BENCH_JWT_SECRET'),
+  // Not secret: benchmarks run production mode, which needs a data key while TOTP is on.
+  DATA_ENCRYPTION_KEY: 'YmVuY2gtb25seS1kYXRhLWtleS0wMTIzNDU2Nzg5YWI=',
   BCRYPT_COST: process.env.BCRYPT_COST ?? '12',
   ...(process.env.HASH_THREADS ? { HASH_THREADS: process.env.HASH_THREADS } : {}),
   LOG_LEVEL: 'silent',

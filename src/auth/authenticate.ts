@@ -110,6 +110,7 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
       sessionId: claims.sessionId,
       roles: account.roles,
       scopes: scopesOfRoles(account.roles),
+      ...(claims.mfaAt === undefined ? {} : { mfaAt: claims.mfaAt }),
       account,
     };
   };

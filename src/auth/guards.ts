@@ -11,6 +11,7 @@ import type { SchemaTypes } from '@pothos/core';
 import type { ReplaceContext } from '@pothos/plugin-scope-auth';
 import type { Context, SignedInContext } from '../graphql/context.js';
 import type { RateLimitRule } from '../rate-limit/rules.js';
+import { parseDurationMs } from '../lib/duration.js';
 import { ruleArgs, type Rule, type RuleArgs } from './rules.js';
 import { SCOPES } from './scope-vocabulary.js';
 import { ownsAs } from './scopes.js';
@@ -47,7 +48,22 @@ export const checksPassword = { checksPassword: true } as const;
  */
 export const grantsOwner = { grantsOwner: true } as const;
 
-type Extra = RateLimitRule | typeof checksPassword | typeof grantsOwner;
+/**
+ * Marks a field that needs a second factor proved at most `maxAge` (such as "10m") ago, when
+ * the viewer has TOTP enrolled (MFA_STEP_UP_REQUIRED otherwise; see src/modules/mfa). Checked
+ * after the rule, before the resolver, so a refused call costs no password check.
+ */
+export const requiresRecentMfa = (maxAge: string) => {
+  const maxAgeMs = parseDurationMs(maxAge);
+  if (!maxAgeMs) throw new Error(`requiresRecentMfa: not a duration: ${maxAge}`);
+  return { requiresRecentMfa: { maxAge, maxAgeMs } } as const;
+};
+type RecentMfa = ReturnType<typeof requiresRecentMfa>;
+
+/** The step-up the sensitive account and admin fields ask of a viewer with TOTP enrolled. */
+export const recentSecondFactor = requiresRecentMfa('10m');
+
+type Extra = RateLimitRule | typeof checksPassword | typeof grantsOwner | RecentMfa;
 
 type RuleDirective =
   { name: 'auth'; args: RuleArgs } | { name: 'public'; args: Record<string, never> };
@@ -56,6 +72,7 @@ type DirectiveUse =
   | RuleDirective
   | { name: 'checksPassword'; args: Record<string, never> }
   | { name: 'grantsOwner'; args: Record<string, never> }
+  | { name: 'requiresRecentMfa'; args: { maxAge: string } }
   | {
       name: 'rateLimit';
       args: { max: number; window: string; identityArgs?: string[]; perUser?: boolean };
@@ -64,6 +81,9 @@ type DirectiveUse =
 function directiveFor(extra: Extra): DirectiveUse {
   if ('checksPassword' in extra) return { name: 'checksPassword', args: {} };
   if ('grantsOwner' in extra) return { name: 'grantsOwner', args: {} };
+  if ('requiresRecentMfa' in extra) {
+    return { name: 'requiresRecentMfa', args: { maxAge: extra.requiresRecentMfa.maxAge } };
+  }
   const { max, window, identityArgs, perUser } = extra;
   return {
     name: 'rateLimit',
@@ -88,6 +108,8 @@ export type GuardExtensions = {
   readonly rule: Rule;
   readonly rateLimits: readonly RateLimitRule[];
   readonly checksPassword: boolean;
+  /** A second factor this recent (ms) is required of a viewer with TOTP enrolled. */
+  readonly recentMfaMaxAgeMs?: number;
 };
 
 /** Type extensions: the rule every field of the type has unless it states its own. */
@@ -210,10 +232,13 @@ export function guarded<FieldBuilder extends ObjectFieldBuilder>(
 export function guarded(t: unknown, rule: Rule, ...extras: Extra[]): unknown {
   const fieldBuilder = t as GuardableFieldBuilder;
   if (GUARDED in fieldBuilder) throw new Error('guarded(guarded(t, ...)): one rule per field');
+  const recentMfa = extras.find((extra): extra is RecentMfa => 'requiresRecentMfa' in extra);
+  if (recentMfa && rule.public) throw new Error('@requiresRecentMfa needs a signed-in rule');
   const extensions: GuardExtensions = {
     rule,
     rateLimits: extras.filter((extra): extra is RateLimitRule => 'setting' in extra),
     checksPassword: extras.some((extra) => 'checksPassword' in extra),
+    ...(recentMfa ? { recentMfaMaxAgeMs: recentMfa.requiresRecentMfa.maxAgeMs } : {}),
   };
   const directives = [ruleDirective(rule), ...extras.map(directiveFor)];
   // A field's own rule replaces its type's: the type's scopes are skipped. (On Query and Mutation,
@@ -237,13 +262,18 @@ export function guarded(t: unknown, rule: Rule, ...extras: Extra[]): unknown {
         'A guarded field states its access only through guarded(t, rule): no authScopes, skipTypeScopes, grantScopes, @auth or @public of its own',
       );
     }
-    const resolve = options.resolve as ((...args: unknown[]) => unknown) | undefined;
-    if (grants && !resolve) throw new Error('A @grantsOwner field needs a resolver of its own');
+    const own = options.resolve as ((...args: unknown[]) => unknown) | undefined;
+    if ((grants || recentMfa) && !own) {
+      throw new Error('A @grantsOwner or @requiresRecentMfa field needs a resolver of its own');
+    }
+    const resolve = recentMfa ? steppedUp(own!, recentMfa.requiresRecentMfa.maxAgeMs) : own;
     const granting = grants
       ? {
           resolve: async (...args: unknown[]) => markCallerOwned(await resolve!(...args)),
         }
-      : {};
+      : recentMfa
+        ? { resolve }
+        : {};
     return createField.call(this, {
       ...options,
       ...granting,
@@ -253,6 +283,17 @@ export function guarded(t: unknown, rule: Rule, ...extras: Extra[]): unknown {
     });
   };
   return Object.assign(guardedBuilder, { [GUARDED]: true });
+}
+
+/** The resolver behind a step-up check (the rule has already admitted a signed-in viewer). */
+function steppedUp(resolve: (...args: unknown[]) => unknown, maxAgeMs: number) {
+  return async (...args: unknown[]) => {
+    const context = args[2] as Context;
+    if (context.viewer.kind === 'user') {
+      await context.services.mfa.requireRecent(context.viewer, maxAgeMs);
+    }
+    return resolve(...args);
+  };
 }
 
 /** Options for an object type: the rule each of its fields has unless it states its own. */
@@ -321,4 +362,12 @@ export const checksPasswordDirective = new GraphQLDirective({
   description:
     'The field checks or hashes a password (bcrypt): an operation may select at most one such field (TOO_MANY_PASSWORD_CHECKS), and one client address or user may have only a few running at once.',
   locations: [DirectiveLocation.FIELD_DEFINITION],
+});
+
+export const requiresRecentMfaDirective = new GraphQLDirective({
+  name: 'requiresRecentMfa',
+  description:
+    'A viewer with TOTP enrolled must have proved a second factor (login + verifyMfa) at most `maxAge` ago, or gets MFA_STEP_UP_REQUIRED. An API key proves none: its owner having TOTP enrolled refuses it. Viewers without TOTP are not asked.',
+  locations: [DirectiveLocation.FIELD_DEFINITION],
+  args: { maxAge: { type: new GraphQLNonNull(GraphQLString) } },
 });

@@ -11,7 +11,7 @@ export const SCOPES = {
   'sessions:write': 'End your sessions: logout, logoutAll, revokeSession.',
   'apikeys:write': 'List and revoke your API keys.',
   'account:write':
-    'Change your password, delete your account, create API keys. Never given to an API key: only a signed-in session has it.',
+    'Change your password, delete your account, create API keys, turn TOTP two-factor on and off. Never given to an API key: only a signed-in session has it.',
   'users:read': 'Admin: list and read any account.',
   'users:write': 'Admin: change roles, disable, enable and delete accounts.',
   'audit:read': 'Admin: read the audit trail.',

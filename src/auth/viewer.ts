@@ -17,6 +17,8 @@ export interface SignedInViewer {
   readonly sessionId: string;
   /** Set when the caller used an API key rather than a session's access token. */
   readonly apiKeyId?: string;
+  /** When the access token's sign-in proved a second factor (ms), if it did (see src/modules/mfa). */
+  readonly mfaAt?: number;
   /** The account as of at most REVOCATION_CACHE_TTL ago. */
   readonly account: User;
 }

@@ -19,6 +19,7 @@ import {
   parseSecrets,
   type KeyRing,
 } from '../lib/keys.js';
+import { DataKeyError, parseDataKey, type DataKey } from '../lib/data-encryption.js';
 import { RATE_LIMIT_RULES, type EffectiveLimit } from '../rate-limit/rules.js';
 
 /** The only reader of process.env: every setting is parsed and validated here, once, at start-up. */
@@ -271,6 +272,11 @@ const protectionSettings = {
   [RATE_LIMIT_RULES.requestEmailVerificationPerEmail.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.requestEmailChangePerUser.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.confirmEmailChangePerIp.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.enrollTotpPerUser.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.confirmTotpPerUser.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.disableTotpPerIp.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.disableTotpPerUser.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.verifyMfaPerIp.setting]: limitSpec.optional(),
   LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
   LOCKOUT_MAX_DELAY: durationSeconds.default(15 * 60).pipe(z.number().min(1)),
   LOCKOUT_HOURLY_CAP: z.coerce.number().int().min(1).max(10_000).default(30),
@@ -386,6 +392,50 @@ function mail(values: Values<typeof mailSettings>, isProduction: boolean) {
   };
 }
 
+const mfaSettings = {
+  TOTP_ENABLED: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((value) => value === 'true'),
+  DATA_ENCRYPTION_KEY: optionalString,
+  DATA_ENCRYPTION_KEY_PREVIOUS: optionalString,
+  MFA_CHALLENGE_TTL: durationSeconds.default(300).pipe(z.number().min(30).max(3600)),
+  MFA_CHALLENGE_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+};
+
+function mfa(values: Values<typeof mfaSettings>, isProduction: boolean) {
+  const { DATA_ENCRYPTION_KEY: current, DATA_ENCRYPTION_KEY_PREVIOUS: previous } = values;
+  // As with JWT_SECRET: a generated key in DATA_DIR would be lost with the container, and every
+  // enrolled account with it.
+  if (isProduction && values.TOTP_ENABLED && current === undefined) {
+    throw new ConfigError(
+      'Refusing to start in production without DATA_ENCRYPTION_KEY while TOTP_ENABLED=true: set it to 32 random bytes (openssl rand -base64 32), or set TOTP_ENABLED=false.',
+    );
+  }
+  try {
+    const previousKeys = (previous ?? '')
+      .split(',')
+      .filter((text) => text.trim() !== '')
+      .map((text) => parseDataKey(text, 'DATA_ENCRYPTION_KEY_PREVIOUS'));
+    return {
+      mfa: Object.freeze({
+        /** Enrolment on; accounts already enrolled keep needing their second factor either way. */
+        totpEnabled: values.TOTP_ENABLED,
+        /** Absent only outside production: createApp then uses a key kept in dataDir. */
+        dataKey: current === undefined ? undefined : parseDataKey(current, 'DATA_ENCRYPTION_KEY'),
+        previousDataKeys: Object.freeze(previousKeys) as readonly DataKey[],
+        challengeTtlSeconds: values.MFA_CHALLENGE_TTL,
+        challengeAttempts: values.MFA_CHALLENGE_ATTEMPTS,
+      }),
+    };
+  } catch (error) {
+    if (error instanceof DataKeyError) {
+      throw new ConfigError(`Invalid configuration:\n  ${error.message}`);
+    }
+    throw error;
+  }
+}
+
 const envSchema = z.object({
   ...serverSettings,
   ...tokenSettings,
@@ -396,6 +446,7 @@ const envSchema = z.object({
   ...protectionSettings,
   ...accountSettings,
   ...mailSettings,
+  ...mfaSettings,
 });
 
 /** Every environment variable the service reads: docs/configuration.md's table lists each. */
@@ -410,7 +461,8 @@ export type Config = Readonly<
     ReturnType<typeof passwords> &
     ReturnType<typeof protection> &
     ReturnType<typeof accounts> &
-    ReturnType<typeof mail>
+    ReturnType<typeof mail> &
+    ReturnType<typeof mfa>
 >;
 
 /** Why a signing secret must not be used, or undefined when it is acceptable. */
@@ -474,5 +526,6 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     ...protection(values),
     ...accounts(values),
     ...mail(values, server.isProduction),
+    ...mfa(values, server.isProduction),
   });
 }

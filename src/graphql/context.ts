@@ -10,6 +10,7 @@ import type { EmailChangeFlow } from '../modules/account-recovery/email-change.j
 import type { EmailVerification } from '../modules/account-recovery/email-verification.js';
 import type { PasswordReset } from '../modules/account-recovery/password-reset.js';
 import type { ApiKeyService } from '../modules/api-key/api-key.service.js';
+import type { MfaService } from '../modules/mfa/mfa.service.js';
 import type { AuditService } from '../modules/audit/audit.service.js';
 import type { Mailer } from '../modules/mail/mail.js';
 import type { SignInService } from '../modules/sign-in/sign-in.service.js';
@@ -39,6 +40,8 @@ export interface Services {
   readonly emailChange: EmailChangeFlow;
   /** Queues mail for delivery after the response (modules/mail); never waits for a mail server. */
   readonly mail: Mailer;
+  /** TOTP two-factor: enrolment and step-up (src/modules/mfa). */
+  readonly mfa: MfaService;
 }
 
 export interface Context {

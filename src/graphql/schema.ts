@@ -6,6 +6,7 @@ import {
   grantsOwnerDirective,
   publicDirective,
   rateLimitDirective,
+  requiresRecentMfaDirective,
 } from '../auth/guards.js';
 import { builder } from './builder.js';
 import '../modules/user/user.schema.js';
@@ -17,6 +18,7 @@ import '../modules/user/admin.schema.js';
 import '../modules/account-recovery/password-reset.schema.js';
 import '../modules/account-recovery/email-verification.schema.js';
 import '../modules/account-recovery/email-change.schema.js';
+import '../modules/mfa/mfa.schema.js';
 
 export const schema = builder.toSchema({
   directives: [
@@ -26,6 +28,7 @@ export const schema = builder.toSchema({
     grantsOwnerDirective,
     rateLimitDirective,
     checksPasswordDirective,
+    requiresRecentMfaDirective,
   ],
   sortSchema: false,
 });

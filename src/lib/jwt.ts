@@ -21,6 +21,16 @@ export interface AccessClaims {
   readonly tokenId: string;
   /** The session (refresh-token family) the token was issued in. */
   readonly sessionId: string;
+  /** RFC 8176 methods the sign-in used: ['pwd'], or ['pwd', 'otp'] after a second factor. */
+  readonly amr: readonly string[];
+  /** When the second factor was proved (ms since the epoch), if it was. */
+  readonly mfaAt?: number;
+}
+
+/** A second factor proved at sign-in: what the token's `amr` and `mfa_time` claims say. */
+export interface SecondFactor {
+  /** ms since the epoch. */
+  readonly at: number;
 }
 
 export interface IssuedToken {
@@ -53,6 +63,7 @@ export interface TokenService {
     roles: readonly string[],
     sessionId: string,
     scopes: readonly string[],
+    secondFactor?: SecondFactor,
   ): IssuedToken;
   /** Throws TokenError. */
   verify(token: string): AccessClaims;
@@ -104,7 +115,11 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       typeof payload.sid !== 'string' ||
       typeof payload.exp !== 'number' ||
       !Array.isArray(payload.roles) ||
-      !payload.roles.every((role): role is string => typeof role === 'string')
+      !payload.roles.every((role): role is string => typeof role === 'string') ||
+      // Absent from tokens issued before amr was: they proved a password.
+      (payload.amr !== undefined &&
+        !(Array.isArray(payload.amr) && payload.amr.every((m) => typeof m === 'string'))) ||
+      (payload.mfa_time !== undefined && typeof payload.mfa_time !== 'number')
     ) {
       throw new TokenError('invalid');
     }
@@ -113,17 +128,22 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       roles: Object.freeze(payload.roles),
       tokenId: payload.jti,
       sessionId: payload.sid,
+      amr: Object.freeze((payload.amr as string[] | undefined) ?? ['pwd']),
+      ...(typeof payload.mfa_time === 'number' ? { mfaAt: payload.mfa_time * 1000 } : {}),
     };
     // jsonwebtoken refuses a token once the clock reaches exp; the cache forgets it then too.
     return { claims: Object.freeze(claims), expiresAtMs: payload.exp * 1000 };
   }
 
   return {
-    issue(userId, roles, sessionId, scopes) {
+    issue(userId, roles, sessionId, scopes, secondFactor) {
       // `scope` as RFC 9068 names it, for resource servers; this service checks each call
       // against the account's current roles instead.
       const scope = scopes.join(' ');
-      const token = jwt.sign({ roles, scope, sid: sessionId }, keys.signing.key, {
+      const methods = secondFactor
+        ? { amr: ['pwd', 'otp'], mfa_time: Math.floor(secondFactor.at / 1000) }
+        : { amr: ['pwd'] };
+      const token = jwt.sign({ roles, scope, sid: sessionId, ...methods }, keys.signing.key, {
         algorithm: keys.algorithm,
         keyid: keys.signing.kid,
         header: { alg: keys.algorithm, typ: ACCESS_TOKEN_TYPE },

@@ -29,6 +29,14 @@ export const SECURITY_EVENTS = [
   'email_verification.requested',
   'user.email_change_requested',
   'user.email_changed',
+  'mfa.totp_enrollment_started',
+  'mfa.totp_enabled',
+  'mfa.totp_disabled',
+  'mfa.challenge_issued',
+  'mfa.succeeded',
+  'mfa.failed',
+  'mfa.recovery_code_used',
+  'mfa.step_up_refused',
 ] as const;
 
 export type SecurityEvent = (typeof SECURITY_EVENTS)[number];

@@ -128,6 +128,44 @@ export const RATE_LIMIT_RULES = {
     window: '1m',
     identityArgs: [],
   },
+  enrollTotpPerUser: {
+    field: 'Mutation.enrollTotp',
+    setting: 'RATE_LIMIT_ENROLL_TOTP_PER_USER',
+    max: 10,
+    window: '15m',
+    identityArgs: [],
+    perUser: true,
+  },
+  confirmTotpPerUser: {
+    field: 'Mutation.confirmTotp',
+    setting: 'RATE_LIMIT_CONFIRM_TOTP_PER_USER',
+    max: 10,
+    window: '15m',
+    identityArgs: [],
+    perUser: true,
+  },
+  disableTotpPerIp: {
+    field: 'Mutation.disableTotp',
+    setting: 'RATE_LIMIT_DISABLE_TOTP_PER_IP',
+    max: 10,
+    window: '15m',
+    identityArgs: [],
+  },
+  disableTotpPerUser: {
+    field: 'Mutation.disableTotp',
+    setting: 'RATE_LIMIT_DISABLE_TOTP_PER_USER',
+    max: 5,
+    window: '15m',
+    identityArgs: [],
+    perUser: true,
+  },
+  verifyMfaPerIp: {
+    field: 'Mutation.verifyMfa',
+    setting: 'RATE_LIMIT_VERIFY_MFA_PER_IP',
+    max: 20,
+    window: '1m',
+    identityArgs: [],
+  },
 } as const satisfies Record<string, RateLimitRule>;
 
 export interface EffectiveLimit {

@@ -19,6 +19,7 @@ beforeAll(async () => {
     envFile,
     [
       'JWT_SECRET=test-only-secret-0123456789-abcdefghijklmnopqrstuvwxyz',
+      'DATA_ENCRYPTION_KEY=dGVzdC1vbmx5LWRhdGEta2V5LTAxMjM0NTY3ODlhYmM=',
       'MONGO_USERNAME=auth',
       'MONGO_PASSWORD=test-mongo-password',
       'REDIS_PASSWORD=test-redis-password',
@@ -63,7 +64,7 @@ describe('docker-compose.yml', () => {
     const result = validate(COMPOSE, empty);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(
-      /set (JWT_SECRET|MONGO_USERNAME|MONGO_PASSWORD|REDIS_PASSWORD) in \.env/,
+      /set (JWT_SECRET|DATA_ENCRYPTION_KEY|MONGO_USERNAME|MONGO_PASSWORD|REDIS_PASSWORD) in \.env/,
     );
   });
 

@@ -161,6 +161,22 @@ describe('the server process (npm start)', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('refuses to start in production without DATA_ENCRYPTION_KEY while TOTP is on', async () => {
+    const result = await runUntilExit(
+      {
+        ...databaseEnv(),
+        NODE_ENV: 'production',
+        JWT_SECRET: 'process-test-secret-0123456789-abcdefghijklmnop',
+        PORT: '0',
+      },
+      workDir,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('DATA_ENCRYPTION_KEY');
+    expect(result.stderr).toContain('TOTP_ENABLED');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('refuses a weak JWT_SECRET in production', async () => {
     const result = await runUntilExit(
       { ...databaseEnv(), NODE_ENV: 'production', JWT_SECRET: 'short', PORT: '0' },

@@ -9,6 +9,8 @@ import type { PasswordHasher } from '../../src/lib/password.js';
 import { freshDatabaseUri } from './database.js';
 
 export const TEST_JWT_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
+/** 32 bytes, base64: seals TOTP secrets (production-mode servers need one while TOTP is on). */
+export const TEST_DATA_KEY = 'dGVzdC1vbmx5LWRhdGEta2V5LTAxMjM0NTY3ODlhYmM=';
 
 export interface GraphQLResponse {
   status: number;
@@ -52,6 +54,7 @@ export async function startTestServer(
   const config = parseConfig({
     NODE_ENV: 'test',
     JWT_SECRET: TEST_JWT_SECRET,
+    DATA_ENCRYPTION_KEY: TEST_DATA_KEY,
     BCRYPT_COST: '4',
     LOG_LEVEL: 'debug',
     // Suites share one client address; rate-limit tests set their own limits.
@@ -63,6 +66,11 @@ export async function startTestServer(
     RATE_LIMIT_DELETE_ACCOUNT_PER_IP: '100000/1m',
     RATE_LIMIT_DELETE_ACCOUNT_PER_USER: '100000/1m',
     RATE_LIMIT_INVALID_TOKENS_PER_IP: '100000/1m',
+    RATE_LIMIT_ENROLL_TOTP_PER_USER: '100000/1m',
+    RATE_LIMIT_CONFIRM_TOTP_PER_USER: '100000/1m',
+    RATE_LIMIT_DISABLE_TOTP_PER_IP: '100000/1m',
+    RATE_LIMIT_DISABLE_TOTP_PER_USER: '100000/1m',
+    RATE_LIMIT_VERIFY_MFA_PER_IP: '100000/1m',
     PASSWORD_CHECKS_PER_CLIENT: '1000',
     ...options.env,
   });

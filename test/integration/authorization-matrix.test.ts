@@ -189,6 +189,11 @@ const PATHS: Record<string, () => Path> = {
     ],
     callersOwn: true,
   }),
+  TotpEnrollment: () => ({
+    operation: 'mutation',
+    steps: [{ type: 'Mutation', field: 'enrollTotp' }],
+    callersOwn: true,
+  }),
   User: () => ({
     operation: 'query',
     steps: [{ type: 'Query', field: 'user', args: `(id: "${owner.id}")` }],

@@ -140,7 +140,13 @@ describe('schema', () => {
     const marked = mutations
       .filter((field) => getDirective(schema, field, 'checksPassword')?.length)
       .map((field) => field.name);
-    expect(marked.sort()).toEqual(['changePassword', 'deleteAccount', 'login', 'signUp']);
+    expect(marked.sort()).toEqual([
+      'changePassword',
+      'deleteAccount',
+      'disableTotp',
+      'login',
+      'signUp',
+    ]);
     for (const name of marked) {
       const limits = getDirective(
         schema,

@@ -11,6 +11,7 @@ import {
 } from '../../src/config/config.js';
 
 const strongSecret = 'q8Xz1-Lr0pWm4TnY7bVc2Gd9Hs6Jk3Fa5Ue0Io';
+const dataKey = Buffer.alloc(32, 3).toString('base64');
 
 describe('config', () => {
   it('applies the documented defaults', () => {
@@ -48,9 +49,34 @@ describe('config', () => {
       NODE_ENV: 'production',
       JWT_SECRET: strongSecret,
       EMAIL_FLOWS: 'false',
+      DATA_ENCRYPTION_KEY: dataKey,
     }).keyRing;
     expect(keys?.algorithm).toBe('HS256');
     expect(keys?.verification.size).toBe(1);
+  });
+
+  it('refuses to start in production without DATA_ENCRYPTION_KEY while TOTP is on', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: strongSecret };
+    expect(() => parseConfig(production)).toThrow(ConfigError);
+    expect(() => parseConfig(production)).toThrow(/DATA_ENCRYPTION_KEY/);
+    expect(parseConfig({ ...production, TOTP_ENABLED: 'false' }).mfa.dataKey).toBeUndefined();
+  });
+
+  it.each([
+    ['too short', Buffer.alloc(16, 7).toString('base64')],
+    ['not base64 or hex', 'not a key at all!'],
+  ])('refuses a DATA_ENCRYPTION_KEY that is %s, without echoing it', (_name, key) => {
+    const attempt = () => parseConfig({ DATA_ENCRYPTION_KEY: key });
+    expect(attempt).toThrow(/DATA_ENCRYPTION_KEY must be 32 random bytes/);
+    expect(attempt).not.toThrow(key);
+  });
+
+  it('reads a data key as hex or base64, with a key id and older keys for rotation', () => {
+    const hex = Buffer.alloc(32, 9).toString('hex');
+    const config = parseConfig({ DATA_ENCRYPTION_KEY: hex, DATA_ENCRYPTION_KEY_PREVIOUS: dataKey });
+    expect(config.mfa.dataKey?.key).toEqual(Buffer.alloc(32, 9));
+    expect(config.mfa.previousDataKeys.map((key) => key.id)).toHaveLength(1);
+    expect(config.mfa.previousDataKeys[0]?.id).not.toBe(config.mfa.dataKey?.id);
   });
 
   it.each([

@@ -1,4 +1,11 @@
-import { anyOf, guarded, guardedType, isOwner, requiresScopes } from '../../auth/guards.js';
+import {
+  anyOf,
+  guarded,
+  guardedType,
+  isOwner,
+  recentSecondFactor,
+  requiresScopes,
+} from '../../auth/guards.js';
 import { DELEGABLE_SCOPES } from '../../auth/scope-vocabulary.js';
 import { builder } from '../../graphql/builder.js';
 import type { ApiKeyInfo } from './api-key.model.js';
@@ -67,7 +74,7 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   // A signed-in session only (account:write): a key cannot make keys, so a stolen key or session
   // cannot leave one behind that outlives the password change that ends it.
-  createApiKey: guarded(t, requiresScopes(['account:write'])).field({
+  createApiKey: guarded(t, requiresScopes(['account:write']), recentSecondFactor).field({
     type: CreatedApiKeyType,
     description: `Make a personal access token with some of the caller's scopes (${DELEGABLE_SCOPES.join(', ')}).`,
     args: {

@@ -158,6 +158,25 @@ builder.mutationFields((t) => ({
       );
     },
   }),
+  verifyMfa: guarded(t, isPublic, RATE_LIMIT_RULES.verifyMfaPerIp).field({
+    type: AuthPayloadType,
+    description:
+      "Finish a login that failed with MFA_REQUIRED: its extensions.challenge and a TOTP code (or an unused recovery code). The access token's amr then says pwd and otp. A wrong code: INVALID_MFA_CODE; a challenge that is unknown, expired, used or out of attempts: MFA_CHALLENGE_INVALID.",
+    args: {
+      challenge: t.arg.string({ required: true, description: 'From the MFA_REQUIRED error.' }),
+      code: t.arg.string({
+        required: true,
+        description: 'A 6-digit TOTP code, or a recovery code.',
+      }),
+      ...cookieDelivery,
+    },
+    resolve: async (_root, { challenge, code, useCookie }, context) =>
+      payload(
+        context,
+        await context.services.signIn.verifyMfa(challenge, code, clientMeta(context)),
+        useCookie,
+      ),
+  }),
   refreshToken: guarded(t, isPublic, RATE_LIMIT_RULES.refreshPerIp).field({
     type: AuthPayloadType,
     description:

@@ -1,10 +1,18 @@
 import type { ApiKeyService } from '../api-key/api-key.service.js';
 import { scopesOfRoles } from '../../auth/scope-vocabulary.js';
-import { AppError, ErrorCode, emailNotVerified, invalidCredentials } from '../../errors.js';
+import {
+  AppError,
+  ErrorCode,
+  emailNotVerified,
+  invalidCredentials,
+  mfaRequired,
+} from '../../errors.js';
 import type { BackgroundTasks } from '../../lib/background.js';
-import type { TokenService } from '../../lib/jwt.js';
+import type { SecondFactor, TokenService } from '../../lib/jwt.js';
 import { MAX_EMAIL_INPUT_LENGTH, normalizeEmail } from '../../lib/email.js';
 import { pseudonym, type AuditLog } from '../../lib/security-events.js';
+import type { MfaChallenges } from '../mfa/mfa-challenges.js';
+import type { MfaService } from '../mfa/mfa.service.js';
 import type { ClientMeta, SessionService } from '../session/session.service.js';
 import type { User } from '../user/user.model.js';
 import type { UserService } from '../user/user.service.js';
@@ -24,7 +32,10 @@ export interface SignedIn {
 
 export interface SignInService {
   signUp(email: string, password: string, meta: ClientMeta): Promise<SignedIn>;
+  /** Throws MFA_REQUIRED, with a challenge for verifyMfa, for an account with TOTP enrolled. */
   login(email: string, password: string, meta: ClientMeta, deviceToken?: string): Promise<SignedIn>;
+  /** The second step of such a login: its challenge and a TOTP or recovery code. */
+  verifyMfa(challenge: string, code: string, meta: ClientMeta): Promise<SignedIn>;
   refresh(refreshToken: string, meta: ClientMeta): Promise<SignedIn>;
   /** Ends every session, including the caller's, and opens a fresh one for the caller. */
   changePassword(
@@ -51,8 +62,18 @@ export function createSignInService(deps: {
     notifySignUpAttempt(email: string): Promise<void>;
   };
   background: BackgroundTasks;
+  mfa: Pick<MfaService, 'isEnrolled'>;
+  challenges: MfaChallenges;
 }): SignInService {
   const { users, sessions, tokens, devices, audit, verification, background } = deps;
+
+  /** With REQUIRE_VERIFIED_EMAIL, after a correct password: a fresh link, and no session. */
+  function refuseUnverified(user: User) {
+    if (!verification.required || user.emailVerified) return;
+    // Only a caller who knows the password learns this, and gets a fresh link with it.
+    background.run('verification mail', () => verification.mailLink(user));
+    throw emailNotVerified();
+  }
 
   /**
    * REQUIRE_VERIFIED_EMAIL's sign-up: the same answer, after the same hashing, whether or not the
@@ -83,7 +104,11 @@ export function createSignInService(deps: {
   }
 
   /** A new session, with a device token since the client has just proved the password. */
-  async function open(user: User, meta: ClientMeta): Promise<SignedIn> {
+  async function open(
+    user: User,
+    meta: ClientMeta,
+    secondFactor?: SecondFactor,
+  ): Promise<SignedIn> {
     const refresh = await sessions.start(user.id, meta, user.credentialVersion);
     // A password change or logoutAll may have ended every session while this sign-in was checking
     // the old password: it raises the version before ending them, so either the version has moved
@@ -94,16 +119,21 @@ export function createSignInService(deps: {
     }
     const token = devices.issue(accountOf(user.email), user.id, user.credentialVersion);
     const device = { token, expiresIn: devices.ttlSeconds };
-    return { ...withAccessToken(user, refresh), device };
+    return { ...withAccessToken(user, refresh, secondFactor), device };
   }
 
   function withAccessToken(
     user: User,
     refresh: { sessionId: string; refreshToken: string; refreshExpiresIn: number },
+    secondFactor?: SecondFactor,
   ): SignedIn {
-    const access = tokens.issue(user.id, user.roles, refresh.sessionId, [
-      ...scopesOfRoles(user.roles),
-    ]);
+    const access = tokens.issue(
+      user.id,
+      user.roles,
+      refresh.sessionId,
+      [...scopesOfRoles(user.roles)],
+      secondFactor,
+    );
     return { user, ...refresh, accessToken: access.token, expiresIn: access.expiresIn };
   }
 
@@ -117,12 +147,17 @@ export function createSignInService(deps: {
 
     async login(email, password, meta, deviceToken) {
       const user = await users.authenticate(email, password, await knownDevice(email, deviceToken));
-      if (verification.required && !user.emailVerified) {
-        // Only a caller who knows the password learns this, and gets a fresh link with it.
-        background.run('verification mail', () => verification.mailLink(user));
-        throw emailNotVerified();
-      }
+      refuseUnverified(user);
+      // No session and no tokens yet: only the code completes this sign-in.
+      if (await deps.mfa.isEnrolled(user.id)) throw mfaRequired(await deps.challenges.issue(user));
       return open(user, meta);
+    },
+
+    async verifyMfa(challenge, code, meta) {
+      const user = await deps.challenges.redeem(challenge, code);
+      // Enrolled before REQUIRE_VERIFIED_EMAIL was turned on, say: the same gate as login's.
+      refuseUnverified(user);
+      return open(user, meta, { at: Date.now() });
     },
 
     async refresh(refreshToken, meta) {

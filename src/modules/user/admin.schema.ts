@@ -1,4 +1,4 @@
-import { checksPassword, guarded, requiresScopes } from '../../auth/guards.js';
+import { checksPassword, guarded, recentSecondFactor, requiresScopes } from '../../auth/guards.js';
 import { builder } from '../../graphql/builder.js';
 import { RATE_LIMIT_RULES } from '../../rate-limit/rules.js';
 import { RoleType, UserType } from './user.schema.js';
@@ -10,7 +10,7 @@ const userId = builder.args((t) => ({
 }));
 
 builder.mutationFields((t) => ({
-  setUserRoles: guarded(t, requiresScopes(['users:write'])).field({
+  setUserRoles: guarded(t, requiresScopes(['users:write']), recentSecondFactor).field({
     type: UserType,
     description:
       "Replace a user's roles: USER is required; the last active ADMIN cannot lose ADMIN (LAST_ADMIN). Applies to the user's live tokens within REVOCATION_CACHE_TTL.",
@@ -49,6 +49,7 @@ builder.mutationFields((t) => ({
     t,
     requiresScopes(['account:write']),
     checksPassword,
+    recentSecondFactor,
     RATE_LIMIT_RULES.deleteAccountPerIp,
     RATE_LIMIT_RULES.deleteAccountPerUser,
   ).boolean({

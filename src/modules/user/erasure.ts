@@ -1,5 +1,6 @@
 import type { ApiKeyService } from '../api-key/api-key.service.js';
 import type { OneTimeTokens } from '../one-time-token/one-time-token.service.js';
+import type { MfaService } from '../mfa/mfa.service.js';
 import type { SequenceLogs } from '../../db/sequence-log.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { SessionService } from '../session/session.service.js';
@@ -37,6 +38,7 @@ export interface ErasureDeps {
   apiKeys: Pick<ApiKeyService, 'revokeAllForUser'>;
   /** Password reset, verification and email change links (they name the user and addresses). */
   linkTokens: Pick<OneTimeTokens, 'forgetUser'>;
+  mfa: Pick<MfaService, 'forgetUser'>;
 }
 
 /**
@@ -54,6 +56,8 @@ export function erasureSteps(deps: ErasureDeps): readonly ErasureStep[] {
     { name: 'sessions', run: ({ userId }) => sessions.forgetUser(userId) },
     { name: 'API keys', run: ({ userId }) => apiKeys.revokeAllForUser(userId) },
     { name: 'mailed link tokens', run: ({ userId }) => linkTokens.forgetUser(userId) },
+    // The sealed TOTP secret and recovery-code hashes (spent-code claims name only a time step).
+    { name: 'two-factor', run: ({ userId }) => deps.mfa.forgetUser(userId) },
     {
       name: 'credential changes',
       // `<userId>:<version>` up to the one a change may hold; the markers of claims given back

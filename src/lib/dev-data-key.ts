@@ -1,0 +1,24 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+const KEY_FILE = 'data-encryption-key';
+
+/**
+ * Development only, as dev-secret.ts does for the JWT secret: a random data encryption key kept
+ * in the data directory (mode 0600), so sealed TOTP secrets survive restarts. Production requires
+ * DATA_ENCRYPTION_KEY while TOTP is on.
+ */
+export async function loadOrCreateDevDataKey(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, KEY_FILE);
+  try {
+    const existing = (await readFile(file, 'utf8')).trim();
+    if (existing.length > 0) return existing;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const key = randomBytes(32).toString('base64');
+  await writeFile(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}

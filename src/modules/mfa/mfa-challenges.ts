@@ -1,0 +1,86 @@
+import { mfaChallengeInvalid } from '../../errors.js';
+import type { AuditLog } from '../../lib/security-events.js';
+import type { User } from '../user/user.model.js';
+import type { UserService } from '../user/user.service.js';
+import { claimOnce, type FactorCodes } from './factor-codes.js';
+import type { MfaModels } from './mfa.model.js';
+import { isRandomTokenShaped, randomToken, sha256 } from './totp.js';
+
+/** The second step of a login: a challenge for the password's success, traded for a code. */
+export interface MfaChallenges {
+  /** A single-use challenge for `user`, whose password was just checked. Stored hashed. */
+  issue(user: User): Promise<string>;
+  /**
+   * The user a challenge was issued for, once `code` checks out. Throws MFA_CHALLENGE_INVALID
+   * (unknown, expired, spent, out of attempts, or the password changed since) or INVALID_MFA_CODE.
+   */
+  redeem(challenge: string, code: string): Promise<User>;
+}
+
+export function createMfaChallenges(deps: {
+  models: MfaModels;
+  codes: FactorCodes;
+  users: Pick<UserService, 'findUsable'>;
+  audit: AuditLog;
+  ttlSeconds: number;
+  attempts: number;
+  now: () => number;
+}): MfaChallenges {
+  const { models, codes, audit, now } = deps;
+
+  /** Claims the next of the challenge's tries; false when all are taken. */
+  async function takeAttempt(hash: string, at: Date) {
+    for (let attempt = 1; attempt <= deps.attempts; attempt += 1) {
+      if (await claimOnce(models.claims, `attempt:${hash}:${attempt}`, at)) return true;
+    }
+    return false;
+  }
+
+  return {
+    async issue(user) {
+      const challenge = randomToken();
+      await models.challenges.create({
+        _id: sha256(challenge),
+        userId: user.id,
+        credentialVersion: user.credentialVersion,
+        expiresAt: new Date(now() + deps.ttlSeconds * 1000),
+      });
+      audit.record('mfa.challenge_issued', { userId: user.id });
+      return challenge;
+    },
+
+    async redeem(challenge, code) {
+      // Garbage costs no database read.
+      if (!isRandomTokenShaped(challenge)) throw mfaChallengeInvalid();
+      const hash = sha256(challenge);
+      const at = new Date(now());
+      const found = await models.challenges.findById(hash).lean();
+      if (!found || found.expiresAt <= at) throw mfaChallengeInvalid();
+      if (await models.claims.exists({ _id: `challenge:${hash}` })) throw mfaChallengeInvalid();
+      if (!(await takeAttempt(hash, at))) {
+        await models.challenges.deleteOne({ _id: hash });
+        throw mfaChallengeInvalid();
+      }
+      const factor = await models.factors.findById(found.userId).lean();
+      // TOTP was disabled since the password was checked: log in again.
+      if (!factor) throw mfaChallengeInvalid();
+      await codes.check({ ...factor, userId: found.userId }, code);
+      // Key rotation: a secret sealed under DATA_ENCRYPTION_KEY_PREVIOUS moves to the current key
+      // at its next use, so the previous key can be dropped once every factor has been used.
+      const resealed = codes.resealed(factor.secret);
+      if (resealed) {
+        await models.factors.updateOne(
+          { _id: found.userId, enrolmentId: factor.enrolmentId },
+          { $set: { secret: resealed } },
+        );
+      }
+      // Spent only now, by an insert: of two right codes racing on one challenge, one signs in.
+      if (!(await claimOnce(models.claims, `challenge:${hash}`, at))) throw mfaChallengeInvalid();
+      await models.challenges.deleteOne({ _id: hash });
+      const user = await deps.users.findUsable(found.userId);
+      if (!user || user.credentialVersion !== found.credentialVersion) throw mfaChallengeInvalid();
+      audit.record('mfa.succeeded', { userId: user.id });
+      return user;
+    },
+  };
+}

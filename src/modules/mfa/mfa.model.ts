@@ -1,0 +1,100 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+
+/*
+ * Every access names one document by `_id` (the one filter the embedded FerretDB answers from an
+ * index), and every single-use step is an insert under the unique _id: FerretDB applies neither
+ * conditional updates nor $inc atomically, while an insert that collides fails on both databases.
+ */
+
+/** A TOTP secret waiting for its first code; `_id` = the user's id, so a new one replaces it. */
+interface TotpEnrolmentDocument {
+  _id: string;
+  /** Sealed (src/lib/data-encryption.ts): never stored in the clear. */
+  secret: string;
+  enrolmentId: string;
+  createdAt: Date;
+}
+
+/**
+ * A confirmed factor; `_id` = the user's id. Created only by an insert, so of two confirmations
+ * one wins, and re-enrolling (which writes the other collection) can never replace it.
+ */
+interface TotpFactorDocument {
+  _id: string;
+  secret: string;
+  enrolmentId: string;
+  /** SHA-256 of each recovery code with the enrolment id; a used one has a claim (below). */
+  recoveryHashes: string[];
+  confirmedAt: Date;
+}
+
+/** A login's second step; `_id` = SHA-256 of the challenge handed to the client. */
+interface MfaChallengeDocument {
+  _id: string;
+  userId: string;
+  /** The sign-in is void if the password changed (or every session ended) in between. */
+  credentialVersion: number;
+  expiresAt: Date;
+}
+
+/**
+ * Single-use claims, by what they claim: `totp:<userId>:<step>` (a time step's code was used),
+ * `recovery:<enrolmentId>:<hash>`, `challenge:<hash>` (a challenge was spent),
+ * `attempt:<hash>:<n>` (a challenge's n-th try).
+ */
+interface MfaClaimDocument {
+  _id: string;
+  at: Date;
+}
+
+export type TotpEnrolmentModel = Model<TotpEnrolmentDocument>;
+export type TotpFactorModel = Model<TotpFactorDocument>;
+export type MfaChallengeModel = Model<MfaChallengeDocument>;
+export type MfaClaimModel = Model<MfaClaimDocument>;
+export type StoredTotpFactor = TotpFactorDocument;
+
+const options = (collection: string) =>
+  ({ collection, strict: 'throw', versionKey: false }) as const;
+
+export function createMfaModels(connection: Connection) {
+  const enrolments = new Schema<TotpEnrolmentDocument>(
+    {
+      _id: { type: String, required: true },
+      secret: { type: String, required: true },
+      enrolmentId: { type: String, required: true },
+      createdAt: { type: Date, required: true },
+    },
+    options('totp_enrolments'),
+  );
+  const factors = new Schema<TotpFactorDocument>(
+    {
+      _id: { type: String, required: true },
+      secret: { type: String, required: true },
+      enrolmentId: { type: String, required: true },
+      recoveryHashes: { type: [String], required: true },
+      confirmedAt: { type: Date, required: true },
+    },
+    options('totp_factors'),
+  );
+  const challenges = new Schema<MfaChallengeDocument>(
+    {
+      _id: { type: String, required: true },
+      userId: { type: String, required: true },
+      credentialVersion: { type: Number, required: true },
+      expiresAt: { type: Date, required: true },
+    },
+    options('mfa_challenges'),
+  );
+  const claims = new Schema<MfaClaimDocument>(
+    { _id: { type: String, required: true }, at: { type: Date, required: true } },
+    options('mfa_claims'),
+  );
+  return {
+    enrolments: connection.model<TotpEnrolmentDocument>('TotpEnrolment', enrolments),
+    factors: connection.model<TotpFactorDocument>('TotpFactor', factors),
+    challenges: connection.model<MfaChallengeDocument>('MfaChallenge', challenges),
+    claims: connection.model<MfaClaimDocument>('MfaClaim', claims),
+  };
+}
+
+export type MfaModels = ReturnType<typeof createMfaModels>;

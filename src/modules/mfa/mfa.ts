@@ -1,0 +1,50 @@
+import type { Connection } from 'mongoose';
+import type { Config } from '../../config/config.js';
+import type { Sealer } from '../../lib/data-encryption.js';
+import type { AuditLog } from '../../lib/security-events.js';
+import type { LockoutStore } from '../../rate-limit/lockout.js';
+import type { StoreFallback } from '../../rate-limit/store-fallback.js';
+import type { UserService } from '../user/user.service.js';
+import { createFactorCodes } from './factor-codes.js';
+import { createMfaChallenges } from './mfa-challenges.js';
+import { createMfaModels } from './mfa.model.js';
+import { createMfaService } from './mfa.service.js';
+
+/** The two-factor services, wired around one connection, key and lockout store. */
+export function createMfa(deps: {
+  connection: Connection;
+  config: Config;
+  /** Absent only in production with TOTP_ENABLED=false and no DATA_ENCRYPTION_KEY. */
+  sealer: Sealer | undefined;
+  lockout: LockoutStore;
+  withFallback: StoreFallback;
+  audit: AuditLog;
+  users: UserService;
+  now?: () => number;
+}) {
+  const { config, audit, users } = deps;
+  const now = deps.now ?? Date.now;
+  const models = createMfaModels(deps.connection);
+  const codes = createFactorCodes({ ...deps, models, now });
+  return {
+    service: createMfaService({
+      models,
+      codes,
+      users,
+      audit,
+      issuer: config.jwtIssuer,
+      enabled: config.mfa.totpEnabled,
+      challengeTtlMs: config.mfa.challengeTtlSeconds * 1000,
+      now,
+    }),
+    challenges: createMfaChallenges({
+      models,
+      codes,
+      users,
+      audit,
+      ttlSeconds: config.mfa.challengeTtlSeconds,
+      attempts: config.mfa.challengeAttempts,
+      now,
+    }),
+  };
+}

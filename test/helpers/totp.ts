@@ -1,0 +1,67 @@
+import { Secret, TOTP } from 'otpauth';
+import { bearer, signUp, uniqueEmail } from './operations.js';
+import type { GraphQLResponse, TestServer } from './server.js';
+
+export const PASSWORD = 'correct horse battery';
+
+/** The code an authenticator app would show for `secret` at `at` (ms). */
+export const totpCode = (secret: string, at = Date.now()) =>
+  TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: at });
+
+/** Waits past the end of the current 30 s step when it is about to end, so codes stay in window. */
+export async function awayFromStepEdge() {
+  const into = Date.now() % 30_000;
+  if (into > 26_000) await new Promise((resolve) => setTimeout(resolve, 30_000 - into + 200));
+}
+
+export const ENROLL = 'mutation { enrollTotp { secret uri qrCode } }';
+export const CONFIRM = 'mutation($c: String!) { confirmTotp(code: $c) }';
+export const VERIFY = `mutation($ch: String!, $c: String!) {
+  verifyMfa(challenge: $ch, code: $c) { accessToken user { id totpEnabled } }
+}`;
+export const LOGIN_ONLY = `mutation($e: String!, $p: String!) {
+  login(email: $e, password: $p) { accessToken }
+}`;
+
+export interface Enrolled {
+  email: string;
+  userId: string;
+  /** The sign-up's token: its amr is pwd alone. */
+  token: string;
+  secret: string;
+  recoveryCodes: string[];
+}
+
+/** Signs up and turns TOTP on, with the code of the current step (which is then spent). */
+export async function enrolledUser(server: TestServer, prefix = 'totp'): Promise<Enrolled> {
+  const email = uniqueEmail(prefix);
+  const { token, userId } = await signUp(server, email, PASSWORD);
+  const enrolled = await server.graphql(ENROLL, {}, bearer(token));
+  const secret = (enrolled.body.data?.enrollTotp as { secret: string }).secret;
+  await awayFromStepEdge();
+  const confirmed = await server.graphql(CONFIRM, { c: totpCode(secret) }, bearer(token));
+  const recoveryCodes = confirmed.body.data?.confirmTotp as string[];
+  if (!recoveryCodes) throw new Error(`confirmTotp failed: ${confirmed.text}`);
+  return { email, userId, token, secret, recoveryCodes };
+}
+
+/** Logs in with the password: the MFA_REQUIRED challenge. */
+export async function challengeFor(server: TestServer, email: string): Promise<string> {
+  const response = await server.graphql(LOGIN_ONLY, { e: email, p: PASSWORD });
+  const error = response.body.errors?.[0];
+  if (error?.extensions?.code !== 'MFA_REQUIRED') throw new Error(`no challenge: ${response.text}`);
+  return String(error.extensions.challenge);
+}
+
+export const verify = (server: TestServer, challenge: string, code: string) =>
+  server.graphql(VERIFY, { ch: challenge, c: code });
+
+export const accessTokenOf = (response: GraphQLResponse) =>
+  (response.body.data?.verifyMfa as { accessToken: string } | null)?.accessToken;
+
+/** A JWT's claims, unverified: what the test reads of the tokens it was given. */
+export const claimsOf = (token: string) =>
+  JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<
+    string,
+    unknown
+  >;
