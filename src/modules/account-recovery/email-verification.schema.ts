@@ -1,5 +1,5 @@
 import { guarded, isPublic } from '../../auth/guards.js';
-import { notAuthenticated } from '../../errors.js';
+import { badUserInput } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import { RATE_LIMIT_RULES } from '../../rate-limit/rules.js';
 
@@ -27,7 +27,7 @@ builder.mutationFields((t) => ({
       if (email !== null && email !== undefined) emailVerification.requestFor(email);
       else if (context.viewer.kind === 'user') {
         await emailVerification.request(context.viewer.userId);
-      } else throw notAuthenticated();
+      } else throw badUserInput('email', 'Give the email address, or sign in');
       return true;
     },
   }),
