@@ -270,6 +270,7 @@ const protectionSettings = {
   [RATE_LIMIT_RULES.verifyEmailPerIp.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.requestEmailVerificationPerIp.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.requestEmailVerificationPerEmail.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.requestEmailChangePerIp.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.requestEmailChangePerUser.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.confirmEmailChangePerIp.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.enrollTotpPerUser.setting]: limitSpec.optional(),

@@ -106,6 +106,13 @@ export const RATE_LIMIT_RULES = {
     window: '15m',
     identityArgs: ['email'],
   },
+  requestEmailChangePerIp: {
+    field: 'Mutation.requestEmailChange',
+    setting: 'RATE_LIMIT_EMAIL_CHANGE_PER_IP',
+    max: 10,
+    window: '15m',
+    identityArgs: [],
+  },
   requestEmailChangePerUser: {
     field: 'Mutation.requestEmailChange',
     setting: 'RATE_LIMIT_EMAIL_CHANGE_PER_USER',

@@ -145,6 +145,8 @@ describe('schema', () => {
       'deleteAccount',
       'disableTotp',
       'login',
+      'requestEmailChange',
+      'resetPassword',
       'signUp',
     ]);
     for (const name of marked) {

@@ -7,6 +7,7 @@ builder.mutationFields((t) => ({
     t,
     requiresScopes(['account:write']),
     checksPassword,
+    RATE_LIMIT_RULES.requestEmailChangePerIp,
     RATE_LIMIT_RULES.requestEmailChangePerUser,
   ).boolean({
     description:
