@@ -17,10 +17,6 @@ const ROUTES: Record<string, string> = {
   '/metrics': 'metrics',
   '/.well-known/jwks.json': 'jwks',
   '/example': 'example',
-  // The example page landing mailed links in development; the log keeps the path, never the query.
-  '/reset-password': 'example',
-  '/verify-email': 'example',
-  '/confirm-email': 'example',
 };
 
 /**
