@@ -13,7 +13,10 @@ export const CLIENT_SCRIPT = `
 let accessToken = null;
 const $ = (id) => document.getElementById(id);
 const show = (id, text) => { $(id).textContent = text; $('cookies').textContent = JSON.stringify(document.cookie); };
-const errorCode = (body) => (body.errors && body.errors[0] && body.errors[0].extensions.code) || 'UNKNOWN';
+const errorCode = (body) => {
+  const error = body.errors && body.errors[0];
+  return (error && error.extensions && error.extensions.code) || 'UNKNOWN';
+};
 
 // ---- Transport
 // Calls that use the refresh cookie, or a token from a link, carry no access token: an expired one
@@ -25,7 +28,7 @@ async function gql(query, variables = {}, withToken = true) {
     method: 'POST', credentials: 'same-origin', headers, body: JSON.stringify({ query, variables }),
   });
   const body = await response.json();
-  $('log').textContent = response.status + ' ' + JSON.stringify(body.errors ? body.errors.map((e) => e.extensions.code) : 'ok');
+  $('log').textContent = response.status + ' ' + JSON.stringify(body.errors ? body.errors.map((e) => e.extensions && e.extensions.code) : 'ok');
   return body;
 }
 

@@ -85,6 +85,7 @@ export const EXAMPLE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
     `script-src ${sha256(CLIENT_SCRIPT)}`,
     `style-src ${sha256(STYLE)}`,
     "connect-src 'self'",
+    // Nothing else loads yet. A TOTP section will need "img-src data:" for its QR code (an SVG data URL).
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",
