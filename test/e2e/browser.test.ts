@@ -200,6 +200,8 @@ describe('the example page with mailed links', () => {
     await hasText(page, 'me-result', email);
 
     expect(problems).toEqual([]);
+    // The server saw the token in a URL and in a request body, and logged neither.
+    expect(server.logs.filter((line) => line.includes(token))).toEqual([]);
     await context.close();
   });
 });
