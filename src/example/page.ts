@@ -1,22 +1,32 @@
+import { createHash } from 'node:crypto';
+import { CLIENT_SCRIPT } from './client.js';
+
 /**
  * A minimal browser client (served at /example in development): the access token lives only in
  * this page's memory, the refresh token only in the HttpOnly cookie the page can never read.
+ * The script is client.ts; this module holds the markup and the headers that confine it.
  */
-export const EXAMPLE_PAGE = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>GraphQL Auth API: browser example</title>
-<style>
+
+/** Where mailed links point (src/modules/mail/templates.ts); the page's script reads the token. */
+export const EXAMPLE_LINK_PATHS = ['/reset-password', '/verify-email', '/confirm-email'] as const;
+
+const STYLE = `
   body { font: 15px system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; color: #222; }
   input, button { font: inherit; margin: .2rem 0; padding: .3rem .6rem; }
   input { width: 100%; box-sizing: border-box; }
+  section { border-top: 1px solid #ddd; margin-top: 1rem; }
   pre { background: #f4f4f4; padding: .8rem; white-space: pre-wrap; }
   dt { font-weight: 600; } dd { margin: 0 0 .6rem; }
-</style>
-</head>
-<body>
+`;
+
+/**
+ * One <section> per flow, each wired by its own part of client.ts. A TOTP section (enrolment with
+ * its QR code, and the code prompt after MFA_REQUIRED) goes after "Session", before "Recovery".
+ */
+const BODY = `
 <h1>Browser session example</h1>
+<section id="session">
+<h2>Session</h2>
 <p>Log in, call <code>me</code>, refresh through the HttpOnly cookie, log out.</p>
 <label>Email <input id="email" type="email" autocomplete="username"></label>
 <label>Password <input id="password" type="password" autocomplete="current-password"></label>
@@ -27,63 +37,60 @@ export const EXAMPLE_PAGE = `<!doctype html>
   <button id="refresh">Refresh</button>
   <button id="logout">Log out</button>
 </p>
+</section>
+<section id="recovery-forms">
+<h2>Forgotten password</h2>
+<p>Request a reset link; in development it is in the mail catcher, or in <code>DATA_DIR/mail</code>.</p>
+<label>Email <input id="reset-email" type="email" autocomplete="email"></label>
+<p><button id="request-reset">Mail me a reset link</button></p>
+<p>The link opens this page with its token filled in below.</p>
+<label>Token <input id="reset-token" autocomplete="off" spellcheck="false"></label>
+<label>New password <input id="new-password" type="password" autocomplete="new-password"></label>
+<p><button id="reset">Set the new password</button></p>
+</section>
 <dl>
   <dt>Status</dt><dd id="status">signed out</dd>
   <dt>Me</dt><dd id="me-result">-</dd>
+  <dt>Email verified</dt><dd id="email-verified">-</dd>
+  <dt>Links and recovery</dt><dd id="recovery">-</dd>
   <dt>Refresh token visible to this page</dt><dd id="visible-refresh">-</dd>
   <dt>document.cookie</dt><dd id="cookies">-</dd>
 </dl>
 <pre id="log"></pre>
-<script>
-let accessToken = null;
-const $ = (id) => document.getElementById(id);
-const show = (id, text) => { $(id).textContent = text; $('cookies').textContent = JSON.stringify(document.cookie); };
+`;
 
-// The refresh call carries no access token: an expired one would fail the whole request (401).
-async function gql(query, variables = {}, withToken = true) {
-  const headers = { 'content-type': 'application/json', 'x-graphql-yoga-csrf': '1' };
-  if (accessToken && withToken) headers.authorization = 'Bearer ' + accessToken;
-  const response = await fetch('/graphql', {
-    method: 'POST', credentials: 'same-origin', headers, body: JSON.stringify({ query, variables }),
-  });
-  const body = await response.json();
-  $('log').textContent = response.status + ' ' + JSON.stringify(body.errors ? body.errors.map((e) => e.extensions.code) : 'ok');
-  return body;
-}
-
-const credentials = () => ({ email: $('email').value, password: $('password').value });
-const PAYLOAD = '{ accessToken expiresIn refreshToken refreshExpiresIn user { email } }';
-
-async function signIn(field) {
-  const body = await gql('mutation($email: String!, $password: String!) { ' + field +
-    '(email: $email, password: $password, useCookie: true) ' + PAYLOAD + ' }', credentials());
-  const payload = body.data && body.data[field];
-  if (!payload) return show('status', 'error ' + body.errors[0].extensions.code);
-  accessToken = payload.accessToken;
-  show('visible-refresh', String(payload.refreshToken));
-  show('status', 'signed in as ' + payload.user.email);
-}
-
-$('signup').onclick = () => signIn('signUp');
-$('login').onclick = () => signIn('login');
-$('me').onclick = async () => {
-  const body = await gql('{ me { email } }');
-  show('me-result', body.data && body.data.me ? body.data.me.email : 'error ' + body.errors[0].extensions.code);
-};
-$('refresh').onclick = async () => {
-  const body = await gql('mutation { refreshToken ' + PAYLOAD + ' }', {}, false);
-  const payload = body.data && body.data.refreshToken;
-  if (!payload) { accessToken = null; return show('status', 'refresh failed ' + body.errors[0].extensions.code); }
-  accessToken = payload.accessToken;
-  show('visible-refresh', String(payload.refreshToken));
-  show('status', 'refreshed');
-};
-$('logout').onclick = async () => {
-  await gql('mutation { logout }');
-  accessToken = null;
-  show('status', 'signed out');
-};
-</script>
+export const EXAMPLE_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>GraphQL Auth API: browser example</title>
+<style>${STYLE}</style>
+</head>
+<body>${BODY}<script>${CLIENT_SCRIPT}</script>
 </body>
 </html>
 `;
+
+const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+
+/**
+ * The page's inline script and style are allowed by hash, nothing else: no other script runs
+ * (an injected one included), and it talks only to its own origin. no-referrer and no-store
+ * because the page is also served at link URLs that carry a token in the query string.
+ */
+export const EXAMPLE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': [
+    "default-src 'none'",
+    `script-src ${sha256(CLIENT_SCRIPT)}`,
+    `style-src ${sha256(STYLE)}`,
+    "connect-src 'self'",
+    // Nothing else loads yet. A TOTP section will need "img-src data:" for its QR code (an SVG data URL).
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; '),
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+});

@@ -11,7 +11,7 @@ import {
   type ServerContext,
   type Services,
 } from './context.js';
-import { EXAMPLE_PAGE } from '../example/page.js';
+import { EXAMPLE_HEADERS, EXAMPLE_LINK_PATHS, EXAMPLE_PAGE } from '../example/page.js';
 import { useErrorResponses } from './error-responses.js';
 import { createErrorMasker } from './errors.js';
 import { GRAPHIQL_EXAMPLES } from './graphiql.js';
@@ -94,8 +94,14 @@ function staticRoutes(options: ServerOptions): Record<string, Route> {
           });
   }
   if (config.graphiql) {
-    routes['/example'] = () =>
-      new Response(EXAMPLE_PAGE, { headers: { 'content-type': 'text/html; charset=utf-8' } });
+    const examplePage = () => new Response(EXAMPLE_PAGE, { headers: EXAMPLE_HEADERS });
+    routes['/example'] = examplePage;
+    // Mailed links point at PUBLIC_URL (http://localhost:4000 by default, this server), so in
+    // development the page lands them. Never in production, even with ENABLE_GRAPHIQL: there
+    // PUBLIC_URL is the real frontend, and users must not be sent to a debugging page.
+    if (!config.isProduction) {
+      for (const path of EXAMPLE_LINK_PATHS) routes[path] = examplePage;
+    }
   }
   return routes;
 }

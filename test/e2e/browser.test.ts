@@ -6,17 +6,30 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { uniqueEmail } from '../helpers/operations.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startSmtpServer, unusedPort, waitFor, type TestSmtpServer } from '../helpers/smtp.js';
 
 /** Debian's Chromium; the project never downloads a browser (see .ci/run). */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let server: TestServer;
+let smtp: TestSmtpServer;
 let browser: Browser;
 let profile: string;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: run .ci/run`);
-  server = await startTestServer({ env: { ACCESS_TOKEN_TTL: '2s' }, label: 'browser' });
+  smtp = await startSmtpServer();
+  // Mailed links must lead back to this server, as PUBLIC_URL's default does in development.
+  const port = await unusedPort();
+  server = await startTestServer({
+    env: {
+      ACCESS_TOKEN_TTL: '2s',
+      SMTP_URL: smtp.url,
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+    },
+    label: 'browser',
+    port,
+  });
   profile = await mkdtemp(path.join(os.tmpdir(), 'auth-api-chromium-'));
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -34,6 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  await smtp?.close();
   if (profile) await rm(profile, { recursive: true, force: true });
 });
 
@@ -103,6 +117,91 @@ describe('the example page in headless Chromium', () => {
       document.querySelector('#status')?.textContent?.startsWith('refresh failed'),
     );
     expect(await text(page, 'status')).toBe('refresh failed UNAUTHENTICATED');
+    await context.close();
+  });
+});
+
+/** The token of the first link to `path` mailed to `email`, waiting for the mail to arrive. */
+async function mailedLink(email: string, path: string) {
+  const pattern = new RegExp(`${server.url}${path}\\?token=[A-Za-z0-9_-]{43}`);
+  const linked = () =>
+    smtp.received.find((mail) => mail.to.includes(email) && pattern.test(mail.parsed.text ?? ''));
+  await waitFor(() => linked() !== undefined);
+  return pattern.exec(linked()!.parsed.text ?? '')![0];
+}
+
+const hasText = (page: Page, id: string, expected: string) =>
+  page.waitForFunction(
+    ([selector, wanted]) => document.querySelector(selector!)?.textContent === wanted,
+    [`#${id}`, expected],
+  );
+
+describe('the example page with mailed links', () => {
+  it('verifies the address and resets the password through links read from the SMTP server', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.setDefaultTimeout(5000);
+    // The page's Content-Security-Policy must allow everything it does itself. (Other console
+    // errors are expected: Chromium reports every 4xx response the page receives.)
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (/content security policy/i.test(message.text())) problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(error.message));
+
+    await page.goto(`${server.url}/example`);
+    const email = uniqueEmail('browser-links');
+    await page.fill('#email', email);
+    await page.fill('#password', 'correct horse battery');
+    await page.click('#signup');
+    await hasText(page, 'status', `signed in as ${email}`);
+    await hasText(page, 'email-verified', 'false');
+
+    // The sign-up mail's verification link, opened as a developer would.
+    await page.goto(await mailedLink(email, '/verify-email'));
+    await hasText(page, 'recovery', 'email verified');
+    expect(page.url()).toBe(`${server.url}/example`);
+
+    await page.fill('#reset-email', email);
+    await page.click('#request-reset');
+    await hasText(page, 'recovery', 'if that address has an account, a reset link is on its way');
+    const resetLink = await mailedLink(email, '/reset-password');
+    await page.goto(resetLink);
+    await hasText(page, 'recovery', 'choose a new password');
+    // The token moved from the address bar into the form, and nowhere the page keeps.
+    expect(page.url()).toBe(`${server.url}/example`);
+    const token = new URL(resetLink).searchParams.get('token')!;
+    expect(await page.inputValue('#reset-token')).toBe(token);
+    expect(
+      await page.evaluate(
+        () => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }),
+      ),
+    ).toBe('{}{}');
+    await page.fill('#new-password', 'a brand new passphrase');
+    await page.click('#reset');
+    await hasText(page, 'recovery', 'password reset: log in with the new password');
+    expect(await page.inputValue('#reset-token')).toBe('');
+
+    // The link works once.
+    await page.goto(resetLink);
+    await page.fill('#new-password', 'yet another passphrase');
+    await page.click('#reset');
+    await hasText(page, 'recovery', 'error INVALID_TOKEN');
+
+    await page.fill('#email', email);
+    await page.fill('#password', 'correct horse battery');
+    await page.click('#login');
+    await hasText(page, 'status', 'error UNAUTHENTICATED');
+    await page.fill('#password', 'a brand new passphrase');
+    await page.click('#login');
+    await hasText(page, 'status', `signed in as ${email}`);
+    await hasText(page, 'email-verified', 'true');
+    await page.click('#me');
+    await hasText(page, 'me-result', email);
+
+    expect(problems).toEqual([]);
+    // The server saw the token in a URL and in a request body, and logged neither.
+    expect(server.logs.filter((line) => line.includes(token))).toEqual([]);
     await context.close();
   });
 });

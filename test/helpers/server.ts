@@ -49,6 +49,8 @@ export async function startTestServer(
     label?: string;
     redis?: Redis;
     hasher?: PasswordHasher;
+    /** 0 (a free port) unless given: a server whose PUBLIC_URL is itself must know it first. */
+    port?: number;
   } = {},
 ): Promise<TestServer> {
   const config = parseConfig({
@@ -90,7 +92,7 @@ export async function startTestServer(
     hasher: options.hasher,
     logDestination: sink,
   });
-  const http = await app.listen('127.0.0.1', 0);
+  const http = await app.listen('127.0.0.1', options.port ?? 0);
 
   return {
     url: http.url,

@@ -1,0 +1,133 @@
+/**
+ * The example page's script, as browser JavaScript (no build step). page.ts inlines it and allows
+ * exactly this text by its SHA-256 in the Content-Security-Policy, so it must stay a constant.
+ *
+ * Sections, each wiring its own part of the markup (page.ts): transport, session, recovery,
+ * and the landing for mailed links. A second factor would add a section of its own and register
+ * for MFA_REQUIRED in SIGN_IN_FAILURES; nothing else needs to change.
+ */
+export const CLIENT_SCRIPT = `
+'use strict';
+// The access token lives only in this variable; link tokens only in the reset form's field.
+// Nothing goes to localStorage or sessionStorage.
+let accessToken = null;
+const $ = (id) => document.getElementById(id);
+const show = (id, text) => { $(id).textContent = text; $('cookies').textContent = JSON.stringify(document.cookie); };
+const errorCode = (body) => {
+  const error = body.errors && body.errors[0];
+  return (error && error.extensions && error.extensions.code) || 'UNKNOWN';
+};
+
+// ---- Transport
+// Calls that use the refresh cookie, or a token from a link, carry no access token: an expired one
+// would fail the whole request (401).
+async function gql(query, variables = {}, withToken = true) {
+  const headers = { 'content-type': 'application/json', 'x-graphql-yoga-csrf': '1' };
+  if (accessToken && withToken) headers.authorization = 'Bearer ' + accessToken;
+  const response = await fetch('/graphql', {
+    method: 'POST', credentials: 'same-origin', headers, body: JSON.stringify({ query, variables }),
+  });
+  const body = await response.json();
+  $('log').textContent = response.status + ' ' + JSON.stringify(body.errors ? body.errors.map((e) => e.extensions && e.extensions.code) : 'ok');
+  return body;
+}
+
+// ---- Session: sign up, log in, me, refresh, log out
+const USER = '{ email emailVerified }';
+const PAYLOAD = '{ accessToken expiresIn refreshToken refreshExpiresIn user ' + USER + ' }';
+const credentials = () => ({ email: $('email').value, password: $('password').value });
+const showUser = (user) => show('email-verified', String(user.emailVerified));
+
+function signedIn(payload, status) {
+  accessToken = payload.accessToken;
+  show('visible-refresh', String(payload.refreshToken));
+  show('status', status);
+  showUser(payload.user);
+}
+
+function signedOut(status) {
+  accessToken = null;
+  show('status', status);
+  show('email-verified', '-');
+}
+
+// Sign-in errors that start another step, by code (error) => void; any other code is shown.
+// TOTP registers MFA_REQUIRED here: its extensions.challenge goes to verifyMfa with a code.
+const SIGN_IN_FAILURES = new Map();
+
+async function signIn(field) {
+  const body = await gql('mutation($email: String!, $password: String!) { ' + field +
+    '(email: $email, password: $password, useCookie: true) ' + PAYLOAD + ' }', credentials());
+  const payload = body.data && body.data[field];
+  if (payload) return signedIn(payload, 'signed in as ' + payload.user.email);
+  const next = SIGN_IN_FAILURES.get(errorCode(body));
+  if (next) return next(body.errors[0]);
+  show('status', 'error ' + errorCode(body));
+}
+
+$('signup').onclick = () => signIn('signUp');
+$('login').onclick = () => signIn('login');
+$('me').onclick = async () => {
+  const body = await gql('{ me ' + USER + ' }');
+  const me = body.data && body.data.me;
+  show('me-result', me ? me.email : 'error ' + errorCode(body));
+  if (me) showUser(me);
+};
+$('refresh').onclick = async () => {
+  const body = await gql('mutation { refreshToken ' + PAYLOAD + ' }', {}, false);
+  const payload = body.data && body.data.refreshToken;
+  if (!payload) { accessToken = null; return show('status', 'refresh failed ' + errorCode(body)); }
+  signedIn(payload, 'refreshed');
+};
+$('logout').onclick = async () => {
+  await gql('mutation { logout }');
+  signedOut('signed out');
+};
+
+// ---- Recovery: forgotten password, and the results of mailed links
+$('request-reset').onclick = async () => {
+  const body = await gql('mutation($email: String!) { requestPasswordReset(email: $email) }',
+    { email: $('reset-email').value }, false);
+  // Always true, whether or not the address has an account: the page cannot tell either.
+  show('recovery', body.data ? 'if that address has an account, a reset link is on its way' : 'error ' + errorCode(body));
+};
+$('reset').onclick = async () => {
+  const body = await gql('mutation($token: String!, $password: String!) { resetPassword(token: $token, newPassword: $password) }',
+    { token: $('reset-token').value, password: $('new-password').value }, false);
+  if (!body.data || !body.data.resetPassword) return show('recovery', 'error ' + errorCode(body));
+  $('reset-token').value = '';
+  $('new-password').value = '';
+  // The reset ended every session of the account, this page's included.
+  signedOut('signed out');
+  show('recovery', 'password reset: log in with the new password');
+};
+
+async function followLink(field, token, done) {
+  const body = await gql('mutation($token: String!) { ' + field + '(token: $token) }', { token }, false);
+  show('recovery', body.data && body.data[field] ? done : 'error ' + errorCode(body));
+}
+
+// ---- Landing: mailed links open PUBLIC_URL/<path>?token=…, which the server answers with this
+// page in development. The path says what the token is for.
+const LANDINGS = new Map([
+  ['/reset-password', (token) => {
+    $('reset-token').value = token;
+    $('new-password').focus();
+    show('recovery', 'choose a new password');
+  }],
+  ['/verify-email', (token) => followLink('verifyEmail', token, 'email verified')],
+  ['/confirm-email', (token) => followLink('confirmEmailChange', token, 'email changed')],
+]);
+
+function land() {
+  const landing = LANDINGS.get(location.pathname);
+  if (!landing) return;
+  const token = new URLSearchParams(location.search).get('token');
+  // Off the address bar and out of history before any request: a later Referer, a bookmark or a
+  // shoulder cannot carry the token on.
+  history.replaceState(null, '', '/example');
+  if (token) landing(token);
+  else show('recovery', 'the link has no token');
+}
+land();
+`;
