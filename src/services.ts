@@ -228,6 +228,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
         required: config.emailVerification.required,
         mailLink: accountFlows.emailVerification.mailLink,
         notifySignUpAttempt: accountFlows.emailVerification.notifySignUpAttempt,
+        mailSignUpLink: accountFlows.emailVerification.mailSignUpLink,
       },
       mfa: mfa.service,
       challenges: mfa.challenges,

@@ -66,6 +66,20 @@ describe('email change', () => {
     expect(errorCode(await server.graphql(CONFIRM, { token }))).toBe('INVALID_TOKEN');
   });
 
+  it('is void once the password changes: the owner taking the account back cancels it', async () => {
+    const [from, to] = [uniqueEmail('taken-back'), uniqueEmail('attacker')];
+    const { token: access } = await signUp(server, from, PASSWORD);
+    await server.graphql(REQUEST, { email: to, password: PASSWORD }, bearer(access));
+    const token = await changeToken(to);
+    const changed = await server.graphql(
+      'mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken } }',
+      { c: PASSWORD, n: 'the owner took it back' },
+      bearer(access),
+    );
+    expect(changed.body.errors).toBeUndefined();
+    expect(errorCode(await server.graphql(CONFIRM, { token }))).toBe('INVALID_TOKEN');
+  });
+
   it('needs the current password', async () => {
     const { token: access } = await signUp(server, uniqueEmail('pw'), PASSWORD);
     const refused = await server.graphql(

@@ -100,29 +100,44 @@ describe('email verification', () => {
 });
 
 describe('with REQUIRE_VERIFIED_EMAIL=true', () => {
-  it('signs up without tokens, and logs in once the address is verified', async () => {
+  it('signs up without tokens, and creates the account only when its link is followed', async () => {
     const email = uniqueEmail('strict');
     const signed = await strict.graphql(SIGN_UP, { email, password: PASSWORD });
     expect(signed.body.data).toBeNull();
     expect(errorCode(signed)).toBe('EMAIL_NOT_VERIFIED');
     const token = await verificationToken(email);
-    // Unverified: refused, but only after the right password, and a new link goes out.
+    // No account yet: the right password gets what an unknown email gets, so signing up and then
+    // logging in tells nothing about who is registered, and nobody can squat the address.
+    expect(errorCode(await strict.graphql(LOGIN, { email, password: PASSWORD }))).toBe(
+      'UNAUTHENTICATED',
+    );
+    expect((await strict.graphql(VERIFY, { token })).body.data).toEqual({ verifyEmail: true });
+    const login = await strict.graphql(LOGIN, { email, password: PASSWORD });
+    expect(login.body.errors).toBeUndefined();
+    expect(errorCode(await strict.graphql(VERIFY, { token }))).toBe('INVALID_TOKEN');
+  });
+
+  it('refuses an unverified account after the right password only, and mails it a new link', async () => {
+    // An account from before REQUIRE_VERIFIED_EMAIL was turned on.
+    const email = uniqueEmail('older');
+    await strict.app.services.users.signUp(email, PASSWORD);
     expect(errorCode(await strict.graphql(LOGIN, { email, password: 'wrong password!' }))).toBe(
       'UNAUTHENTICATED',
     );
     expect(errorCode(await strict.graphql(LOGIN, { email, password: PASSWORD }))).toBe(
       'EMAIL_NOT_VERIFIED',
     );
-    await verificationToken(email, 2);
+    const token = await verificationToken(email);
     expect((await strict.graphql(VERIFY, { token })).body.data).toEqual({ verifyEmail: true });
-    const login = await strict.graphql(LOGIN, { email, password: PASSWORD });
-    expect(login.body.errors).toBeUndefined();
+    expect(
+      (await strict.graphql(LOGIN, { email, password: PASSWORD })).body.errors,
+    ).toBeUndefined();
   });
 
   it('answers a registered email exactly like a new one, and tells its owner', async () => {
     const taken = uniqueEmail('taken');
     await strict.graphql(SIGN_UP, { email: taken, password: PASSWORD });
-    await verificationToken(taken);
+    await strict.graphql(VERIFY, { token: await verificationToken(taken) });
     const fresh = uniqueEmail('fresh');
     const [again, first] = await Promise.all([
       strict.graphql(SIGN_UP, { email: taken, password: 'someone else entirely' }),

@@ -41,6 +41,12 @@ beforeAll(async () => {
   registered = uniqueEmail('registered');
   await server.graphql(SIGN_UP, { email: registered, password: 'the real password 1' });
   await waitFor(() => smtp.received.some((mail) => mail.to.includes(registered)));
+  // In this mode the account exists once its link is followed.
+  const link = smtp.received.find((mail) => mail.to.includes(registered))!.parsed.text ?? '';
+  const token = /token=([A-Za-z0-9_-]{43})/.exec(link)![1]!;
+  await server.graphql('mutation($t: String!) { verifyEmail(token: $t) }', { t: token });
+  const login = await server.graphql(LOGIN, { email: registered, password: 'the real password 1' });
+  if (login.body.errors) throw new Error(`the registered account is not usable: ${login.text}`);
 });
 afterAll(() => smtp.close());
 
@@ -51,6 +57,18 @@ const comparable = (response: GraphQLResponse) => ({
 });
 
 describe('no account enumeration', () => {
+  it('signing up and then logging in with that password tells nothing either', async () => {
+    const unknown = uniqueEmail('probe');
+    const attempt = async (email: string) => {
+      await server.graphql(SIGN_UP, { email, password: 'the prober password' });
+      await server.app.settle();
+      return server.graphql(LOGIN, { email, password: 'the prober password' });
+    };
+    const forRegistered = await attempt(registered);
+    const forUnknown = await attempt(unknown);
+    expect(comparable(forUnknown)).toEqual(comparable(forRegistered));
+  });
+
   it.each(OPERATIONS)(
     '%s answers a registered and an unknown email alike',
     async (_name, query, extra) => {

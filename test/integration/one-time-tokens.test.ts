@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { connectMongo } from '../../src/db/mongo.js';
 import { SequenceLogs, createSequenceLogModel } from '../../src/db/sequence-log.js';
@@ -103,6 +104,18 @@ describe('one-time tokens', () => {
     } finally {
       clock -= 31 * MINUTE;
     }
+  });
+
+  it("keeps a redeemed token's use record until the token would have expired", async () => {
+    const { token } = await tokens.issue('password-reset', subject, 10 * MINUTE);
+    const hash = createHash('sha256').update(token).digest('hex');
+    await tokens.redeem('password-reset', token);
+    await tokens.sweep();
+    // A redemption that read the token just before it went still finds the use record.
+    expect(
+      await connection.collection('one_time_token_uses').countDocuments({ _id: hash as never }),
+    ).toBe(1);
+    expect(await tokens.redeem('password-reset', token)).toBeUndefined();
   });
 
   it("forgets every token of a user (erasure), and no one else's", async () => {

@@ -67,6 +67,13 @@ describe('password reset', () => {
     );
     const login = await server.graphql(LOGIN, { email, password: NEW_PASSWORD });
     expect(login.body.errors).toBeUndefined();
+    // Following the link proved the mailbox.
+    const accessToken2 = (login.body.data?.login as { accessToken: string }).accessToken;
+    expect(
+      (await server.graphql('{ me { emailVerified } }', {}, bearer(accessToken2))).body.data,
+    ).toEqual({
+      me: { emailVerified: true },
+    });
     await waitFor(() => mailsTo(email).some((mail) => /changed/i.test(mail.parsed.subject ?? '')));
   });
 
@@ -124,6 +131,24 @@ describe('password reset', () => {
     expect(
       errorCode(await server.graphql(RESET, { token: first, password: 'another passphrase' })),
     ).toBe('INVALID_TOKEN');
+  });
+
+  it('voids links mailed to an address the account has moved away from', async () => {
+    const [from, to] = [uniqueEmail('old-box'), uniqueEmail('new-box')];
+    const { token: access } = await signUp(server, from, PASSWORD);
+    await server.graphql(REQUEST, { email: from });
+    const stale = await resetToken(from);
+    await server.graphql(
+      'mutation($e: String!, $p: String!) { requestEmailChange(newEmail: $e, password: $p) }',
+      { e: to, p: PASSWORD },
+      bearer(access),
+    );
+    await waitFor(() => mailsTo(to).length > 0);
+    const change = /token=([A-Za-z0-9_-]{43})/.exec(mailsTo(to)[0]!.parsed.text ?? '')![1]!;
+    await server.graphql('mutation($t: String!) { confirmEmailChange(token: $t) }', { t: change });
+    expect(errorCode(await server.graphql(RESET, { token: stale, password: NEW_PASSWORD }))).toBe(
+      'INVALID_TOKEN',
+    );
   });
 
   it('refuses an expired link', async () => {

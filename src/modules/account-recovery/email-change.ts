@@ -33,7 +33,7 @@ const parseMove = (data: string | undefined): Move | undefined => {
  */
 export function createEmailChangeFlow(
   deps: {
-    users: Pick<UserService, 'confirmPassword' | 'findUsable'>;
+    users: Pick<UserService, 'confirmPassword' | 'findUsable' | 'credentialVersion'>;
     change: EmailChange;
     tokens: OneTimeTokens;
     mail: Mailer;
@@ -64,6 +64,11 @@ export function createEmailChangeFlow(
       const redeemed = await tokens.redeem('email-change', token);
       const move = parseMove(redeemed?.data);
       if (!redeemed || !move) throw invalidLinkToken();
+      // Asked for under the password of the time: a password change or reset since (the owner
+      // taking the account back) voids it, as it ends every session.
+      if ((await users.credentialVersion(redeemed.userId)) !== redeemed.credentialVersion) {
+        throw invalidLinkToken();
+      }
       const outcome = await deps.change.change(redeemed.userId, move.from, move.to);
       if (outcome === 'stale') throw invalidLinkToken();
       if (outcome === 'taken') {

@@ -1,11 +1,11 @@
-import { invalidLinkToken } from '../../errors.js';
+import { badUserInput, invalidLinkToken } from '../../errors.js';
 import type { BackgroundTasks } from '../../lib/background.js';
 import { pseudonym, type AuditLog } from '../../lib/security-events.js';
 import type { SlidingWindowStore } from '../../rate-limit/store.js';
 import type { Mailer } from '../mail/mail.js';
 import type { OneTimeTokens } from '../one-time-token/one-time-token.service.js';
 import type { User } from '../user/user.model.js';
-import type { UserService } from '../user/user.service.js';
+import type { PreparedSignUp, UserService } from '../user/user.service.js';
 
 export interface EmailVerificationOptions {
   readonly ttlMs: number;
@@ -20,7 +20,10 @@ export interface EmailVerificationOptions {
  */
 export function createEmailVerification(
   deps: {
-    users: Pick<UserService, 'findUsable' | 'findUsableByEmail' | 'markEmailVerified'>;
+    users: Pick<
+      UserService,
+      'findUsable' | 'findUsableByEmail' | 'markEmailVerified' | 'completeSignUp'
+    >;
     tokens: OneTimeTokens;
     mail: Mailer;
     windows: SlidingWindowStore;
@@ -31,15 +34,15 @@ export function createEmailVerification(
 ) {
   const { users, tokens, mail, audit } = deps;
 
-  /** Whether `user` may be sent another mail of this kind now (the per-account cap). */
-  async function withinCap(kind: string, user: User) {
+  /** Whether `subject` may be sent another mail of this kind now (the per-account cap). */
+  async function withinCap(kind: string, subject: string) {
     const { max, windowMs } = options.mailsPerAccount;
-    return (await deps.windows.hit(`${kind}-mail:${pseudonym(user.id)}`, max, windowMs)).allowed;
+    return (await deps.windows.hit(`${kind}-mail:${pseudonym(subject)}`, max, windowMs)).allowed;
   }
 
   /** Mails a link to the user's current address, within the per-account cap; false if capped. */
   async function mailLink(user: User) {
-    if (!(await withinCap('verify', user))) return false;
+    if (!(await withinCap('verify', user.id))) return false;
     const { token } = await tokens.issue(
       'verify-email',
       { userId: user.id, credentialVersion: user.credentialVersion, data: user.email },
@@ -53,10 +56,30 @@ export function createEmailVerification(
   return {
     mailLink,
 
+    /**
+     * REQUIRE_VERIFIED_EMAIL's sign-up for a free address: nothing is created until its link is
+     * followed, so an address cannot be squatted with a password its owner never chose, nor
+     * probed by signing up and then logging in. The link carries the sign-up (address and
+     * password hash, at rest only as long as the token).
+     */
+    async mailSignUpLink(prepared: PreparedSignUp) {
+      if (!(await withinCap('sign-up', prepared.email))) return;
+      const { token } = await tokens.issue(
+        'sign-up',
+        {
+          userId: pendingSubject(prepared.email),
+          credentialVersion: 0,
+          data: JSON.stringify(prepared),
+        },
+        options.ttlMs,
+      );
+      await mail.enqueue({ kind: 'verify-email', to: prepared.email, token });
+    },
+
     /** Tells the owner of `email` that someone tried to sign up with it (capped likewise). */
     async notifySignUpAttempt(email: string) {
       const owner = await users.findUsableByEmail(email);
-      if (!owner || !(await withinCap('sign-up-attempt', owner))) return;
+      if (!owner || !(await withinCap('sign-up-attempt', owner.id))) return;
       await mail.enqueue({ kind: 'sign-up-attempt', to: owner.email });
     },
 
@@ -77,12 +100,35 @@ export function createEmailVerification(
 
     async verify(token: string) {
       const redeemed = await tokens.redeem('verify-email', token);
-      if (!redeemed?.data) throw invalidLinkToken();
-      if (!(await users.markEmailVerified(redeemed.userId, redeemed.data))) {
-        throw invalidLinkToken();
+      if (redeemed?.data) {
+        if (!(await users.markEmailVerified(redeemed.userId, redeemed.data))) {
+          throw invalidLinkToken();
+        }
+        return;
       }
+      // Not an account's link: perhaps a sign-up's (a token of another purpose is not spent).
+      const signUp = parseSignUp((await tokens.redeem('sign-up', token))?.data);
+      if (!signUp) throw invalidLinkToken();
+      const created = await users.completeSignUp(signUp);
+      // Registered since the link was sent: said only to whoever reads this address's mail.
+      if (!created) throw badUserInput('token', 'This address is registered already: log in');
+      await users.markEmailVerified(created.id, created.email);
     },
   };
 }
 
 export type EmailVerification = ReturnType<typeof createEmailVerification>;
+
+/** Whom a pending sign-up's token is listed under: no account exists yet. */
+const pendingSubject = (email: string) => `pending:${pseudonym(email)}`;
+
+function parseSignUp(data: string | undefined): PreparedSignUp | undefined {
+  try {
+    const parsed = JSON.parse(data ?? '') as Partial<PreparedSignUp>;
+    return typeof parsed.email === 'string' && typeof parsed.passwordHash === 'string'
+      ? { email: parsed.email, passwordHash: parsed.passwordHash }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

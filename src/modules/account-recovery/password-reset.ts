@@ -21,7 +21,10 @@ export interface PasswordResetOptions {
  */
 export function createPasswordReset(
   deps: {
-    users: Pick<UserService, 'findUsableByEmail' | 'checkNewPassword' | 'resetPassword'>;
+    users: Pick<
+      UserService,
+      'findUsableByEmail' | 'findUsable' | 'checkNewPassword' | 'resetPassword'
+    >;
     tokens: OneTimeTokens;
     mail: Mailer;
     sessions: Pick<SessionService, 'revokeAllForUser'>;
@@ -45,7 +48,7 @@ export function createPasswordReset(
     }
     const { token } = await tokens.issue(
       'password-reset',
-      { userId: user.id, credentialVersion: user.credentialVersion },
+      { userId: user.id, credentialVersion: user.credentialVersion, data: user.email },
       options.ttlMs,
     );
     await mail.enqueue({ kind: 'password-reset', to: user.email, token });
@@ -64,6 +67,10 @@ export function createPasswordReset(
       users.checkNewPassword(newPassword, 'newPassword');
       const redeemed = await tokens.redeem('password-reset', token);
       if (!redeemed) throw invalidLinkToken();
+      // Mailed to the address the account had then: after a move away from a lost or taken-over
+      // mailbox, the links it received are void.
+      const account = await users.findUsable(redeemed.userId);
+      if (!account || account.email !== redeemed.data) throw invalidLinkToken();
       const user = await users.resetPassword(
         redeemed.userId,
         redeemed.credentialVersion,

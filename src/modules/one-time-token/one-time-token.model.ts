@@ -25,6 +25,8 @@ interface OneTimeTokenDocument {
 interface TokenUseDocument {
   _id: string;
   at: Date;
+  /** Its token's: the record must outlive any redemption that read the token before it went. */
+  expiresAt: Date;
 }
 
 export type OneTimeTokenModel = Model<OneTimeTokenDocument>;
@@ -45,7 +47,11 @@ export function createOneTimeTokenModels(connection: Connection) {
     { collection: 'one_time_tokens', strict: 'throw', versionKey: false },
   );
   const uses = new Schema<TokenUseDocument>(
-    { _id: { type: String, required: true }, at: { type: Date, required: true } },
+    {
+      _id: { type: String, required: true },
+      at: { type: Date, required: true },
+      expiresAt: { type: Date, required: true },
+    },
     { collection: 'one_time_token_uses', strict: 'throw', versionKey: false },
   );
   return {

@@ -3,7 +3,7 @@ import type { SequenceLogs } from '../../db/sequence-log.js';
 import type { OneTimeTokenModel, TokenUseModel } from './one-time-token.model.js';
 
 /** What a token may be redeemed for: a token issued for one purpose is unknown to the others. */
-export type TokenPurpose = 'password-reset' | 'verify-email' | 'email-change';
+export type TokenPurpose = 'password-reset' | 'verify-email' | 'email-change' | 'sign-up';
 
 /** 32 random bytes, base64url: 256 bits, 43 characters, safe in a URL as it is. */
 const TOKEN_BYTES = 32;
@@ -87,7 +87,7 @@ export function createOneTimeTokens(deps: {
       try {
         // Of racing redemptions, one insert wins: FerretDB isolates a unique _id insert, not
         // a delete or a conditional update (both of two racing ones can succeed).
-        await tokenUses.create({ _id: hash, at: new Date(now()) });
+        await tokenUses.create({ _id: hash, at: new Date(now()), expiresAt: stored.expiresAt });
       } catch (error) {
         if ((error as { code?: number }).code === 11000) return undefined; // redeemed already
         throw error;
@@ -103,7 +103,7 @@ export function createOneTimeTokens(deps: {
     },
 
     /**
-     * Removes expired and redeemed tokens from the oldest end of the issue log, a batch at a
+     * Removes expired tokens (redeemed ones with them) from the oldest end of the issue log, a batch at a
      * time, stopping at the first token still usable: point operations only, whatever the number
      * of users. A shorter-lived token behind a longer-lived one waits for it (a day at most).
      */
@@ -111,15 +111,20 @@ export function createOneTimeTokens(deps: {
       let removed = 0;
       for (;;) {
         const entries = await logs.oldest(LINK_TOKEN_LOG, SWEEP_BATCH);
+        // A redeemed token's document is gone, its use record stays until the token's expiry.
         const docs = await Promise.all(
-          entries.map((entry) => oneTimeTokens.findById(entry.ref).lean()),
+          entries.map(
+            async (entry) =>
+              (await oneTimeTokens.findById(entry.ref).lean()) ??
+              (await tokenUses.findById(entry.ref).lean()),
+          ),
         );
         let done = 0;
         while (done < docs.length && (docs[done]?.expiresAt.getTime() ?? 0) <= now()) done += 1;
         const swept = entries.slice(0, done);
         await remove(swept.map((entry) => entry.ref));
         await logs.trim(LINK_TOKEN_LOG, swept);
-        removed += docs.slice(0, done).filter(Boolean).length;
+        removed += done;
         if (done < SWEEP_BATCH) return removed;
       }
     },

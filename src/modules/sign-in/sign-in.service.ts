@@ -15,7 +15,7 @@ import type { MfaChallenges } from '../mfa/mfa-challenges.js';
 import type { MfaService } from '../mfa/mfa.service.js';
 import type { ClientMeta, SessionService } from '../session/session.service.js';
 import type { User } from '../user/user.model.js';
-import type { UserService } from '../user/user.service.js';
+import type { PreparedSignUp, UserService } from '../user/user.service.js';
 import type { DeviceTokens } from './device-tokens.js';
 
 /** Everything a client receives when it signs in or refreshes. */
@@ -60,6 +60,7 @@ export function createSignInService(deps: {
     readonly required: boolean;
     mailLink(user: User): Promise<boolean>;
     notifySignUpAttempt(email: string): Promise<void>;
+    mailSignUpLink(prepared: PreparedSignUp): Promise<void>;
   };
   background: BackgroundTasks;
   mfa: Pick<MfaService, 'isEnrolled'>;
@@ -83,9 +84,10 @@ export function createSignInService(deps: {
   async function signUpUnverified(email: string, password: string): Promise<never> {
     const prepared = await users.prepareSignUp(email, password);
     background.run('sign-up', async () => {
-      const created = await users.completeSignUp(prepared);
-      if (created) await verification.mailLink(created);
-      else await verification.notifySignUpAttempt(prepared.email);
+      // Nothing is created until the link is followed (see mailSignUpLink).
+      if (await users.findUsableByEmail(prepared.email)) {
+        await verification.notifySignUpAttempt(prepared.email);
+      } else await verification.mailSignUpLink(prepared);
     });
     throw emailNotVerified();
   }

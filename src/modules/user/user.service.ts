@@ -314,7 +314,10 @@ export function createUserService(deps: UserServiceDeps): UserService {
       if (problem) throw badUserInput('newPassword', passwordMessage(problem, policy.minLength));
       if ((await versions.current(id)) !== from) return undefined;
       const passwordHash = await hasher.hash(newPassword);
-      if (!(await versions.raise(id, from, { passwordHash }))) return undefined;
+      // Following the mailed link proves the mailbox, as a verification link would.
+      if (!(await versions.raise(id, from, { passwordHash, emailVerified: true }))) {
+        return undefined;
+      }
       audit.record('user.password_reset', { userId: id });
       const found = await users.findById(id).lean();
       return found && !found.disabled ? toUser(found) : undefined;
