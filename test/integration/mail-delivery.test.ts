@@ -7,7 +7,9 @@ import { createMailer, type MailService } from '../../src/modules/mail/mailer.js
 import { createMailModels, type MailModels } from '../../src/modules/mail/outbox.model.js';
 import { createSmtpTransport } from '../../src/modules/mail/transport.js';
 import type { RetryPolicy } from '../../src/modules/mail/delivery.js';
+import { WINDOW } from '../../src/modules/mail/outbox-queue.js';
 import { freshDatabaseUri } from '../helpers/database.js';
+import { captureCalls } from '../helpers/query-plans.js';
 import { startSmtpServer, unusedPort, type TestSmtpServer } from '../helpers/smtp.js';
 
 /**
@@ -49,7 +51,7 @@ async function replica(smtpUrl: string, retry: Partial<RetryPolicy> = {}) {
     retry,
   });
   mailers.push(mailer);
-  return { mailer, models, logs };
+  return { mailer, models, logs, connection };
 }
 
 async function smtpOn(port = 0, options?: Parameters<typeof startSmtpServer>[1]) {
@@ -188,5 +190,71 @@ describe('mail delivery', () => {
     expect(await queuer!.models.outbox.countDocuments()).toBe(0);
     expect(await queuer!.models.deliveries.countDocuments({ status: 'sent' })).toBe(count);
     await clear(queuer!.models);
+  });
+
+  it('finds new mail past a backlog waiting on long retries, reading a bounded window per pass', async () => {
+    const smtp = await smtpOn();
+    const { mailer: queuer, models } = await replica(smtp.url);
+    await queuer.close();
+    const backlog = 2 * WINDOW + 50;
+    for (let i = 0; i < backlog; i++) {
+      await queuer.enqueue(reset(`waiting${i}@example.test`, `backlog-token-${i}`));
+    }
+    // Every one of them failed once and waits an hour for its retry.
+    await models.outbox.updateMany(
+      {},
+      { $set: { attempts: 1, dueAt: new Date(clock + 3_600_000) } },
+    );
+    await queuer.enqueue(reset('next@example.test', 'next-token'));
+
+    const { mailer: worker, connection } = await replica(smtp.url);
+    let sent = 0;
+    for (let pass = 0; pass < 3 && sent === 0; pass++) {
+      const capture = captureCalls(connection);
+      sent += (await worker.deliverDue()).sent;
+      capture.stop();
+      // Two windows of the log and their messages whatever the backlog, plus the one sent and
+      // the trim of the finished entries earlier tests left at the tail.
+      const on = (name: string) => capture.calls.filter((call) => call.collection === name);
+      expect(on('mail_outbox').length).toBeLessThanOrEqual(2 * WINDOW + 5);
+      expect(on('mail_logs').length).toBeLessThanOrEqual(3 * WINDOW + 20);
+    }
+    expect(sent).toBe(1);
+    expect(smtp.received.map((mail) => mail.to[0])).toEqual(['next@example.test']);
+
+    // The backlog finishes (sent by other workers, say) but for three, which fall due: those go
+    // out, each once, and the log's tail moves past it all, a window per pass.
+    const waiting = await models.outbox.find().lean();
+    const keep = new Set(['waiting0@', 'waiting120@', `waiting${backlog - 1}@`]);
+    for (const doc of waiting) {
+      if (![...keep].some((to) => doc.message.to.startsWith(to))) {
+        await models.outbox.deleteOne({ _id: doc._id });
+      }
+    }
+    advance(3_600_000);
+    for (let pass = 0; pass < 5; pass++) sent += (await worker.deliverDue()).sent;
+    expect(sent).toBe(1 + keep.size);
+    expect(smtp.received).toHaveLength(1 + keep.size);
+    expect(await models.outbox.countDocuments()).toBe(0);
+    expect(await models.logs.countDocuments({ _id: /^outbox#\d+$/ })).toBe(0);
+    await clear(models);
+  }, 120_000);
+
+  it('prunes the records of messages finished more than 30 days ago, keeping newer ones', async () => {
+    const smtp = await smtpOn();
+    const { mailer, models } = await replica(smtp.url);
+    await mailer.enqueue(reset('old1@example.test', 'old-token-1'));
+    await mailer.enqueue(reset('old2@example.test', 'old-token-2'));
+    await mailer.settled();
+    advance(31 * 86_400_000);
+    await mailer.enqueue(reset('new@example.test', 'new-token'));
+    await mailer.settled();
+    expect(await models.deliveries.countDocuments({ status: 'sent' })).toBe(3);
+    expect(await mailer.prune()).toBe(2);
+    const kept = await models.deliveries.find().lean();
+    expect(kept).toHaveLength(1);
+    expect(kept[0]?.finishedAt.getTime()).toBe(clock);
+    expect(await mailer.prune()).toBe(0);
+    await clear(models);
   });
 });

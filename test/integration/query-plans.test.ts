@@ -168,6 +168,10 @@ async function exerciseRequestPaths() {
   await server.app.services.audit.prune({ maxBatches: 1 });
   await server.app.services.sessions.prune({ batches: 1 });
   await server.app.linkTokens.sweep();
+  // The mail worker: a pass over the outbox (the mail queued above), then the record sweep.
+  await server.app.mail.settled();
+  await server.app.mail.deliverDue();
+  await server.app.mail.prune({ maxBatches: 1 });
 }
 
 /** The token in the newest mail to `email` whose link has `path`. */
@@ -237,6 +241,10 @@ describe('query plans at 5,000 users', () => {
       'one_time_tokens',
       'one_time_token_uses',
       'link_token_logs',
+      'mail_outbox',
+      'mail_logs',
+      'mail_claims',
+      'mail_deliveries',
     ]) {
       expect(collections).toContain(name);
     }

@@ -1,7 +1,9 @@
 import { isDuplicateKeyError } from '../../db/mongo.js';
 import type { Logger } from '../../lib/logger.js';
 import type { MailMessage } from './mail.js';
+import type { DeliveryRecords } from './delivery-records.js';
 import type { MailModels, OutboxDocument } from './outbox.model.js';
+import type { OutboxQueue } from './outbox-queue.js';
 import type { RenderedMail } from './templates.js';
 import type { MailTransport } from './transport.js';
 
@@ -35,6 +37,7 @@ export interface DeliveryReport {
   failed: number;
 }
 
+/** Messages one pass sends at most, one at a time: the rest wait for the next poll. */
 const BATCH = 50;
 const claimId = (id: string, attempt: number) => `${id}:${attempt}`;
 const domainOf = (to: string) => to.slice(to.lastIndexOf('@') + 1).toLowerCase();
@@ -48,19 +51,21 @@ const describe = (error: unknown) =>
     .slice(0, 300);
 
 /**
- * One pass over the due messages. Each attempt is claimed first (a unique insert, see
- * ClaimDocument), so however many workers run, a message is sent at most once per attempt and
- * never again after it was sent.
+ * One pass over the due messages the outbox queue finds (see outbox-queue.ts). Each attempt is
+ * claimed first (a unique insert, see ClaimDocument), so however many workers run, a message is
+ * sent at most once per attempt and never again after it was sent.
  */
 export function createDelivery(deps: {
   models: MailModels;
+  queue: OutboxQueue;
+  records: DeliveryRecords;
   transport: MailTransport;
   render: (message: MailMessage) => RenderedMail;
   logger: Logger;
   now: () => Date;
   policy: RetryPolicy;
 }) {
-  const { models, transport, logger, now, policy } = deps;
+  const { models, queue, records, transport, logger, now, policy } = deps;
 
   /** The attempt this worker may make, or undefined while another worker is making one. */
   async function claim(doc: OutboxDocument): Promise<number | undefined> {
@@ -82,27 +87,24 @@ export function createDelivery(deps: {
     doc: OutboxDocument,
     outcome: { status: 'sent' | 'failed'; attempts: number; messageId?: string; error?: string },
   ) {
-    try {
-      await models.deliveries.create({
-        _id: doc._id,
-        kind: doc.kind,
-        status: outcome.status,
-        attempts: outcome.attempts,
-        createdAt: doc.createdAt,
-        finishedAt: now(),
-        toDomain: domainOf(doc.message.to),
-        ...(outcome.messageId ? { messageId: outcome.messageId } : {}),
-        ...(outcome.error ? { lastError: outcome.error } : {}),
-      });
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-    }
+    await records.write({
+      _id: doc._id,
+      kind: doc.kind,
+      status: outcome.status,
+      attempts: outcome.attempts,
+      createdAt: doc.createdAt,
+      finishedAt: now(),
+      toDomain: domainOf(doc.message.to),
+      ...(outcome.messageId ? { messageId: outcome.messageId } : {}),
+      ...(outcome.error ? { lastError: outcome.error } : {}),
+    });
     // The token-bearing message goes; claims after the document, so a stale claim finds it gone.
     await models.outbox.deleteOne({ _id: doc._id });
+    // One point delete per attempt: the embedded FerretDB scans for an `_id: {$in}` filter.
     const attempts = Array.from({ length: policy.maxAttempts + 1 }, (_, i) =>
       claimId(doc._id, i + 1),
     );
-    await models.claims.deleteMany({ _id: { $in: attempts } });
+    await Promise.all(attempts.map((_id) => models.claims.deleteOne({ _id })));
   }
 
   async function deliverOne(due: OutboxDocument): Promise<keyof DeliveryReport | undefined> {
@@ -145,15 +147,22 @@ export function createDelivery(deps: {
     /** Sends what is due now, one message at a time; tests call it to run the worker once. */
     async deliverDue(): Promise<DeliveryReport> {
       const report: DeliveryReport = { sent: 0, retried: 0, failed: 0 };
-      const due = await models.outbox
-        .find({ dueAt: { $lte: now() } })
-        .sort({ dueAt: 1 })
-        .limit(BATCH)
-        .lean();
+      const pass = await queue.pass();
+      const at = now();
+      // By id: a message appended twice (an append retried after it landed) is sent once anyway,
+      // by its claims, but need not be tried twice in one pass.
+      const due = [
+        ...new Map(
+          pass.visits.flatMap(({ doc }) => (doc && doc.dueAt <= at ? [[doc._id, doc]] : [])),
+        ).values(),
+      ].slice(0, BATCH);
+      const finished = new Set<string>();
       for (const doc of due) {
         const outcome = await deliverOne(doc);
         if (outcome) report[outcome]++;
+        if (outcome === 'sent' || outcome === 'failed') finished.add(doc._id);
       }
+      await pass.advance(finished);
       return report;
     },
   };

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { SequenceLogs } from '../../db/sequence-log.js';
 import type { Logger } from '../../lib/logger.js';
 import {
   createDelivery,
@@ -6,8 +7,10 @@ import {
   type DeliveryReport,
   type RetryPolicy,
 } from './delivery.js';
+import { createDeliveryRecords } from './delivery-records.js';
 import type { Mailer, MailMessage } from './mail.js';
 import type { MailModels } from './outbox.model.js';
+import { createOutboxQueue } from './outbox-queue.js';
 import { renderMail } from './templates.js';
 import type { MailTransport } from './transport.js';
 
@@ -19,8 +22,8 @@ export interface MailService extends Mailer {
   settled(): Promise<void>;
   /** Polls for due messages (retries, other replicas' mail) until close(). */
   start(): void;
-  /** Removes finished messages' records older than the retention. */
-  prune(): Promise<number>;
+  /** Removes finished messages' records older than the retention; returns how many. */
+  prune(options?: { maxBatches?: number }): Promise<number>;
   /** Stops polling and nudges, waits for the pass under way, closes the transport. */
   close(): Promise<void>;
 }
@@ -41,8 +44,13 @@ export function createMailer(deps: {
 }): MailService {
   const { models, transport, logger } = deps;
   const now = deps.now ?? (() => new Date());
+  const logs = new SequenceLogs(models.logs);
+  const queue = createOutboxQueue(models, logs);
+  const records = createDeliveryRecords(models, logs);
   const delivery = createDelivery({
     models,
+    queue,
+    records,
     transport,
     logger,
     now,
@@ -80,7 +88,7 @@ export function createMailer(deps: {
         return;
       }
       const at = now();
-      await models.outbox.create({
+      await queue.enqueue({
         _id: randomUUID(),
         kind: message.kind,
         message: { ...message },
@@ -99,9 +107,8 @@ export function createMailer(deps: {
       timer = setInterval(nudge, POLL_MS).unref();
       nudge();
     },
-    async prune() {
-      const before = new Date(now().getTime() - RECORD_RETENTION_MS);
-      return (await models.deliveries.deleteMany({ finishedAt: { $lt: before } })).deletedCount;
+    prune(options) {
+      return records.prune(new Date(now().getTime() - RECORD_RETENTION_MS), options);
     },
     async close() {
       closed = true;

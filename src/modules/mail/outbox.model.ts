@@ -1,11 +1,12 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { createSequenceLogModel, type SequenceLogModel } from '../../db/sequence-log.js';
 import type { MailKind, MailMessage } from './mail.js';
 
 /**
- * A message waiting to go out, from enqueue until it is sent or given up. Only waiting messages
- * live here, so the worker's scan for due ones (the embedded FerretDB answers only `_id` filters
- * from an index) reads a short collection. It holds the message, token included, and is deleted
- * once the message is sent or has failed for good.
+ * A message waiting to go out, from enqueue until it is sent or given up. It holds the message,
+ * token included, and is deleted once the message is sent or has failed for good. The worker
+ * never queries this collection by anything but `_id` (the embedded FerretDB answers only `_id`
+ * filters from an index): it finds messages through the outbox log (see outbox-queue.ts).
  */
 export interface OutboxDocument {
   _id: string;
@@ -50,6 +51,11 @@ export interface MailModels {
   readonly outbox: Model<OutboxDocument>;
   readonly claims: Model<ClaimDocument>;
   readonly deliveries: Model<DeliveryDocument>;
+  /**
+   * The sequence logs (src/db/sequence-log.ts) that order the outbox and the delivery records,
+   * so the worker and the record sweep walk them by `_id` instead of querying by date.
+   */
+  readonly logs: SequenceLogModel;
 }
 
 export function createMailModels(connection: Connection): MailModels {
@@ -88,5 +94,6 @@ export function createMailModels(connection: Connection): MailModels {
     outbox: connection.model<OutboxDocument>('MailOutbox', outbox),
     claims: connection.model<ClaimDocument>('MailClaim', claims),
     deliveries: connection.model<DeliveryDocument>('MailDelivery', deliveries),
+    logs: createSequenceLogModel(connection, 'mail_logs'),
   };
 }
