@@ -56,7 +56,8 @@ describe('config', () => {
   });
 
   it('refuses to start in production without DATA_ENCRYPTION_KEY while TOTP is on', () => {
-    const production = { NODE_ENV: 'production', JWT_SECRET: strongSecret };
+    // Mail off: its own refusal (no SMTP_URL) would come first.
+    const production = { NODE_ENV: 'production', JWT_SECRET: strongSecret, EMAIL_FLOWS: 'false' };
     expect(() => parseConfig(production)).toThrow(ConfigError);
     expect(() => parseConfig(production)).toThrow(/DATA_ENCRYPTION_KEY/);
     expect(parseConfig({ ...production, TOTP_ENABLED: 'false' }).mfa.dataKey).toBeUndefined();
