@@ -184,6 +184,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
     logger,
     publicUrl: config.mail.publicUrl,
     enabled: config.mail.enabled,
+    sealer: deps.sealer,
   });
   const background = createBackgroundTasks(logger);
   const accountFlows = createAccountFlows({

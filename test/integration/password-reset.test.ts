@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { LOGIN, ME, bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
 import { serversClosedAfterAll, type TestServer } from '../helpers/server.js';
-import { startSmtpServer, waitFor, type TestSmtpServer } from '../helpers/smtp.js';
+import { startSmtpServer, unusedPort, waitFor, type TestSmtpServer } from '../helpers/smtp.js';
 
 const REQUEST = 'mutation($email: String!) { requestPasswordReset(email: $email) }';
 const RESET =
@@ -190,6 +190,23 @@ describe('password reset', () => {
     );
     await settled();
     expect(resetMails(email)).toHaveLength(3);
+  });
+
+  it("keeps the link's token sealed while its mail waits for a mail server that is down", async () => {
+    const down = await start({
+      label: 'password_reset_down',
+      env: { SMTP_URL: `smtp://127.0.0.1:${await unusedPort()}`, REVOCATION_CACHE_TTL: '0' },
+    });
+    const email = uniqueEmail('waiting');
+    await down.app.services.users.signUp(email, PASSWORD);
+    await down.graphql(REQUEST, { email });
+    await down.app.settle();
+    const waiting = await down.connection
+      .collection<{ kind: string; message: { token?: string } }>('mail_outbox')
+      .find({ kind: 'password-reset' })
+      .toArray();
+    expect(waiting).toHaveLength(1);
+    expect(waiting[0]!.message.token).toMatch(/^sealed:/);
   });
 
   it('never puts the token in a log line or the database', async () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SequenceLogs } from '../../db/sequence-log.js';
+import type { Sealer } from '../../lib/data-encryption.js';
 import type { Logger } from '../../lib/logger.js';
 import {
   createDelivery,
@@ -29,6 +30,8 @@ export interface MailService extends Mailer {
 }
 
 const POLL_MS = 15_000;
+/** Marks a token stored sealed (a token itself is base64url: it never starts like this). */
+const SEALED = 'sealed:';
 /** How long the record of a sent or failed message (no body, no recipient) is kept. */
 const RECORD_RETENTION_MS = 30 * 86_400_000;
 
@@ -39,10 +42,24 @@ export function createMailer(deps: {
   publicUrl: string;
   /** EMAIL_FLOWS: off, messages are dropped rather than stored. */
   enabled: boolean;
+  /**
+   * Seals a link's token while its message waits in the outbox (DATA_ENCRYPTION_KEY): whoever
+   * reads the database during an SMTP outage must not be able to reset passwords. Absent only in
+   * production with TOTP off and no key, where the token waits in clear until it is sent.
+   */
+  sealer?: Pick<Sealer, 'seal' | 'open'>;
   now?: () => Date;
   retry?: Partial<RetryPolicy>;
 }): MailService {
-  const { models, transport, logger } = deps;
+  const { models, transport, logger, sealer } = deps;
+  const sealed = (message: MailMessage): MailMessage =>
+    sealer && 'token' in message
+      ? { ...message, token: `${SEALED}${sealer.seal(message.token)}` }
+      : { ...message };
+  const unsealed = (message: MailMessage): MailMessage =>
+    sealer && 'token' in message && message.token.startsWith(SEALED)
+      ? { ...message, token: sealer.open(message.token.slice(SEALED.length)) }
+      : message;
   const now = deps.now ?? (() => new Date());
   const logs = new SequenceLogs(models.logs);
   const queue = createOutboxQueue(models, logs);
@@ -55,7 +72,7 @@ export function createMailer(deps: {
     logger,
     now,
     policy: { ...DEFAULT_RETRY, ...deps.retry },
-    render: (message) => renderMail(message, deps.publicUrl),
+    render: (message) => renderMail(unsealed(message), deps.publicUrl),
   });
   let running: Promise<void> | undefined;
   let again = false;
@@ -91,7 +108,7 @@ export function createMailer(deps: {
       await queue.enqueue({
         _id: randomUUID(),
         kind: message.kind,
-        message: { ...message },
+        message: sealed(message),
         attempts: 0,
         dueAt: at,
         createdAt: at,
