@@ -92,6 +92,30 @@ describe('TOTP enrolment', () => {
     );
   });
 
+  it('needs the current password to turn TOTP on: a session alone cannot lock the owner out', async () => {
+    const { token } = await signUp(server, uniqueEmail('confirm-password'), PASSWORD);
+    const { secret } = (await server.graphql(ENROLL, {}, bearer(token))).body.data?.enrollTotp as {
+      secret: string;
+    };
+    await awayFromStepEdge();
+    const BARE = 'mutation($c: String!) { confirmTotp(code: $c) }';
+    expect(errorCode(await server.graphql(BARE, { c: totpCode(secret) }, bearer(token)))).toBe(
+      'GRAPHQL_VALIDATION_FAILED',
+    );
+    const wrong = await server.graphql(
+      CONFIRM,
+      { c: totpCode(secret), p: 'not the password' },
+      bearer(token),
+    );
+    expect(errorCode(wrong)).toBe('UNAUTHENTICATED');
+    expect((await server.graphql(TOTP_ENABLED, {}, bearer(token))).body.data).toEqual({
+      me: { totpEnabled: false },
+    });
+    // The code was not spent by the refused attempt: the right password turns TOTP on with it.
+    const confirmed = await server.graphql(CONFIRM, { c: totpCode(secret) }, bearer(token));
+    expect(confirmed.body.data?.confirmTotp).toHaveLength(10);
+  });
+
   it('confirms once when two confirmations race with the same code', async () => {
     const { token } = await signUp(server, uniqueEmail('confirm-race'), PASSWORD);
     const { secret } = (await server.graphql(ENROLL, {}, bearer(token))).body.data?.enrollTotp as {

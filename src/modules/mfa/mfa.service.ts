@@ -26,8 +26,11 @@ export interface MfaService {
   isEnrolled(userId: string): Promise<boolean>;
   /** A new pending secret (replacing a pending one); refused while a factor is active. */
   enroll(user: User): Promise<TotpEnrollment>;
-  /** Activates the pending secret with a code from it; returns the recovery codes, once. */
-  confirm(userId: string, code: string): Promise<string[]>;
+  /**
+   * With the password and a code from the pending secret, activates it; returns the recovery
+   * codes, once.
+   */
+  confirm(userId: string, password: string, code: string): Promise<string[]>;
   /** With the password and a code (TOTP or recovery), removes the factor. */
   disable(userId: string, password: string, code: string): Promise<void>;
   /**
@@ -89,8 +92,10 @@ export function createMfaService(deps: {
       return enrolmentOf(secret, deps.issuer, user.email);
     },
 
-    async confirm(userId, code) {
+    async confirm(userId, password, code) {
       if (!deps.enabled) throw notEnabled();
+      // A stolen session alone must not add a factor: the owner would be locked out of sign-in.
+      await deps.users.confirmPassword(userId, password);
       const pending = await models.enrolments.findById(userId).lean();
       if (!pending) throw invalidMfaCode();
       // Pending secrets have no recovery codes: only a TOTP code confirms one.
