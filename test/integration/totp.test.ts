@@ -142,12 +142,14 @@ describe('TOTP enrolment', () => {
       expect(text).not.toContain(code.replace(/-/g, ''));
     }
     const sealed = String(raw?.secret);
-    expect(sealed).toMatch(/^v1\.[\w-]{8}\./);
+    expect(sealed).toMatch(/^v2\.[\w-]{8}\./);
     const sealer = createSealer(parseDataKey(TEST_DATA_KEY, 'test'));
-    expect(sealer.open(sealed)).toBe(user.secret);
+    expect(sealer.open(sealed, user.userId)).toBe(user.secret);
+    // Bound to its account: copied to another, it does not open.
+    expect(() => sealer.open(sealed, '000000000000000000000001')).toThrow();
     // The key id is bound to the value: one altered byte and it no longer opens.
     const altered = `${sealed.slice(0, -2)}${sealed.endsWith('A') ? 'B' : 'A'}${sealed.slice(-1)}`;
-    expect(() => sealer.open(altered)).toThrow();
+    expect(() => sealer.open(altered, user.userId)).toThrow();
     // And the logs never saw the secret or the codes.
     const logs = server.logs.join('\n');
     expect(logs).not.toContain(user.secret);
@@ -393,7 +395,9 @@ describe('data key rotation', () => {
       expect(accessTokenOf(response)).toBeDefined();
       const resealed = String((await factors.findOne({ _id: user.userId as never }))?.secret);
       expect(resealed).toContain(`.${newId}.`);
-      expect(createSealer(parseDataKey(newKey, 'new')).open(resealed)).toBe(user.secret);
+      expect(createSealer(parseDataKey(newKey, 'new')).open(resealed, user.userId)).toBe(
+        user.secret,
+      );
     } finally {
       await after.close();
     }

@@ -67,7 +67,7 @@ export function createMfaChallenges(deps: {
       await codes.check({ ...factor, userId: found.userId }, code);
       // Key rotation: a secret sealed under DATA_ENCRYPTION_KEY_PREVIOUS moves to the current key
       // at its next use, so the previous key can be dropped once every factor has been used.
-      const resealed = codes.resealed(factor.secret);
+      const resealed = codes.resealed(factor.secret, found.userId);
       if (resealed) {
         await models.factors.updateOne(
           { _id: found.userId, enrolmentId: factor.enrolmentId },

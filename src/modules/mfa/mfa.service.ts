@@ -82,7 +82,7 @@ export function createMfaService(deps: {
         { _id: user.id },
         {
           _id: user.id,
-          secret: codes.seal(secret),
+          secret: codes.seal(secret, user.id),
           enrolmentId: randomToken(),
           createdAt: new Date(now()),
         },
