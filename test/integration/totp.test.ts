@@ -355,18 +355,39 @@ describe('the two-factor sweep', () => {
       accessTokenOf(await verify(server, await challengeFor(server, user.email), used)),
     ).toBeDefined();
     await challengeFor(server, user.email);
-    const long = new Date(Date.now() - 3_600_000);
-    await server.connection
-      .collection('mfa_challenges')
-      .updateMany({}, { $set: { expiresAt: long } });
-    await server.connection.collection('mfa_claims').updateMany({}, { $set: { at: long } });
-    expect(await server.app.services.mfa.prune()).toBeGreaterThan(0);
-    expect(await server.connection.collection('mfa_challenges').countDocuments()).toBe(0);
-    const left = await server.connection.collection('mfa_claims').find({}).toArray();
+    const claims = server.connection.collection('mfa_claims');
+    const challenges = server.connection.collection('mfa_challenges');
+    const factor = await server.connection
+      .collection('totp_factors')
+      .findOne({ _id: user.userId as never });
+    const enrolmentId = String(factor?.enrolmentId);
+    const recoveryClaims = { _id: { $regex: new RegExp(`^recovery:${enrolmentId}:`) } } as never;
+    // Now, nothing is due: the claims and the live challenge stay.
+    const before = await claims.countDocuments();
+    await server.app.services.mfa.prune();
+    expect(await claims.countDocuments()).toBe(before);
+    expect(await challenges.countDocuments()).toBeGreaterThan(0);
+    // Two hours on, every challenge has expired and every step claim is old enough.
+    expect(await server.app.services.mfa.prune(Date.now() + 2 * 3_600_000)).toBeGreaterThan(0);
+    expect(await challenges.countDocuments()).toBe(0);
+    const left = await claims.find({}).toArray();
     expect(left.length).toBeGreaterThan(0);
     expect(left.every((claim) => String(claim._id).startsWith('recovery:'))).toBe(true);
     const again = await verify(server, await challengeFor(server, user.email), used);
     expect(errorCode(again)).toBe('INVALID_MFA_CODE');
+    // Disabling the factor lets its recovery-code claims go: they are not kept forever.
+    const token = accessTokenOf(
+      await verify(server, await challengeFor(server, user.email), user.recoveryCodes[1]!),
+    )!;
+    expect(await claims.countDocuments(recoveryClaims)).toBe(2);
+    const DISABLE = 'mutation($p: String!, $c: String!) { disableTotp(password: $p, code: $c) }';
+    const disabled = await server.graphql(
+      DISABLE,
+      { p: PASSWORD, c: user.recoveryCodes[2]! },
+      bearer(token),
+    );
+    expect(disabled.body.data).toEqual({ disableTotp: true });
+    expect(await claims.countDocuments(recoveryClaims)).toBe(0);
   });
 });
 

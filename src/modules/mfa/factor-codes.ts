@@ -1,10 +1,11 @@
 import { isDuplicateKeyError } from '../../db/mongo.js';
+import type { SequenceLogs } from '../../db/sequence-log.js';
 import { invalidMfaCode, rateLimited, serviceUnavailable } from '../../errors.js';
 import type { Sealer } from '../../lib/data-encryption.js';
 import type { AuditLog } from '../../lib/security-events.js';
 import type { Gate, LockoutStore } from '../../rate-limit/lockout.js';
 import type { StoreFallback } from '../../rate-limit/store-fallback.js';
-import type { MfaModels } from './mfa.model.js';
+import { STEP_CLAIM_LOG, type MfaModels } from './mfa.model.js';
 import { recoveryCodeOf, recoveryHash, stepOf } from './totp.js';
 
 const OPEN_GATE: Gate = { allowed: true, retryAfterMs: 0 };
@@ -51,6 +52,7 @@ export interface FactorCodes {
 
 export function createFactorCodes(deps: {
   models: MfaModels;
+  logs: SequenceLogs;
   sealer: Sealer | undefined;
   lockout: LockoutStore;
   withFallback: StoreFallback;
@@ -70,8 +72,11 @@ export function createFactorCodes(deps: {
     const step = stepOf(open(factor.secret, factor.userId), code, at.getTime());
     if (step !== undefined) {
       // Per account, not per factor: a code seen once is never accepted again.
-      if (await claimOnce(models.claims, `totp:${factor.userId}:${step}`, at)) return 'otp';
-      throw invalidMfaCode();
+      const claim = `totp:${factor.userId}:${step}`;
+      if (!(await claimOnce(models.claims, claim, at))) throw invalidMfaCode();
+      // Logged once written, for the sweep (an entry without its claim is one already gone).
+      await deps.logs.append(STEP_CLAIM_LOG, claim);
+      return 'otp';
     }
     const recovery = factor.recoveryHashes && recoveryCodeOf(code);
     if (recovery) {
