@@ -274,6 +274,7 @@ const protectionSettings = {
   [RATE_LIMIT_RULES.requestEmailChangePerUser.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.confirmEmailChangePerIp.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.enrollTotpPerUser.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.confirmTotpPerIp.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.confirmTotpPerUser.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.disableTotpPerIp.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.disableTotpPerUser.setting]: limitSpec.optional(),

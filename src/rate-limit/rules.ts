@@ -143,6 +143,13 @@ export const RATE_LIMIT_RULES = {
     identityArgs: [],
     perUser: true,
   },
+  confirmTotpPerIp: {
+    field: 'Mutation.confirmTotp',
+    setting: 'RATE_LIMIT_CONFIRM_TOTP_PER_IP',
+    max: 10,
+    window: '15m',
+    identityArgs: [],
+  },
   confirmTotpPerUser: {
     field: 'Mutation.confirmTotp',
     setting: 'RATE_LIMIT_CONFIRM_TOTP_PER_USER',

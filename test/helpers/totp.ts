@@ -15,7 +15,9 @@ export async function awayFromStepEdge() {
 }
 
 export const ENROLL = 'mutation { enrollTotp { secret uri qrCode } }';
-export const CONFIRM = 'mutation($c: String!) { confirmTotp(code: $c) }';
+export const CONFIRM = `mutation($c: String!, $p: String! = "${PASSWORD}") {
+  confirmTotp(password: $p, code: $c)
+}`;
 export const VERIFY = `mutation($ch: String!, $c: String!) {
   verifyMfa(challenge: $ch, code: $c) { accessToken user { id totpEnabled } }
 }`;

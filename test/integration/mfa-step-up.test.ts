@@ -119,4 +119,33 @@ describe('step-up: a recent second factor for sensitive fields', () => {
     const factors = server.connection.collection('totp_factors');
     expect(await factors.findOne({ _id: user.userId as never })).toBeNull();
   });
+
+  it('erasure removes a secret an enrolment wrote after its two-factor step', async () => {
+    const { token, userId } = await signUp(server, uniqueEmail('erase-late'), PASSWORD);
+    const mfa = server.app.services.mfa;
+    const forget = mfa.forgetUser.bind(mfa);
+    // An enrollTotp still in flight when erasure began lands just after the two-factor step.
+    let late = true;
+    mfa.forgetUser = async (id) => {
+      await forget(id);
+      if (late && id === userId) {
+        late = false;
+        await server.connection.collection('totp_enrolments').insertOne({
+          _id: userId as never,
+          secret: 'v2.sealed-late',
+          enrolmentId: 'late',
+          createdAt: new Date(),
+        });
+      }
+    };
+    try {
+      const deleted = await server.graphql(DELETE_ACCOUNT, { p: PASSWORD }, bearer(token));
+      expect(deleted.body.data).toEqual({ deleteAccount: true });
+    } finally {
+      mfa.forgetUser = forget;
+    }
+    expect(late).toBe(false);
+    const enrolments = server.connection.collection('totp_enrolments');
+    expect(await enrolments.findOne({ _id: userId as never })).toBeNull();
+  });
 });

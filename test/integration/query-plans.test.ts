@@ -4,6 +4,15 @@ import { LOGIN, ME, SIGN_UP, bearer, uniqueEmail } from '../helpers/operations.j
 import { captureCalls, planCalls, type CapturedCall } from '../helpers/query-plans.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { startSmtpServer, waitFor, type TestSmtpServer } from '../helpers/smtp.js';
+import {
+  CONFIRM,
+  ENROLL,
+  accessTokenOf,
+  awayFromStepEdge,
+  challengeFor,
+  totpCode,
+  verify,
+} from '../helpers/totp.js';
 
 /**
  * The scale test: with 5,000 users, 10,000 sessions and refresh tokens and 10,000 audit events in
@@ -163,6 +172,7 @@ async function exerciseRequestPaths() {
   );
 
   await exerciseMailedLinks();
+  await exerciseTotp();
 
   // One batch of each background sweep.
   await server.app.services.audit.prune({ maxBatches: 1 });
@@ -172,6 +182,28 @@ async function exerciseRequestPaths() {
   await server.app.mail.settled();
   await server.app.mail.deliverDue();
   await server.app.mail.prune({ maxBatches: 1 });
+  // The two-factor sweep, now and as if hours had passed (so it removes what the above made).
+  await server.app.services.mfa.prune();
+  await server.app.services.mfa.prune(Date.now() + 2 * 3_600_000);
+}
+
+/** TOTP: enrolment, confirmation, a login with a challenge and a recovery code. */
+async function exerciseTotp() {
+  const email = uniqueEmail('plans-totp');
+  const { signUp } = await data<{ signUp: { accessToken: string } }>(SIGN_UP, {
+    email,
+    password: PASSWORD,
+  });
+  const viewer = bearer(signUp.accessToken);
+  const { enrollTotp } = await data<{ enrollTotp: { secret: string } }>(ENROLL, {}, viewer);
+  await awayFromStepEdge();
+  const { confirmTotp } = await data<{ confirmTotp: string[] }>(
+    CONFIRM,
+    { c: totpCode(enrollTotp.secret), p: PASSWORD },
+    viewer,
+  );
+  const verified = await verify(server, await challengeFor(server, email), confirmTotp[0]!);
+  if (!accessTokenOf(verified)) throw new Error(`verifyMfa: ${verified.text}`);
 }
 
 /** The token in the newest mail to `email` whose link has `path`. */
@@ -245,6 +277,10 @@ describe('query plans at 5,000 users', () => {
       'mail_logs',
       'mail_claims',
       'mail_deliveries',
+      'totp_factors',
+      'mfa_challenges',
+      'mfa_claims',
+      'mfa_logs',
     ]) {
       expect(collections).toContain(name);
     }

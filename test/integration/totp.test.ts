@@ -92,6 +92,30 @@ describe('TOTP enrolment', () => {
     );
   });
 
+  it('needs the current password to turn TOTP on: a session alone cannot lock the owner out', async () => {
+    const { token } = await signUp(server, uniqueEmail('confirm-password'), PASSWORD);
+    const { secret } = (await server.graphql(ENROLL, {}, bearer(token))).body.data?.enrollTotp as {
+      secret: string;
+    };
+    await awayFromStepEdge();
+    const BARE = 'mutation($c: String!) { confirmTotp(code: $c) }';
+    expect(errorCode(await server.graphql(BARE, { c: totpCode(secret) }, bearer(token)))).toBe(
+      'GRAPHQL_VALIDATION_FAILED',
+    );
+    const wrong = await server.graphql(
+      CONFIRM,
+      { c: totpCode(secret), p: 'not the password' },
+      bearer(token),
+    );
+    expect(errorCode(wrong)).toBe('UNAUTHENTICATED');
+    expect((await server.graphql(TOTP_ENABLED, {}, bearer(token))).body.data).toEqual({
+      me: { totpEnabled: false },
+    });
+    // The code was not spent by the refused attempt: the right password turns TOTP on with it.
+    const confirmed = await server.graphql(CONFIRM, { c: totpCode(secret) }, bearer(token));
+    expect(confirmed.body.data?.confirmTotp).toHaveLength(10);
+  });
+
   it('confirms once when two confirmations race with the same code', async () => {
     const { token } = await signUp(server, uniqueEmail('confirm-race'), PASSWORD);
     const { secret } = (await server.graphql(ENROLL, {}, bearer(token))).body.data?.enrollTotp as {
@@ -118,12 +142,14 @@ describe('TOTP enrolment', () => {
       expect(text).not.toContain(code.replace(/-/g, ''));
     }
     const sealed = String(raw?.secret);
-    expect(sealed).toMatch(/^v1\.[\w-]{8}\./);
+    expect(sealed).toMatch(/^v2\.[\w-]{8}\./);
     const sealer = createSealer(parseDataKey(TEST_DATA_KEY, 'test'));
-    expect(sealer.open(sealed)).toBe(user.secret);
+    expect(sealer.open(sealed, user.userId)).toBe(user.secret);
+    // Bound to its account: copied to another, it does not open.
+    expect(() => sealer.open(sealed, '000000000000000000000001')).toThrow();
     // The key id is bound to the value: one altered byte and it no longer opens.
     const altered = `${sealed.slice(0, -2)}${sealed.endsWith('A') ? 'B' : 'A'}${sealed.slice(-1)}`;
-    expect(() => sealer.open(altered)).toThrow();
+    expect(() => sealer.open(altered, user.userId)).toThrow();
     // And the logs never saw the secret or the codes.
     const logs = server.logs.join('\n');
     expect(logs).not.toContain(user.secret);
@@ -329,18 +355,39 @@ describe('the two-factor sweep', () => {
       accessTokenOf(await verify(server, await challengeFor(server, user.email), used)),
     ).toBeDefined();
     await challengeFor(server, user.email);
-    const long = new Date(Date.now() - 3_600_000);
-    await server.connection
-      .collection('mfa_challenges')
-      .updateMany({}, { $set: { expiresAt: long } });
-    await server.connection.collection('mfa_claims').updateMany({}, { $set: { at: long } });
-    expect(await server.app.services.mfa.prune()).toBeGreaterThan(0);
-    expect(await server.connection.collection('mfa_challenges').countDocuments()).toBe(0);
-    const left = await server.connection.collection('mfa_claims').find({}).toArray();
+    const claims = server.connection.collection('mfa_claims');
+    const challenges = server.connection.collection('mfa_challenges');
+    const factor = await server.connection
+      .collection('totp_factors')
+      .findOne({ _id: user.userId as never });
+    const enrolmentId = String(factor?.enrolmentId);
+    const recoveryClaims = { _id: { $regex: new RegExp(`^recovery:${enrolmentId}:`) } } as never;
+    // Now, nothing is due: the claims and the live challenge stay.
+    const before = await claims.countDocuments();
+    await server.app.services.mfa.prune();
+    expect(await claims.countDocuments()).toBe(before);
+    expect(await challenges.countDocuments()).toBeGreaterThan(0);
+    // Two hours on, every challenge has expired and every step claim is old enough.
+    expect(await server.app.services.mfa.prune(Date.now() + 2 * 3_600_000)).toBeGreaterThan(0);
+    expect(await challenges.countDocuments()).toBe(0);
+    const left = await claims.find({}).toArray();
     expect(left.length).toBeGreaterThan(0);
     expect(left.every((claim) => String(claim._id).startsWith('recovery:'))).toBe(true);
     const again = await verify(server, await challengeFor(server, user.email), used);
     expect(errorCode(again)).toBe('INVALID_MFA_CODE');
+    // Disabling the factor lets its recovery-code claims go: they are not kept forever.
+    const token = accessTokenOf(
+      await verify(server, await challengeFor(server, user.email), user.recoveryCodes[1]!),
+    )!;
+    expect(await claims.countDocuments(recoveryClaims)).toBe(2);
+    const DISABLE = 'mutation($p: String!, $c: String!) { disableTotp(password: $p, code: $c) }';
+    const disabled = await server.graphql(
+      DISABLE,
+      { p: PASSWORD, c: user.recoveryCodes[2]! },
+      bearer(token),
+    );
+    expect(disabled.body.data).toEqual({ disableTotp: true });
+    expect(await claims.countDocuments(recoveryClaims)).toBe(0);
   });
 });
 
@@ -369,7 +416,9 @@ describe('data key rotation', () => {
       expect(accessTokenOf(response)).toBeDefined();
       const resealed = String((await factors.findOne({ _id: user.userId as never }))?.secret);
       expect(resealed).toContain(`.${newId}.`);
-      expect(createSealer(parseDataKey(newKey, 'new')).open(resealed)).toBe(user.secret);
+      expect(createSealer(parseDataKey(newKey, 'new')).open(resealed, user.userId)).toBe(
+        user.secret,
+      );
     } finally {
       await after.close();
     }

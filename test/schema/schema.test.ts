@@ -142,6 +142,7 @@ describe('schema', () => {
       .map((field) => field.name);
     expect(marked.sort()).toEqual([
       'changePassword',
+      'confirmTotp',
       'deleteAccount',
       'disableTotp',
       'login',

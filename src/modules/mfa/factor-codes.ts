@@ -1,10 +1,11 @@
 import { isDuplicateKeyError } from '../../db/mongo.js';
+import type { SequenceLogs } from '../../db/sequence-log.js';
 import { invalidMfaCode, rateLimited, serviceUnavailable } from '../../errors.js';
 import type { Sealer } from '../../lib/data-encryption.js';
 import type { AuditLog } from '../../lib/security-events.js';
 import type { Gate, LockoutStore } from '../../rate-limit/lockout.js';
 import type { StoreFallback } from '../../rate-limit/store-fallback.js';
-import type { MfaModels } from './mfa.model.js';
+import { STEP_CLAIM_LOG, type MfaModels } from './mfa.model.js';
 import { recoveryCodeOf, recoveryHash, stepOf } from './totp.js';
 
 const OPEN_GATE: Gate = { allowed: true, retryAfterMs: 0 };
@@ -29,11 +30,18 @@ export interface FactorSecret {
 }
 
 export interface FactorCodes {
-  /** The clear secret, or SERVICE_UNAVAILABLE when no configured key opens it. */
-  open(sealed: string): string;
-  seal(secret: string): string;
-  /** The secret sealed again under the current key if an older one sealed it (rotation). */
-  resealed(sealed: string): string | undefined;
+  /**
+   * The clear secret of `userId`'s factor, or SERVICE_UNAVAILABLE when no configured key opens
+   * it (a secret sealed for another account does not open).
+   */
+  open(sealed: string, userId: string): string;
+  /** Seals a secret bound to `userId`'s account. */
+  seal(secret: string, userId: string): string;
+  /**
+   * The secret sealed again under the current key and format if an older one sealed it
+   * (rotation, and v1 values that were not bound to their account).
+   */
+  resealed(sealed: string, userId: string): string | undefined;
   /**
    * Accepts a TOTP code of now ±1 step not used before by the account, or an unused recovery
    * code when the factor has them, and uses it up. Every check counts toward the account's own
@@ -44,6 +52,7 @@ export interface FactorCodes {
 
 export function createFactorCodes(deps: {
   models: MfaModels;
+  logs: SequenceLogs;
   sealer: Sealer | undefined;
   lockout: LockoutStore;
   withFallback: StoreFallback;
@@ -52,19 +61,22 @@ export function createFactorCodes(deps: {
 }): FactorCodes {
   const { models, sealer, lockout, withFallback, audit, now } = deps;
 
-  function open(sealed: string) {
+  function open(sealed: string, userId: string) {
     // Production with TOTP_ENABLED=false and no key: enrolled accounts cannot be served.
     if (!sealer) throw serviceUnavailable();
-    return sealer.open(sealed);
+    return sealer.open(sealed, userId);
   }
 
   /** Whether `code` is good, using it up if so. */
   async function use(factor: FactorSecret, code: string, at: Date): Promise<'otp' | 'recovery'> {
-    const step = stepOf(open(factor.secret), code, at.getTime());
+    const step = stepOf(open(factor.secret, factor.userId), code, at.getTime());
     if (step !== undefined) {
       // Per account, not per factor: a code seen once is never accepted again.
-      if (await claimOnce(models.claims, `totp:${factor.userId}:${step}`, at)) return 'otp';
-      throw invalidMfaCode();
+      const claim = `totp:${factor.userId}:${step}`;
+      if (!(await claimOnce(models.claims, claim, at))) throw invalidMfaCode();
+      // Logged once written, for the sweep (an entry without its claim is one already gone).
+      await deps.logs.append(STEP_CLAIM_LOG, claim);
+      return 'otp';
     }
     const recovery = factor.recoveryHashes && recoveryCodeOf(code);
     if (recovery) {
@@ -81,12 +93,12 @@ export function createFactorCodes(deps: {
 
   return {
     open,
-    seal(secret) {
+    seal(secret, userId) {
       if (!sealer) throw serviceUnavailable();
-      return sealer.seal(secret);
+      return sealer.seal(secret, userId);
     },
-    resealed(sealed) {
-      return sealer?.isStale(sealed) ? sealer.seal(open(sealed)) : undefined;
+    resealed(sealed, userId) {
+      return sealer?.isStale(sealed) ? sealer.seal(open(sealed, userId), userId) : undefined;
     },
     async check(factor, code) {
       const lockoutKey = `lockout:mfa:${factor.userId}`;

@@ -1,9 +1,10 @@
+import type { SequenceLogs } from '../../db/sequence-log.js';
 import { mfaChallengeInvalid } from '../../errors.js';
 import type { AuditLog } from '../../lib/security-events.js';
 import type { User } from '../user/user.model.js';
 import type { UserService } from '../user/user.service.js';
 import { claimOnce, type FactorCodes } from './factor-codes.js';
-import type { MfaModels } from './mfa.model.js';
+import { CHALLENGE_LOG, type MfaModels } from './mfa.model.js';
 import { isRandomTokenShaped, randomToken, sha256 } from './totp.js';
 
 /** The second step of a login: a challenge for the password's success, traded for a code. */
@@ -22,6 +23,7 @@ export function createMfaChallenges(deps: {
   codes: FactorCodes;
   users: Pick<UserService, 'findUsable'>;
   audit: AuditLog;
+  logs: SequenceLogs;
   ttlSeconds: number;
   attempts: number;
   now: () => number;
@@ -39,12 +41,16 @@ export function createMfaChallenges(deps: {
   return {
     async issue(user) {
       const challenge = randomToken();
+      const hash = sha256(challenge);
+      const expiresAt = new Date(now() + deps.ttlSeconds * 1000);
       await models.challenges.create({
-        _id: sha256(challenge),
+        _id: hash,
         userId: user.id,
         credentialVersion: user.credentialVersion,
-        expiresAt: new Date(now() + deps.ttlSeconds * 1000),
+        expiresAt,
       });
+      // For the sweep, with the expiry: it removes the challenge and its claims, gone or not.
+      await deps.logs.append(CHALLENGE_LOG, `${expiresAt.getTime()}:${hash}`);
       audit.record('mfa.challenge_issued', { userId: user.id });
       return challenge;
     },
@@ -67,7 +73,7 @@ export function createMfaChallenges(deps: {
       await codes.check({ ...factor, userId: found.userId }, code);
       // Key rotation: a secret sealed under DATA_ENCRYPTION_KEY_PREVIOUS moves to the current key
       // at its next use, so the previous key can be dropped once every factor has been used.
-      const resealed = codes.resealed(factor.secret);
+      const resealed = codes.resealed(factor.secret, found.userId);
       if (resealed) {
         await models.factors.updateOne(
           { _id: found.userId, enrolmentId: factor.enrolmentId },

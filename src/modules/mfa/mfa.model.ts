@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { createSequenceLogModel } from '../../db/sequence-log.js';
 
 /*
  * Every access names one document by `_id` (the one filter the embedded FerretDB answers from an
@@ -47,6 +48,15 @@ interface MfaClaimDocument {
   at: Date;
 }
 
+/**
+ * The sweep's logs (src/db/sequence-log.ts, collection `mfa_logs`), in the order things were
+ * written, so the sweep walks them from the oldest end by point lookups instead of a range query:
+ * step claims by their claim id, challenges as `<expiresAt ms>:<hash>` (their claims are named
+ * after the hash). Recovery-code claims are in no log: they go with their factor.
+ */
+export const STEP_CLAIM_LOG = 'totp_step_claims';
+export const CHALLENGE_LOG = 'mfa_challenges';
+
 export type TotpEnrolmentModel = Model<TotpEnrolmentDocument>;
 export type TotpFactorModel = Model<TotpFactorDocument>;
 export type MfaChallengeModel = Model<MfaChallengeDocument>;
@@ -94,6 +104,7 @@ export function createMfaModels(connection: Connection) {
     factors: connection.model<TotpFactorDocument>('TotpFactor', factors),
     challenges: connection.model<MfaChallengeDocument>('MfaChallenge', challenges),
     claims: connection.model<MfaClaimDocument>('MfaClaim', claims),
+    logs: createSequenceLogModel(connection, 'mfa_logs'),
   };
 }
 

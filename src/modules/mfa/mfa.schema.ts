@@ -58,13 +58,19 @@ builder.mutationFields((t) => ({
   confirmTotp: guarded(
     t,
     requiresScopes(['account:write']),
+    checksPassword,
+    RATE_LIMIT_RULES.confirmTotpPerIp,
     RATE_LIMIT_RULES.confirmTotpPerUser,
   ).field({
     type: ['String'],
     description:
-      'Turn TOTP on with a code from the pending secret. Returns 10 single-use recovery codes, shown this once (stored hashed); each stands in for a code once. A wrong code: INVALID_MFA_CODE.',
-    args: code,
-    resolve: (_root, args, { viewer, services }) => services.mfa.confirm(viewer.userId, args.code),
+      'Turn TOTP on, with the current password and a code from the pending secret: a session alone cannot add a factor that would lock the owner out. Returns 10 single-use recovery codes, shown this once (stored hashed); each stands in for a code once. Wrong passwords count toward the lockout; a wrong code: INVALID_MFA_CODE.',
+    args: {
+      password: t.arg.string({ required: true, description: 'The current password.' }),
+      ...code,
+    },
+    resolve: (_root, args, { viewer, services }) =>
+      services.mfa.confirm(viewer.userId, args.password, args.code),
   }),
   disableTotp: guarded(
     t,

@@ -4,8 +4,14 @@ import type { SignedInViewer } from '../../auth/viewer.js';
 import type { User } from '../user/user.model.js';
 import type { UserService } from '../user/user.service.js';
 import { isDuplicateKeyError } from '../../db/mongo.js';
+import type { SequenceLogs } from '../../db/sequence-log.js';
 import type { FactorCodes } from './factor-codes.js';
-import type { MfaModels } from './mfa.model.js';
+import {
+  CHALLENGE_LOG,
+  STEP_CLAIM_LOG,
+  type MfaModels,
+  type StoredTotpFactor,
+} from './mfa.model.js';
 import {
   enrolmentOf,
   newRecoveryCodes,
@@ -26,8 +32,11 @@ export interface MfaService {
   isEnrolled(userId: string): Promise<boolean>;
   /** A new pending secret (replacing a pending one); refused while a factor is active. */
   enroll(user: User): Promise<TotpEnrollment>;
-  /** Activates the pending secret with a code from it; returns the recovery codes, once. */
-  confirm(userId: string, code: string): Promise<string[]>;
+  /**
+   * With the password and a code from the pending secret, activates it; returns the recovery
+   * codes, once.
+   */
+  confirm(userId: string, password: string, code: string): Promise<string[]>;
   /** With the password and a code (TOTP or recovery), removes the factor. */
   disable(userId: string, password: string, code: string): Promise<void>;
   /**
@@ -35,14 +44,24 @@ export interface MfaService {
    * `maxAgeMs`. An API key proves none: its owner's factor always refuses it.
    */
   requireRecent(viewer: SignedInViewer, maxAgeMs: number): Promise<void>;
-  /** Erasure: the factor and a pending secret (by _id; may run again). */
+  /** Erasure: the factor, its recovery-code claims and a pending secret (by _id; may run again). */
   forgetUser(userId: string): Promise<void>;
-  /** The hourly sweep: expired challenges and claims nothing can need any more; how many. */
-  prune(): Promise<number>;
+  /**
+   * The hourly sweep: expired challenges and claims nothing can need any more; how many. Walks
+   * the logs from their oldest end by point lookups (no range query: the embedded FerretDB would
+   * scan the collection for one), stopping at the first entry not due yet. `at`: as of when
+   * (now by default).
+   */
+  prune(at?: number): Promise<number>;
 }
 
 /** A code's step stays acceptable for three steps (±1): its claim must outlive that. */
 const TOTP_CLAIM_KEEP_MS = 5 * 60_000;
+/** Log entries the sweep reads at once: each costs a few point operations. */
+const SWEEP_BATCH = 100;
+
+const sum = (results: readonly { deletedCount: number }[]) =>
+  results.reduce((total, result) => total + result.deletedCount, 0);
 
 const notEnabled = () =>
   new AppError(ErrorCode.BAD_USER_INPUT, 'TOTP enrolment is turned off', { field: 'totp' });
@@ -54,13 +73,51 @@ export function createMfaService(deps: {
   audit: AuditLog;
   issuer: string;
   enabled: boolean;
-  /** How long a challenge lasts: its claims are kept that long after they were made. */
-  challengeTtlMs: number;
+  /** Tries per challenge: the `attempt:<hash>:<n>` claims a challenge may have. */
+  challengeAttempts: number;
+  logs: SequenceLogs;
   now: () => number;
 }): MfaService {
-  const { models, codes, audit, now } = deps;
+  const { models, codes, audit, logs, now } = deps;
   const isEnrolled = async (userId: string) =>
     (await models.factors.exists({ _id: userId })) !== null;
+
+  /**
+   * Recovery-code claims make a code single use for as long as its factor lives; with the factor
+   * gone (its enrolment id is never used again) they are deleted, by _id. A recovery code used
+   * while the factor is being removed may leave its claim behind: it names no user.
+   */
+  const forgetRecoveryClaims = (factor: Pick<StoredTotpFactor, 'enrolmentId' | 'recoveryHashes'>) =>
+    Promise.all(
+      factor.recoveryHashes.map((hash) =>
+        models.claims.deleteOne({ _id: `recovery:${factor.enrolmentId}:${hash}` }),
+      ),
+    );
+
+  /**
+   * Removes what the oldest entries of `log` name while `isDue` says so, a batch at a time, and
+   * trims those entries; stops at the first entry not due (later ones were written after it).
+   */
+  async function sweepLog(
+    log: string,
+    isDue: (ref: string) => Promise<boolean>,
+    remove: (ref: string) => Promise<number>,
+  ) {
+    let removed = 0;
+    for (;;) {
+      const entries = await logs.oldest(log, SWEEP_BATCH);
+      const due = await Promise.all(entries.map((entry) => isDue(entry.ref)));
+      let done = 0;
+      while (done < entries.length && due[done]) done += 1;
+      const swept = entries.slice(0, done);
+      removed += (await Promise.all(swept.map((entry) => remove(entry.ref)))).reduce(
+        (total, count) => total + count,
+        0,
+      );
+      await logs.trim(log, swept);
+      if (done < SWEEP_BATCH) return removed;
+    }
+  }
 
   return {
     isEnrolled,
@@ -79,7 +136,7 @@ export function createMfaService(deps: {
         { _id: user.id },
         {
           _id: user.id,
-          secret: codes.seal(secret),
+          secret: codes.seal(secret, user.id),
           enrolmentId: randomToken(),
           createdAt: new Date(now()),
         },
@@ -89,8 +146,10 @@ export function createMfaService(deps: {
       return enrolmentOf(secret, deps.issuer, user.email);
     },
 
-    async confirm(userId, code) {
+    async confirm(userId, password, code) {
       if (!deps.enabled) throw notEnabled();
+      // A stolen session alone must not add a factor: the owner would be locked out of sign-in.
+      await deps.users.confirmPassword(userId, password);
       const pending = await models.enrolments.findById(userId).lean();
       if (!pending) throw invalidMfaCode();
       // Pending secrets have no recovery codes: only a TOTP code confirms one.
@@ -124,6 +183,7 @@ export function createMfaService(deps: {
       await codes.check({ ...factor, userId }, code);
       // Of two racing disables both may pass the checks; deleting twice is harmless.
       await models.factors.deleteOne({ _id: userId });
+      await forgetRecoveryClaims(factor);
       audit.record('mfa.totp_disabled', { userId });
     },
 
@@ -138,26 +198,44 @@ export function createMfaService(deps: {
       throw mfaStepUpRequired();
     },
 
-    async prune() {
-      const at = now();
-      // Recovery-code claims are kept: they are what makes a recovery code single use.
-      const [challenges, steps, tries] = await Promise.all([
-        models.challenges.deleteMany({ expiresAt: { $lt: new Date(at) } }),
-        models.claims.deleteMany({
-          _id: { $regex: /^totp:/ },
-          at: { $lt: new Date(at - TOTP_CLAIM_KEEP_MS) },
-        }),
-        // A challenge is made before its claims: one claimed longer ago than the TTL has expired.
-        models.claims.deleteMany({
-          _id: { $regex: /^(challenge|attempt):/ },
-          at: { $lt: new Date(at - deps.challengeTtlMs) },
-        }),
-      ]);
-      return challenges.deletedCount + steps.deletedCount + tries.deletedCount;
+    async prune(at = now()) {
+      // Step claims in the order they were made: due once their step can no longer be accepted.
+      const steps = await sweepLog(
+        STEP_CLAIM_LOG,
+        async (id) => {
+          const claim = await models.claims.findById(id).lean();
+          return !claim || claim.at.getTime() + TOTP_CLAIM_KEEP_MS <= at;
+        },
+        async (id) => (await models.claims.deleteOne({ _id: id })).deletedCount,
+      );
+      // Challenges in the order they were issued, all with one lifetime: once one has expired, it
+      // and its claims (spent, tries) answer nothing any more, whether it was redeemed or not.
+      const challenges = await sweepLog(
+        CHALLENGE_LOG,
+        (ref) => Promise.resolve(Number(ref.slice(0, ref.indexOf(':'))) <= at),
+        async (ref) => {
+          const hash = ref.slice(ref.indexOf(':') + 1);
+          const attempts = Array.from(
+            { length: deps.challengeAttempts },
+            (_, i) => `attempt:${hash}:${i + 1}`,
+          );
+          return sum(
+            await Promise.all([
+              models.challenges.deleteOne({ _id: hash }),
+              ...[`challenge:${hash}`, ...attempts].map((id) =>
+                models.claims.deleteOne({ _id: id }),
+              ),
+            ]),
+          );
+        },
+      );
+      return steps + challenges;
     },
 
     async forgetUser(userId) {
+      const factor = await models.factors.findById(userId).lean();
       await models.factors.deleteOne({ _id: userId });
+      if (factor) await forgetRecoveryClaims(factor);
       await models.enrolments.deleteOne({ _id: userId });
     },
   };

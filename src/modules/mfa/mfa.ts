@@ -1,5 +1,6 @@
 import type { Connection } from 'mongoose';
 import type { Config } from '../../config/config.js';
+import { SequenceLogs } from '../../db/sequence-log.js';
 import type { Sealer } from '../../lib/data-encryption.js';
 import type { AuditLog } from '../../lib/security-events.js';
 import type { LockoutStore } from '../../rate-limit/lockout.js';
@@ -25,7 +26,8 @@ export function createMfa(deps: {
   const { config, audit, users } = deps;
   const now = deps.now ?? Date.now;
   const models = createMfaModels(deps.connection);
-  const codes = createFactorCodes({ ...deps, models, now });
+  const logs = new SequenceLogs(models.logs);
+  const codes = createFactorCodes({ ...deps, models, logs, now });
   return {
     service: createMfaService({
       models,
@@ -34,7 +36,8 @@ export function createMfa(deps: {
       audit,
       issuer: config.jwtIssuer,
       enabled: config.mfa.totpEnabled,
-      challengeTtlMs: config.mfa.challengeTtlSeconds * 1000,
+      challengeAttempts: config.mfa.challengeAttempts,
+      logs,
       now,
     }),
     challenges: createMfaChallenges({
@@ -42,6 +45,7 @@ export function createMfa(deps: {
       codes,
       users,
       audit,
+      logs,
       ttlSeconds: config.mfa.challengeTtlSeconds,
       attempts: config.mfa.challengeAttempts,
       now,

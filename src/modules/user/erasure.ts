@@ -99,6 +99,8 @@ export function erasureSteps(deps: ErasureDeps): readonly ErasureStep[] {
     { name: 'late sessions', run: ({ userId }) => sessions.forgetUser(userId) },
     { name: 'late API keys', run: ({ userId }) => apiKeys.revokeAllForUser(userId) },
     { name: 'late link tokens', run: ({ userId }) => linkTokens.forgetUser(userId) },
+    // An enrollTotp or confirmTotp that read the account before it was disabled.
+    { name: 'late two-factor', run: ({ userId }) => deps.mfa.forgetUser(userId) },
     { name: 'late audit events', run: ({ userId }) => audit.forgetUser(userId) },
   ];
 }
