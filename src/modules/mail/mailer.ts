@@ -54,11 +54,11 @@ export function createMailer(deps: {
   const { models, transport, logger, sealer } = deps;
   const sealed = (message: MailMessage): MailMessage =>
     sealer && 'token' in message
-      ? { ...message, token: `${SEALED}${sealer.seal(message.token)}` }
+      ? { ...message, token: `${SEALED}${sealer.seal(message.token, `mail:${message.to}`)}` }
       : { ...message };
   const unsealed = (message: MailMessage): MailMessage =>
     sealer && 'token' in message && message.token.startsWith(SEALED)
-      ? { ...message, token: sealer.open(message.token.slice(SEALED.length)) }
+      ? { ...message, token: sealer.open(message.token.slice(SEALED.length), `mail:${message.to}`) }
       : message;
   const now = deps.now ?? (() => new Date());
   const logs = new SequenceLogs(models.logs);
