@@ -23,6 +23,7 @@ beforeAll(async () => {
       // `me` reads the account as of REVOCATION_CACHE_TTL ago: these read it right after a change.
       REVOCATION_CACHE_TTL: '0',
       RATE_LIMIT_EMAIL_CHANGE_PER_USER: '100000/1m',
+      RATE_LIMIT_EMAIL_CHANGE_PER_IP: '100000/1m',
       RATE_LIMIT_CONFIRM_EMAIL_CHANGE_PER_IP: '100000/1m',
     },
   });
@@ -107,5 +108,28 @@ describe('email change', () => {
       outcomes.filter((outcome) => outcome.body.data?.confirmEmailChange === true),
     ).toHaveLength(1);
     expect(outcomes.map(errorCode).filter(Boolean)).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('applies one of two changes of one account confirmed at once, leaving the other address free', async () => {
+    for (let round = 0; round < 3; round++) {
+      const from = uniqueEmail('split');
+      const targets = [uniqueEmail('split-b'), uniqueEmail('split-c')];
+      const { token: access } = await signUp(server, from, PASSWORD);
+      for (const email of targets) {
+        await server.graphql(REQUEST, { email, password: PASSWORD }, bearer(access));
+      }
+      const tokens = await Promise.all(targets.map(changeToken));
+      const outcomes = await Promise.all(tokens.map((token) => server.graphql(CONFIRM, { token })));
+      const won = outcomes.map((outcome) => outcome.body.data?.confirmEmailChange === true);
+      expect(won.filter(Boolean)).toHaveLength(1);
+      const lost = outcomes.find((_, i) => !won[i])!;
+      expect(['INVALID_TOKEN', 'BAD_USER_INPUT']).toContain(errorCode(lost));
+      const [winner, loser] = won[0] ? targets : [targets[1]!, targets[0]!];
+      expect((await server.graphql(ME, {}, bearer(access))).body.data).toEqual({
+        me: { email: winner, emailVerified: true },
+      });
+      // No claim on the losing address is left naming the account: anyone may register it.
+      await signUp(server, loser!, 'someone else entirely');
+    }
   });
 });
