@@ -51,10 +51,14 @@ export function createAccountFlows(deps: {
         users,
         tokens,
         mail,
+        windows,
         audit,
         change: createEmailChange({ ...deps.userModels, audit }),
       },
-      { ttlMs: config.emailVerification.ttlMs },
+      {
+        ttlMs: config.emailVerification.ttlMs,
+        mailsPerRecipient: config.emailVerification.mailsPerAccount,
+      },
     ),
   };
 }
