@@ -191,7 +191,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
     config,
     connection,
     users,
-    userModels: { users: userModel, emails: emailModel },
+    userModels: { users: userModel, emails: emailModel, credentialChanges },
     sessions,
     apiKeys,
     mail: mailer,

@@ -23,6 +23,7 @@ beforeAll(async () => {
       // `me` reads the account as of REVOCATION_CACHE_TTL ago: these read it right after a change.
       REVOCATION_CACHE_TTL: '0',
       RATE_LIMIT_EMAIL_CHANGE_PER_USER: '100000/1m',
+      RATE_LIMIT_EMAIL_CHANGE_PER_IP: '100000/1m',
       RATE_LIMIT_CONFIRM_EMAIL_CHANGE_PER_IP: '100000/1m',
     },
   });
@@ -45,7 +46,10 @@ describe('email change', () => {
     const { token: access } = await signUp(server, from, PASSWORD);
     const asked = await server.graphql(REQUEST, { email: to, password: PASSWORD }, bearer(access));
     expect(asked.body.data).toEqual({ requestEmailChange: true });
-    await waitFor(() => mailsTo(from).some((mail) => (mail.parsed.text ?? '').includes(to)));
+    // The notice names the new address masked: text the requester chose is not quoted.
+    const masked = `${to[0]}***@example.com`;
+    await waitFor(() => mailsTo(from).some((mail) => (mail.parsed.text ?? '').includes(masked)));
+    expect(mailsTo(from).some((mail) => (mail.parsed.text ?? '').includes(to))).toBe(false);
     expect((await server.graphql(ME, {}, bearer(access))).body.data).toEqual({
       me: { email: from, emailVerified: false },
     });
@@ -121,5 +125,46 @@ describe('email change', () => {
       outcomes.filter((outcome) => outcome.body.data?.confirmEmailChange === true),
     ).toHaveLength(1);
     expect(outcomes.map(errorCode).filter(Boolean)).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('mails one address at most EMAIL_VERIFICATION_MAILS_PER_ACCOUNT times, whichever accounts ask', async () => {
+    const target = uniqueEmail('bombed');
+    const askers = await Promise.all(
+      [1, 2, 3, 4, 5].map((n) => signUp(server, uniqueEmail(`asker-${n}`), PASSWORD)),
+    );
+    for (const { token: access } of askers) {
+      const asked = await server.graphql(
+        REQUEST,
+        { email: target, password: PASSWORD },
+        bearer(access),
+      );
+      expect(asked.body.data).toEqual({ requestEmailChange: true });
+    }
+    await waitFor(() => mailsTo(target).length >= 3);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(mailsTo(target)).toHaveLength(3);
+  });
+
+  it('applies one of two changes of one account confirmed at once, leaving the other address free', async () => {
+    for (let round = 0; round < 3; round++) {
+      const from = uniqueEmail('split');
+      const targets = [uniqueEmail('split-b'), uniqueEmail('split-c')];
+      const { token: access } = await signUp(server, from, PASSWORD);
+      for (const email of targets) {
+        await server.graphql(REQUEST, { email, password: PASSWORD }, bearer(access));
+      }
+      const tokens = await Promise.all(targets.map(changeToken));
+      const outcomes = await Promise.all(tokens.map((token) => server.graphql(CONFIRM, { token })));
+      const won = outcomes.map((outcome) => outcome.body.data?.confirmEmailChange === true);
+      expect(won.filter(Boolean)).toHaveLength(1);
+      const lost = outcomes.find((_, i) => !won[i])!;
+      expect(['INVALID_TOKEN', 'BAD_USER_INPUT']).toContain(errorCode(lost));
+      const [winner, loser] = won[0] ? targets : [targets[1]!, targets[0]!];
+      expect((await server.graphql(ME, {}, bearer(access))).body.data).toEqual({
+        me: { email: winner, emailVerified: true },
+      });
+      // No claim on the losing address is left naming the account: anyone may register it.
+      await signUp(server, loser!, 'someone else entirely');
+    }
   });
 });

@@ -55,7 +55,17 @@ describe('mail templates', () => {
       PUBLIC_URL,
     );
     expect(notice.html).not.toContain('<script>');
-    expect(notice.html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;@evil.example');
-    expect(notice.text).toContain('<script>alert("x")</script>@evil.example');
+    expect(notice.html).toContain('&lt;***@evil.example');
+    expect(notice.text).toContain('<***@evil.example');
+    expect(notice.text).not.toContain('alert');
+  });
+
+  it('masks the new address in the notice to the old one, so its text is not quoted', () => {
+    const newEmail = 'call-now.support-line.555-0100+refund@evil.example';
+    const notice = renderMail({ kind: 'email-change-notice', to, newEmail }, PUBLIC_URL);
+    for (const part of [notice.text, notice.html]) {
+      expect(part).toContain('c***@evil.example');
+      expect(part).not.toContain('support-line');
+    }
   });
 });

@@ -10,7 +10,7 @@ import { createOneTimeTokenModels } from '../one-time-token/one-time-token.model
 import { createOneTimeTokens } from '../one-time-token/one-time-token.service.js';
 import type { SessionService } from '../session/session.service.js';
 import { createEmailChange } from '../user/email-change.js';
-import type { UserEmailModel, UserModel } from '../user/user.model.js';
+import type { CredentialChangeModel, UserEmailModel, UserModel } from '../user/user.model.js';
 import type { UserService } from '../user/user.service.js';
 import { createEmailChangeFlow } from './email-change.js';
 import { createEmailVerification } from './email-verification.js';
@@ -21,7 +21,11 @@ export function createAccountFlows(deps: {
   config: Config;
   connection: Connection;
   users: UserService;
-  userModels: { users: UserModel; emails: UserEmailModel };
+  userModels: {
+    users: UserModel;
+    emails: UserEmailModel;
+    credentialChanges: CredentialChangeModel;
+  };
   sessions: Pick<SessionService, 'revokeAllForUser'>;
   apiKeys: Pick<ApiKeyService, 'revokeAllForUser'>;
   mail: Mailer;
@@ -47,10 +51,14 @@ export function createAccountFlows(deps: {
         users,
         tokens,
         mail,
+        windows,
         audit,
         change: createEmailChange({ ...deps.userModels, audit }),
       },
-      { ttlMs: config.emailVerification.ttlMs },
+      {
+        ttlMs: config.emailVerification.ttlMs,
+        mailsPerRecipient: config.emailVerification.mailsPerAccount,
+      },
     ),
   };
 }

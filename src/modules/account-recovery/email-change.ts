@@ -1,5 +1,6 @@
 import { badUserInput, invalidLinkToken } from '../../errors.js';
-import type { AuditLog } from '../../lib/security-events.js';
+import { pseudonym, type AuditLog } from '../../lib/security-events.js';
+import type { SlidingWindowStore } from '../../rate-limit/store.js';
 import type { Mailer } from '../mail/mail.js';
 import type { OneTimeTokens } from '../one-time-token/one-time-token.service.js';
 import type { EmailChange } from '../user/email-change.js';
@@ -7,6 +8,11 @@ import { checkedEmail, type UserService } from '../user/user.service.js';
 
 export interface EmailChangeRequestOptions {
   readonly ttlMs: number;
+  /**
+   * Confirmation mails one address is sent per window, whichever accounts ask: the per-user
+   * limit alone would let many accounts mail-bomb one stranger's address.
+   */
+  readonly mailsPerRecipient: { readonly max: number; readonly windowMs: number };
 }
 
 /** What an email-change token carries: the address it moves from, and to. */
@@ -37,6 +43,7 @@ export function createEmailChangeFlow(
     change: EmailChange;
     tokens: OneTimeTokens;
     mail: Mailer;
+    windows: SlidingWindowStore;
     audit: AuditLog;
   },
   options: EmailChangeRequestOptions,
@@ -49,6 +56,14 @@ export function createEmailChangeFlow(
       const user = await users.findUsable(userId);
       if (!user) throw invalidLinkToken();
       if (to === user.email) throw badUserInput('newEmail', 'This is already your address');
+      const { max, windowMs } = options.mailsPerRecipient;
+      // Keyed by a pseudonym of the address: the store never holds it. Over the cap the answer
+      // is the same `true`, and nothing is sent.
+      const hit = await deps.windows.hit(`change-mail:${pseudonym(to)}`, max, windowMs);
+      if (!hit.allowed) {
+        deps.audit.record('user.email_change_requested', { userId, outcome: 'capped' });
+        return;
+      }
       const move: Move = { from: user.email, to };
       const { token } = await tokens.issue(
         'email-change',

@@ -18,6 +18,15 @@ const escapeHtml = (value: string) =>
       ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char] ?? char,
   );
 
+/**
+ * `x***@evil.example` for `x-anything@evil.example`: enough for the owner to recognize an
+ * address of theirs, while text chosen by whoever asked does not appear verbatim in a genuine mail.
+ */
+export const maskAddress = (address: string) => {
+  const at = address.lastIndexOf('@');
+  return at < 1 ? '***' : `${address[0]}***${address.slice(at)}`;
+};
+
 /** PUBLIC_URL + path + ?token=: the token is URL-encoded, whatever characters it holds. */
 const linkTo = (publicUrl: string, path: string, token: string) =>
   `${publicUrl}${path}?token=${encodeURIComponent(token)}`;
@@ -75,7 +84,7 @@ function body(message: MailMessage, publicUrl: string): Body {
       return {
         subject: 'Your email address is being changed',
         paragraphs: [
-          `Someone asked to change the email of your account to ${message.newEmail}. The change applies once the new address is confirmed.`,
+          `Someone asked to change the email of your account to ${maskAddress(message.newEmail)}. The change applies once the new address is confirmed.`,
           'If you did not ask for this, change your password now.',
         ],
       };

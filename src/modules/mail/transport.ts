@@ -18,8 +18,12 @@ export function createSmtpTransport(url: string, from: string): MailTransport {
   const transporter = nodemailer.createTransport({ url, ...SMTP_TIMEOUTS }, { from });
   return {
     async send(mail) {
+      // One recipient, as an object and as the envelope: a string would be parsed as an address
+      // list, and `a,victim@x` or `grp:victim@x;` would reach mailboxes besides the account's.
+      const address = mail.to;
       const info = (await transporter.sendMail({
-        to: mail.to,
+        to: { name: '', address },
+        envelope: { from, to: [{ name: '', address }] },
         subject: mail.subject,
         text: mail.text,
         html: mail.html,

@@ -6,6 +6,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { SessionService } from '../session/session.service.js';
 import type { Account } from './admin-roster.js';
 import { DECOY_USER_ID } from './decoy-account.js';
+import { emailChangeKey } from './email-change.js';
 import {
   USERS_LOG,
   type CredentialChangeModel,
@@ -73,6 +74,8 @@ export function erasureSteps(deps: ErasureDeps): readonly ErasureStep[] {
             versions.map((version) => credentialChanges.deleteOne({ _id: `${userId}:${version}` })),
           );
         }
+        // An email change's hold, if one crashed holding it.
+        await credentialChanges.deleteOne({ _id: emailChangeKey(userId) });
       },
     },
     {
