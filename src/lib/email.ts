@@ -7,12 +7,14 @@ export const MAX_EMAIL_LENGTH = 254;
 export const MAX_EMAIL_INPUT_LENGTH = 320;
 /**
  * RFC 5321 dot-atom local part (letters, digits and !#$%&'*+-/=?^_`{|}~, dots only between them)
- * and a host name of two or more labels (letters, digits, inner hyphens; 63 characters at most).
+ * and a host name of two or more labels (letters, digits, inner hyphens; 63 characters at most),
+ * letters and digits in any script as RFC 6531 allows (accounts with such addresses exist).
  * Nothing else: a comma, angle bracket, colon, semicolon, parenthesis or quote would let a mail
  * library read one stored address as a list of several, or one mailbox as many accounts.
  */
-const LOCAL_PART = "[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*";
-const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+const WORD = '\\p{L}\\p{M}\\p{N}';
+const LOCAL_PART = `[${WORD}!#$%&'*+/=?^_\`{|}~-]+(?:\\.[${WORD}!#$%&'*+/=?^_\`{|}~-]+)*`;
+const LABEL = `[${WORD}](?:[${WORD}-]{0,61}[${WORD}])?`;
 const EMAIL_SHAPE = new RegExp(`^${LOCAL_PART}@(?:${LABEL}\\.)+${LABEL}$`, 'u');
 /**
  * Control characters (NUL, CR, LF …) and format characters (zero-width spaces and joiners, bidi

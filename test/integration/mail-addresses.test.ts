@@ -29,6 +29,18 @@ const listLike = (box: string) => [
 ];
 
 describe('addresses that are more than one address', () => {
+  it('still lets an address in another script sign up and log in (RFC 6531)', async () => {
+    const email = `zoë-${Date.now()}@bücher.example`;
+    expect(
+      (await server.graphql(SIGN_UP, { email, password: PASSWORD })).body.errors,
+    ).toBeUndefined();
+    const login = await server.graphql(
+      'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }',
+      { e: email, p: PASSWORD },
+    );
+    expect(login.body.errors).toBeUndefined();
+  });
+
   it('are refused at sign-up, so one mailbox cannot hold many accounts', async () => {
     const box = uniqueEmail('box');
     for (const email of listLike(box)) {
