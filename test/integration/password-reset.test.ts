@@ -209,6 +209,31 @@ describe('password reset', () => {
     expect(waiting[0]!.message.token).toMatch(/^sealed:/);
   });
 
+  it('limits requests per address and email, and resets per address (RATE_LIMITED)', async () => {
+    const limited = await start({
+      label: 'password_reset_limits',
+      env: {
+        SMTP_URL: smtp.url,
+        RATE_LIMIT_PASSWORD_RESET_REQUEST_PER_IP: '100/1m',
+        RATE_LIMIT_PASSWORD_RESET_REQUEST_PER_EMAIL: '2/1m',
+        RATE_LIMIT_PASSWORD_RESET_PER_IP: '2/1m',
+      },
+    });
+    const email = uniqueEmail('limited');
+    const requests = [];
+    for (let i = 0; i < 3; i += 1) requests.push(await limited.graphql(REQUEST, { email }));
+    expect(requests.map(errorCode)).toEqual([undefined, undefined, 'RATE_LIMITED']);
+    // Another email from the same address is counted apart.
+    expect((await limited.graphql(REQUEST, { email: uniqueEmail('other') })).body.data).toEqual({
+      requestPasswordReset: true,
+    });
+    const resets = [];
+    for (let i = 0; i < 3; i += 1) {
+      resets.push(await limited.graphql(RESET, { token: 'D'.repeat(43), password: NEW_PASSWORD }));
+    }
+    expect(resets.map(errorCode)).toEqual(['INVALID_TOKEN', 'INVALID_TOKEN', 'RATE_LIMITED']);
+  });
+
   it('never puts the token in a log line or the database', async () => {
     const email = uniqueEmail('secret');
     await signUp(server, email, PASSWORD);
