@@ -88,6 +88,26 @@ describe('email verification', () => {
     expect(errorCode(await open.graphql(REQUEST))).toBe('BAD_USER_INPUT');
   });
 
+  it('limits requests per address and email, and link checks per address (RATE_LIMITED)', async () => {
+    const limited = await start({
+      label: 'verify_limits',
+      env: {
+        SMTP_URL: smtp.url,
+        RATE_LIMIT_EMAIL_VERIFICATION_PER_EMAIL: '2/1m',
+        RATE_LIMIT_VERIFY_EMAIL_PER_IP: '2/1m',
+      },
+    });
+    const REQUEST_FOR = 'mutation($email: String) { requestEmailVerification(email: $email) }';
+    const email = uniqueEmail('limited');
+    const requests = [];
+    for (let i = 0; i < 3; i += 1) requests.push(await limited.graphql(REQUEST_FOR, { email }));
+    expect(requests.map(errorCode)).toEqual([undefined, undefined, 'RATE_LIMITED']);
+    const checks = [];
+    for (let i = 0; i < 3; i += 1)
+      checks.push(await limited.graphql(VERIFY, { token: 'E'.repeat(43) }));
+    expect(checks.map(errorCode)).toEqual(['INVALID_TOKEN', 'INVALID_TOKEN', 'RATE_LIMITED']);
+  });
+
   it.each([
     ['garbage', 'nope'],
     ['unicode', 'é'.repeat(43)],
