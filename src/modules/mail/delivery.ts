@@ -59,6 +59,8 @@ export function createDelivery(deps: {
   logger: Logger;
   now: () => Date;
   policy: RetryPolicy;
+  /** True once the mailer closes: the pass ends after the message in hand. */
+  stopped?: () => boolean;
 }) {
   const { models, transport, logger, now, policy } = deps;
 
@@ -151,6 +153,7 @@ export function createDelivery(deps: {
         .limit(BATCH)
         .lean();
       for (const doc of due) {
+        if (deps.stopped?.()) break;
         const outcome = await deliverOne(doc);
         if (outcome) report[outcome]++;
       }

@@ -41,6 +41,10 @@ export function createMailer(deps: {
 }): MailService {
   const { models, transport, logger } = deps;
   const now = deps.now ?? (() => new Date());
+  let running: Promise<void> | undefined;
+  let again = false;
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
   const delivery = createDelivery({
     models,
     transport,
@@ -48,11 +52,8 @@ export function createMailer(deps: {
     now,
     policy: { ...DEFAULT_RETRY, ...deps.retry },
     render: (message) => renderMail(message, deps.publicUrl),
+    stopped: () => closed,
   });
-  let running: Promise<void> | undefined;
-  let again = false;
-  let closed = false;
-  let timer: NodeJS.Timeout | undefined;
 
   /** Delivery after the response, never on it: one pass at a time, another if nudged meanwhile. */
   const nudge = () => {
