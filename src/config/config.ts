@@ -350,15 +350,16 @@ const mailSettings = {
       .regex(/^smtps?:\/\/[^/\s]/, 'must be an smtp:// or smtps:// URL')
       .optional(),
   ),
-  MAIL_FROM: z
-    .string()
-    .trim()
-    .regex(/^[^\r\n]*@[^\r\n]*$/, 'must be an address such as Auth API <no-reply@example.com>')
-    .default('Auth API <no-reply@localhost>'),
-  PUBLIC_URL: z
-    .string()
-    .trim()
-    .default('http://localhost:4000')
+  // Empty counts as unset, as .env.example and docker compose pass it.
+  MAIL_FROM: optionalString
+    .transform((value) => value ?? 'Auth API <no-reply@localhost>')
+    .pipe(
+      z
+        .string()
+        .regex(/^[^\r\n]*@[^\r\n]*$/, 'must be an address such as Auth API <no-reply@example.com>'),
+    ),
+  PUBLIC_URL: optionalString
+    .transform((value) => value ?? 'http://localhost:4000')
     .pipe(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }))
     .refine((value) => !/[?#]/.test(value), 'must not have a query or fragment')
     // Links append their own path: a trailing slash would double it.

@@ -46,7 +46,7 @@ describe('docker-compose.yml', () => {
     const result = validate(COMPOSE);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain('valid: 5 services, 2 networks, 3 volumes');
+    expect(result.stdout).toContain('valid: 6 services, 3 networks, 3 volumes');
   });
 
   it('fails validation on a typo, so CI catches it', async () => {
@@ -68,18 +68,29 @@ describe('docker-compose.yml', () => {
     );
   });
 
-  it('publishes ports only from Traefik and keeps the database and Redis on an internal network', async () => {
+  it('publishes ports only from Traefik (and Mailpit on loopback) and keeps the database and Redis on an internal network', async () => {
     const compose = parse(await readFile(COMPOSE, 'utf8')) as {
       services: Record<string, ComposeService>;
       networks: Record<string, { internal?: boolean }>;
     };
     const { services } = compose;
-    expect(Object.keys(services).sort()).toEqual(['api-1', 'api-2', 'mongo', 'redis', 'traefik']);
+    expect(Object.keys(services).sort()).toEqual([
+      'api-1',
+      'api-2',
+      'mailpit',
+      'mongo',
+      'redis',
+      'traefik',
+    ]);
     const published = Object.entries(services)
       .filter(([, service]) => service.ports?.length)
       .map(([name]) => name);
-    expect(published).toEqual(['traefik']);
+    expect(published.sort()).toEqual(['mailpit', 'traefik']);
     expect(services.traefik?.ports).toEqual(['80:80', '443:443']);
+    // The mail catcher's UI shows every message, links and tokens included: this machine only.
+    expect(services.mailpit?.ports).toEqual(['127.0.0.1:8025:8025']);
+    expect(services.mailpit?.image).toMatch(/^axllent\/mailpit:v\d+\.\d+\.\d+$/);
+    expect(services.mailpit?.networks).toEqual(['mail']);
     expect(compose.networks.internal?.internal).toBe(true);
     expect(services.mongo?.networks).toEqual(['internal']);
     expect(services.redis?.networks).toEqual(['internal']);
@@ -90,8 +101,9 @@ describe('docker-compose.yml', () => {
         redis: { condition: 'service_healthy' },
       });
       expect(services[name]?.environment?.NODE_ENV).toBe('production');
+      expect(services[name]?.environment?.SMTP_URL).toBe('${SMTP_URL:-smtp://mailpit:1025}');
     }
-    for (const name of ['traefik', 'mongo', 'redis']) {
+    for (const name of ['traefik', 'mongo', 'redis', 'mailpit']) {
       expect(services[name]?.image).toMatch(/:v?\d+\.\d+\.\d+/);
       expect(services[name]?.healthcheck).toBeDefined();
     }

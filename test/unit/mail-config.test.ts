@@ -18,6 +18,12 @@ describe('mail settings', () => {
     });
   });
 
+  it('reads empty values as unset, as .env.example and docker compose pass them', () => {
+    expect(
+      parseConfig({ SMTP_URL: '', MAIL_FROM: '', PUBLIC_URL: '', EMAIL_FLOWS: '' }).mail,
+    ).toEqual(parseConfig({}).mail);
+  });
+
   it('takes SMTP and the public URL, without the trailing slash links would double', () => {
     const { mail } = parseConfig({
       SMTP_URL: 'smtps://user:pass@smtp.example.com:465',

@@ -64,6 +64,8 @@ export function createDelivery(deps: {
   logger: Logger;
   now: () => Date;
   policy: RetryPolicy;
+  /** True once the mailer closes: the pass ends after the message in hand. */
+  stopped?: () => boolean;
 }) {
   const { models, queue, records, transport, logger, now, policy } = deps;
 
@@ -158,6 +160,7 @@ export function createDelivery(deps: {
       ].slice(0, BATCH);
       const finished = new Set<string>();
       for (const doc of due) {
+        if (deps.stopped?.()) break;
         const outcome = await deliverOne(doc);
         if (outcome) report[outcome]++;
         if (outcome === 'sent' || outcome === 'failed') finished.add(doc._id);

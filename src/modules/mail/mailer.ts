@@ -64,6 +64,10 @@ export function createMailer(deps: {
   const logs = new SequenceLogs(models.logs);
   const queue = createOutboxQueue(models, logs);
   const records = createDeliveryRecords(models, logs);
+  let running: Promise<void> | undefined;
+  let again = false;
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
   const delivery = createDelivery({
     models,
     queue,
@@ -73,11 +77,8 @@ export function createMailer(deps: {
     now,
     policy: { ...DEFAULT_RETRY, ...deps.retry },
     render: (message) => renderMail(unsealed(message), deps.publicUrl),
+    stopped: () => closed,
   });
-  let running: Promise<void> | undefined;
-  let again = false;
-  let closed = false;
-  let timer: NodeJS.Timeout | undefined;
 
   /** Delivery after the response, never on it: one pass at a time, another if nudged meanwhile. */
   const nudge = () => {
