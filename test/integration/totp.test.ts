@@ -394,6 +394,23 @@ describe('the two-factor sweep', () => {
   });
 });
 
+describe('TOTP_ENABLED=false', () => {
+  it('refuses enrolment, and still asks enrolled accounts for their code', async () => {
+    const databaseUri = freshDatabaseUri('totp-off');
+    const on = await startTestServer({ databaseUri });
+    const user = await enrolledUser(on, 'totp-off').finally(() => on.close());
+    const off = await startTestServer({ databaseUri, env: { TOTP_ENABLED: 'false' } });
+    try {
+      const { token } = await signUp(off, uniqueEmail('totp-off-new'), PASSWORD);
+      expect(errorCode(await off.graphql(ENROLL, {}, bearer(token)))).toBe('BAD_USER_INPUT');
+      const challenge = await challengeFor(off, user.email);
+      expect(accessTokenOf(await verify(off, challenge, user.recoveryCodes[0]!))).toBeDefined();
+    } finally {
+      await off.close();
+    }
+  });
+});
+
 describe('data key rotation', () => {
   it('opens secrets sealed under DATA_ENCRYPTION_KEY_PREVIOUS and re-seals them at their next use', async () => {
     const databaseUri = freshDatabaseUri('totp-rotation');
