@@ -9,6 +9,29 @@ const SETTLE_MS = 1000;
 const SETTLE_POLL_MS = 25;
 
 /**
+ * Deletes the credential_changes claim `key` if it is abandoned (older than ABANDONED_CHANGE_MS);
+ * true if this caller did. By _id alone (the embedded FerretDB reads the whole collection for any
+ * other filter), so the age is compared here and a marker decides which of several racing callers
+ * deletes: an unconditional delete by a second one could take away the claim the first has just
+ * made again. Credential changes and email changes both hold such claims.
+ */
+export async function giveBackAbandoned(credentialChanges: CredentialChangeModel, key: string) {
+  const held = await credentialChanges.findById(key).lean();
+  if (!held || held.at.getTime() > Date.now() - ABANDONED_CHANGE_MS) return false;
+  try {
+    await credentialChanges.create({
+      _id: `${key}:given-back:${held.at.getTime()}`,
+      at: new Date(),
+    });
+  } catch (error) {
+    if (isDuplicateKeyError(error)) return false;
+    throw error;
+  }
+  await credentialChanges.deleteOne({ _id: key });
+  return true;
+}
+
+/**
  * A user's credential version: raised by a password change and by logoutAll, named by every
  * session and device token, which stop counting once it moves on (see session.model.ts).
  */
@@ -45,28 +68,6 @@ export function createCredentialVersions(deps: {
     return found && !found.disabled ? (found.credentialVersion ?? 0) : undefined;
   }
 
-  /**
-   * Deletes the claim `key` if it is abandoned; true if this caller did. By _id alone (the
-   * embedded FerretDB reads the whole collection for any other filter), so the age is compared
-   * here and a marker decides which of several racing callers deletes: an unconditional delete
-   * by a second one could take away the claim the first has just made again.
-   */
-  async function giveBackAbandoned(key: string) {
-    const held = await credentialChanges.findById(key).lean();
-    if (!held || held.at.getTime() > Date.now() - ABANDONED_CHANGE_MS) return false;
-    try {
-      await credentialChanges.create({
-        _id: `${key}:given-back:${held.at.getTime()}`,
-        at: new Date(),
-      });
-    } catch (error) {
-      if (isDuplicateKeyError(error)) return false;
-      throw error;
-    }
-    await credentialChanges.deleteOne({ _id: key });
-    return true;
-  }
-
   async function raise(userId: string, from: number, set: object = {}, retry = true) {
     const key = `${userId}:${from + 1}`;
     try {
@@ -77,7 +78,7 @@ export function createCredentialVersions(deps: {
       if (!isDuplicateKeyError(error)) throw error;
       // A change that took this version but never wrote the user (a crash between the two
       // writes) gives it back once abandoned, so the account's changes are never refused for good.
-      if (!retry || !(await giveBackAbandoned(key))) return false;
+      if (!retry || !(await giveBackAbandoned(credentialChanges, key))) return false;
       if ((await current(userId)) !== from) return false;
       return raise(userId, from, set, false);
     }

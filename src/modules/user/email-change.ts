@@ -1,12 +1,10 @@
 import { isValidObjectId } from 'mongoose';
 import { isDuplicateKeyError } from '../../db/mongo.js';
 import type { AuditLog } from '../../lib/security-events.js';
+import { giveBackAbandoned } from './credential-version.js';
 import type { CredentialChangeModel, UserEmailModel, UserModel } from './user.model.js';
 
 export type EmailChangeOutcome = 'changed' | 'taken' | 'stale';
-
-/** A change that has not let go of its user within this long crashed holding it. */
-const ABANDONED_CHANGE_MS = 60_000;
 
 /** The credential_changes document a user's email change holds while it runs (no email in it). */
 export const emailChangeKey = (userId: string) => `email-change:${userId}`;
@@ -39,19 +37,7 @@ export function createEmailChange(deps: {
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
     }
-    const held = await credentialChanges.findById(key).lean();
-    if (!retry || !held || held.at.getTime() > Date.now() - ABANDONED_CHANGE_MS) return false;
-    // Of several callers finding it abandoned, the one whose marker insert wins deletes it.
-    try {
-      await credentialChanges.create({
-        _id: `${key}:given-back:${held.at.getTime()}`,
-        at: new Date(),
-      });
-    } catch (error) {
-      if (isDuplicateKeyError(error)) return false;
-      throw error;
-    }
-    await credentialChanges.deleteOne({ _id: key });
+    if (!retry || !(await giveBackAbandoned(credentialChanges, key))) return false;
     return take(key, false);
   }
 
