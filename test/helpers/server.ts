@@ -1,4 +1,7 @@
 import { afterAll } from '@jest/globals';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
@@ -53,8 +56,12 @@ export async function startTestServer(
     port?: number;
   } = {},
 ): Promise<TestServer> {
+  // Its own DATA_DIR: a server without SMTP_URL writes its mail there (the letter opener), and
+  // the project's .data must not fill up with every test run's mail.
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'auth-api-test-'));
   const config = parseConfig({
     NODE_ENV: 'test',
+    DATA_DIR: dataDir,
     JWT_SECRET: TEST_JWT_SECRET,
     DATA_ENCRYPTION_KEY: TEST_DATA_KEY,
     BCRYPT_COST: '4',
@@ -107,6 +114,7 @@ export async function startTestServer(
     async close() {
       await app.close();
       await connection.close();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
