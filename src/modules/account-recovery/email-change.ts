@@ -2,7 +2,7 @@ import { badUserInput, invalidLinkToken } from '../../errors.js';
 import { pseudonym, type AuditLog } from '../../lib/security-events.js';
 import type { SlidingWindowStore } from '../../rate-limit/store.js';
 import type { Mailer } from '../mail/mail.js';
-import type { OneTimeTokens } from '../one-time-token/one-time-token.service.js';
+import { fieldsOf, type OneTimeTokens } from '../one-time-token/one-time-token.service.js';
 import type { EmailChange } from '../user/email-change.js';
 import { checkedEmail, type UserService } from '../user/user.service.js';
 
@@ -20,17 +20,6 @@ interface Move {
   readonly from: string;
   readonly to: string;
 }
-
-const parseMove = (data: string | undefined): Move | undefined => {
-  try {
-    const move = JSON.parse(data ?? '') as Partial<Move>;
-    return typeof move.from === 'string' && typeof move.to === 'string'
-      ? { from: move.from, to: move.to }
-      : undefined;
-  } catch {
-    return undefined;
-  }
-};
 
 /**
  * Changing the account's address: asked for with the password, applied when the new address
@@ -77,7 +66,7 @@ export function createEmailChangeFlow(
 
     async confirm(token: string) {
       const redeemed = await tokens.redeem('email-change', token);
-      const move = parseMove(redeemed?.data);
+      const move = fieldsOf(redeemed?.data, ['from', 'to']);
       if (!redeemed || !move) throw invalidLinkToken();
       // Asked for under the password of the time: a password change or reset since (the owner
       // taking the account back) voids it, as it ends every session.

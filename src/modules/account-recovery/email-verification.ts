@@ -3,7 +3,7 @@ import type { BackgroundTasks } from '../../lib/background.js';
 import { pseudonym, type AuditLog } from '../../lib/security-events.js';
 import type { SlidingWindowStore } from '../../rate-limit/store.js';
 import type { Mailer } from '../mail/mail.js';
-import type { OneTimeTokens } from '../one-time-token/one-time-token.service.js';
+import { fieldsOf, type OneTimeTokens } from '../one-time-token/one-time-token.service.js';
 import type { User } from '../user/user.model.js';
 import type { PreparedSignUp, UserService } from '../user/user.service.js';
 
@@ -107,7 +107,10 @@ export function createEmailVerification(
         return;
       }
       // Not an account's link: perhaps a sign-up's (a token of another purpose is not spent).
-      const signUp = parseSignUp((await tokens.redeem('sign-up', token))?.data);
+      const signUp = fieldsOf((await tokens.redeem('sign-up', token))?.data, [
+        'email',
+        'passwordHash',
+      ]);
       if (!signUp) throw invalidLinkToken();
       const created = await users.completeSignUp(signUp);
       // Registered since the link was sent: said only to whoever reads this address's mail.
@@ -121,14 +124,3 @@ export type EmailVerification = ReturnType<typeof createEmailVerification>;
 
 /** Whom a pending sign-up's token is listed under: no account exists yet. */
 const pendingSubject = (email: string) => `pending:${pseudonym(email)}`;
-
-function parseSignUp(data: string | undefined): PreparedSignUp | undefined {
-  try {
-    const parsed = JSON.parse(data ?? '') as Partial<PreparedSignUp>;
-    return typeof parsed.email === 'string' && typeof parsed.passwordHash === 'string'
-      ? { email: parsed.email, passwordHash: parsed.passwordHash }
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -27,6 +27,25 @@ export interface RedeemedToken {
   readonly issuedAt: Date;
 }
 
+/**
+ * The string fields `keys` of a token's JSON `data` (what a flow stored there when it issued the
+ * token); undefined when any is missing or the data is not such an object.
+ */
+export function fieldsOf<Key extends string>(
+  data: string | undefined,
+  keys: readonly Key[],
+): Record<Key, string> | undefined {
+  try {
+    const parsed = JSON.parse(data ?? '') as Record<string, unknown>;
+    const fields = keys.map((key) => [key, parsed?.[key]] as const);
+    return fields.every(([, value]) => typeof value === 'string')
+      ? (Object.fromEntries(fields) as Record<Key, string>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export function createOneTimeTokens(deps: {
