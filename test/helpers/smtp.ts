@@ -83,3 +83,16 @@ export async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/**
+ * The tokens of the links to `link` (a URL or just its path, such as '/verify-email') in the mail
+ * `to` has received, oldest first.
+ */
+export function linkTokens(smtp: TestSmtpServer, to: string, link: string): string[] {
+  const escaped = link.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const pattern = new RegExp(`${escaped}\\?token=([A-Za-z0-9_-]{43})`);
+  return smtp.received
+    .filter((mail) => mail.to.includes(to))
+    .map((mail) => pattern.exec(mail.parsed.text ?? '')?.[1])
+    .filter((token): token is string => token !== undefined);
+}

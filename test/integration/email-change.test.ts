@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { LOGIN, bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
 import { serversClosedAfterAll, type TestServer } from '../helpers/server.js';
-import { startSmtpServer, waitFor, type TestSmtpServer } from '../helpers/smtp.js';
+import { linkTokens, startSmtpServer, waitFor, type TestSmtpServer } from '../helpers/smtp.js';
 
 const REQUEST =
   'mutation($email: String!, $password: String!) { requestEmailChange(newEmail: $email, password: $password) }';
@@ -32,12 +32,11 @@ afterAll(() => smtp.close());
 
 const mailsTo = (email: string) => smtp.received.filter((mail) => mail.to.includes(email));
 
+const CONFIRM_LINK = 'https://auth.example.com/confirm-email';
+
 async function changeToken(email: string) {
-  await waitFor(() => mailsTo(email).length >= 1);
-  const text = mailsTo(email)[0]!.parsed.text ?? '';
-  const link = /https:\/\/auth\.example\.com\/confirm-email\?token=([A-Za-z0-9_-]{43})/.exec(text);
-  if (!link) throw new Error(`no confirmation link in: ${text}`);
-  return link[1]!;
+  await waitFor(() => linkTokens(smtp, email, CONFIRM_LINK).length >= 1);
+  return linkTokens(smtp, email, CONFIRM_LINK)[0]!;
 }
 
 describe('email change', () => {
@@ -117,9 +116,7 @@ describe('email change', () => {
       await server.graphql(REQUEST, { email: target, password: PASSWORD }, bearer(access));
     }
     await waitFor(() => mailsTo(target).length >= 2);
-    const tokens = mailsTo(target).map(
-      (mail) => /token=([A-Za-z0-9_-]{43})/.exec(mail.parsed.text ?? '')![1]!,
-    );
+    const tokens = linkTokens(smtp, target, CONFIRM_LINK);
     const outcomes = await Promise.all(tokens.map((token) => server.graphql(CONFIRM, { token })));
     expect(
       outcomes.filter((outcome) => outcome.body.data?.confirmEmailChange === true),

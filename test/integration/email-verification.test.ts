@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { LOGIN, SIGN_UP, bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
 import { serversClosedAfterAll, type TestServer } from '../helpers/server.js';
-import { startSmtpServer, waitFor, type TestSmtpServer } from '../helpers/smtp.js';
+import { linkTokens, startSmtpServer, waitFor, type TestSmtpServer } from '../helpers/smtp.js';
 
 const VERIFY = 'mutation($token: String!) { verifyEmail(token: $token) }';
 const REQUEST = 'mutation { requestEmailVerification }';
@@ -32,12 +32,12 @@ afterAll(() => smtp.close());
 
 const mailsTo = (email: string) => smtp.received.filter((mail) => mail.to.includes(email));
 
+const VERIFY_LINK = 'https://auth.example.com/verify-email';
+
+/** The token of the `count`th verification link mailed to `email`. */
 async function verificationToken(email: string, count = 1) {
-  await waitFor(() => mailsTo(email).length >= count);
-  const text = mailsTo(email)[count - 1]!.parsed.text ?? '';
-  const link = /https:\/\/auth\.example\.com\/verify-email\?token=([A-Za-z0-9_-]{43})/.exec(text);
-  if (!link) throw new Error(`no verification link in: ${text}`);
-  return link[1]!;
+  await waitFor(() => linkTokens(smtp, email, VERIFY_LINK).length >= count);
+  return linkTokens(smtp, email, VERIFY_LINK)[count - 1]!;
 }
 
 describe('email verification', () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { LOGIN, SIGN_UP, uniqueEmail } from '../helpers/operations.js';
 import { serversClosedAfterAll, type GraphQLResponse, type TestServer } from '../helpers/server.js';
-import { startSmtpServer, waitFor, type TestSmtpServer } from '../helpers/smtp.js';
+import { linkTokens, startSmtpServer, waitFor, type TestSmtpServer } from '../helpers/smtp.js';
 
 /**
  * Every public operation that takes an email, for a registered and an unregistered one: the
@@ -40,10 +40,9 @@ beforeAll(async () => {
   });
   registered = uniqueEmail('registered');
   await server.graphql(SIGN_UP, { email: registered, password: 'the real password 1' });
-  await waitFor(() => smtp.received.some((mail) => mail.to.includes(registered)));
+  await waitFor(() => linkTokens(smtp, registered, '/verify-email').length > 0);
   // In this mode the account exists once its link is followed.
-  const link = smtp.received.find((mail) => mail.to.includes(registered))!.parsed.text ?? '';
-  const token = /token=([A-Za-z0-9_-]{43})/.exec(link)![1]!;
+  const [token] = linkTokens(smtp, registered, '/verify-email');
   await server.graphql('mutation($t: String!) { verifyEmail(token: $t) }', { t: token });
   const login = await server.graphql(LOGIN, { email: registered, password: 'the real password 1' });
   if (login.body.errors) throw new Error(`the registered account is not usable: ${login.text}`);

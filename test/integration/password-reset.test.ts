@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { LOGIN, ME, bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
 import { serversClosedAfterAll, type TestServer } from '../helpers/server.js';
-import { startSmtpServer, unusedPort, waitFor, type TestSmtpServer } from '../helpers/smtp.js';
+import {
+  linkTokens,
+  startSmtpServer,
+  unusedPort,
+  waitFor,
+  type TestSmtpServer,
+} from '../helpers/smtp.js';
 
 const REQUEST = 'mutation($email: String!) { requestPasswordReset(email: $email) }';
 const RESET =
@@ -144,7 +150,7 @@ describe('password reset', () => {
       bearer(access),
     );
     await waitFor(() => mailsTo(to).length > 0);
-    const change = /token=([A-Za-z0-9_-]{43})/.exec(mailsTo(to)[0]!.parsed.text ?? '')![1]!;
+    const change = linkTokens(smtp, to, '/confirm-email')[0]!;
     await server.graphql('mutation($t: String!) { confirmEmailChange(token: $t) }', { t: change });
     expect(errorCode(await server.graphql(RESET, { token: stale, password: NEW_PASSWORD }))).toBe(
       'INVALID_TOKEN',

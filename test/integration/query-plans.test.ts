@@ -3,7 +3,7 @@ import { SEEDED_PASSWORD, emailOf, seed } from '../../bench/seed.js';
 import { LOGIN, ME, SIGN_UP, bearer, uniqueEmail } from '../helpers/operations.js';
 import { captureCalls, planCalls, type CapturedCall } from '../helpers/query-plans.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { startSmtpServer, waitFor, type TestSmtpServer } from '../helpers/smtp.js';
+import { linkTokens, startSmtpServer, waitFor, type TestSmtpServer } from '../helpers/smtp.js';
 import {
   CONFIRM,
   ENROLL,
@@ -208,13 +208,7 @@ async function exerciseTotp() {
 
 /** The token in the newest mail to `email` whose link has `path`. */
 async function mailedToken(email: string, path: string) {
-  const pattern = new RegExp(`/${path}\\?token=([A-Za-z0-9_-]{43})`);
-  const find = () =>
-    smtp.received
-      .filter((mail) => mail.to.includes(email))
-      .map((mail) => pattern.exec(mail.parsed.text ?? '')?.[1])
-      .filter(Boolean)
-      .at(-1);
+  const find = () => linkTokens(smtp, email, `/${path}`).at(-1);
   await waitFor(() => find() !== undefined);
   return find()!;
 }
