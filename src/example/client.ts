@@ -2,15 +2,15 @@
  * The example page's script, as browser JavaScript (no build step). page.ts inlines it and allows
  * exactly this text by its SHA-256 in the Content-Security-Policy, so it must stay a constant.
  *
- * Sections, each wiring its own part of the markup (page.ts): transport, session, recovery,
- * and the landing for mailed links. A second factor would add a section of its own and register
- * for MFA_REQUIRED in SIGN_IN_FAILURES; nothing else needs to change.
+ * Sections, each wiring its own part of the markup (page.ts): transport, session, two-factor,
+ * recovery, and the landing for mailed links.
  */
 export const CLIENT_SCRIPT = `
 'use strict';
-// The access token lives only in this variable; link tokens only in the reset form's field.
-// Nothing goes to localStorage or sessionStorage.
+// The access token lives only in this variable, an MFA challenge only in the next one, link tokens
+// only in the reset form's field. Nothing goes to localStorage or sessionStorage.
 let accessToken = null;
+let mfaChallenge = null;
 const $ = (id) => document.getElementById(id);
 const show = (id, text) => { $(id).textContent = text; $('cookies').textContent = JSON.stringify(document.cookie); };
 const errorCode = (body) => {
@@ -33,13 +33,18 @@ async function gql(query, variables = {}, withToken = true) {
 }
 
 // ---- Session: sign up, log in, me, refresh, log out
-const USER = '{ email emailVerified }';
+const USER = '{ email emailVerified totpEnabled }';
 const PAYLOAD = '{ accessToken expiresIn refreshToken refreshExpiresIn user ' + USER + ' }';
 const credentials = () => ({ email: $('email').value, password: $('password').value });
-const showUser = (user) => show('email-verified', String(user.emailVerified));
+const showUser = (user) => {
+  show('email-verified', String(user.emailVerified));
+  show('two-factor-state', user.totpEnabled ? 'on' : 'off');
+};
 
 function signedIn(payload, status) {
   accessToken = payload.accessToken;
+  mfaChallenge = null;
+  $('mfa-prompt').hidden = true;
   show('visible-refresh', String(payload.refreshToken));
   show('status', status);
   showUser(payload.user);
@@ -49,11 +54,19 @@ function signedOut(status) {
   accessToken = null;
   show('status', status);
   show('email-verified', '-');
+  show('two-factor-state', '-');
 }
 
 // Sign-in errors that start another step, by code (error) => void; any other code is shown.
-// TOTP registers MFA_REQUIRED here: its extensions.challenge goes to verifyMfa with a code.
-const SIGN_IN_FAILURES = new Map();
+const SIGN_IN_FAILURES = new Map([
+  // The password was right; the challenge and a code finish the sign-in (verifyMfa).
+  ['MFA_REQUIRED', (error) => {
+    mfaChallenge = error.extensions.challenge;
+    $('mfa-prompt').hidden = false;
+    $('mfa-code').focus();
+    show('status', 'enter your two-factor code');
+  }],
+]);
 
 async function signIn(field) {
   const body = await gql('mutation($email: String!, $password: String!) { ' + field +
@@ -82,6 +95,51 @@ $('refresh').onclick = async () => {
 $('logout').onclick = async () => {
   await gql('mutation { logout }');
   signedOut('signed out');
+};
+
+$('verify-mfa').onclick = async () => {
+  if (!mfaChallenge) return show('status', 'log in first');
+  const body = await gql('mutation($challenge: String!, $code: String!) { verifyMfa(challenge: $challenge, code: $code, useCookie: true) ' + PAYLOAD + ' }',
+    { challenge: mfaChallenge, code: $('mfa-code').value }, false);
+  const payload = body.data && body.data.verifyMfa;
+  $('mfa-code').value = '';
+  if (payload) return signedIn(payload, 'signed in as ' + payload.user.email);
+  // A wrong code may be retried on the same challenge; a spent or expired one needs a new login.
+  if (errorCode(body) === 'MFA_CHALLENGE_INVALID') { mfaChallenge = null; $('mfa-prompt').hidden = true; }
+  show('status', 'error ' + errorCode(body));
+};
+
+// ---- Two-factor: enrol (QR code), turn on with a code, turn off
+const totpForm = () => ({ password: $('totp-password').value, code: $('totp-code').value });
+const clearTotpForm = () => { $('totp-password').value = ''; $('totp-code').value = ''; };
+
+$('enroll-totp').onclick = async () => {
+  const body = await gql('mutation { enrollTotp { secret qrCode } }');
+  const enrolment = body.data && body.data.enrollTotp;
+  if (!enrolment) return show('two-factor-state', 'error ' + errorCode(body));
+  $('totp-qr').src = enrolment.qrCode;
+  $('totp-qr').hidden = false;
+  show('totp-secret', enrolment.secret);
+  show('two-factor-state', 'pending: scan the code, then turn it on');
+};
+$('confirm-totp').onclick = async () => {
+  const body = await gql('mutation($password: String!, $code: String!) { confirmTotp(password: $password, code: $code) }', totpForm());
+  const codes = body.data && body.data.confirmTotp;
+  if (!codes) return show('two-factor-state', 'error ' + errorCode(body));
+  clearTotpForm();
+  // The secret is in the app now; the page forgets it.
+  $('totp-qr').hidden = true;
+  $('totp-qr').removeAttribute('src');
+  show('totp-secret', '-');
+  show('recovery-codes', codes.join('\\n'));
+  show('two-factor-state', 'on');
+};
+$('disable-totp').onclick = async () => {
+  const body = await gql('mutation($password: String!, $code: String!) { disableTotp(password: $password, code: $code) }', totpForm());
+  if (!body.data || !body.data.disableTotp) return show('two-factor-state', 'error ' + errorCode(body));
+  clearTotpForm();
+  show('recovery-codes', '-');
+  show('two-factor-state', 'off');
 };
 
 // ---- Recovery: forgotten password, and the results of mailed links

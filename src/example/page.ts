@@ -19,10 +19,7 @@ const STYLE = `
   dt { font-weight: 600; } dd { margin: 0 0 .6rem; }
 `;
 
-/**
- * One <section> per flow, each wired by its own part of client.ts. A TOTP section (enrolment with
- * its QR code, and the code prompt after MFA_REQUIRED) goes after "Session", before "Recovery".
- */
+/** One <section> per flow, each wired by its own part of client.ts. */
 const BODY = `
 <h1>Browser session example</h1>
 <section id="session">
@@ -37,6 +34,24 @@ const BODY = `
   <button id="refresh">Refresh</button>
   <button id="logout">Log out</button>
 </p>
+<div id="mfa-prompt" hidden>
+<p>This account has two-factor on: enter the code your authenticator app shows, or a recovery code.</p>
+<label>Code <input id="mfa-code" autocomplete="one-time-code" spellcheck="false"></label>
+<p><button id="verify-mfa">Verify</button></p>
+</div>
+</section>
+<section id="two-factor">
+<h2>Two-factor (TOTP)</h2>
+<p>Signed in: set up, scan the QR code with an authenticator app, then turn it on with your password
+and a code. Signing in then asks for a code too.</p>
+<p><button id="enroll-totp">Set up</button></p>
+<p><img id="totp-qr" alt="QR code of the new TOTP secret" width="200" height="200" hidden></p>
+<p>Secret, to type in by hand: <code id="totp-secret">-</code></p>
+<label>Current password <input id="totp-password" type="password" autocomplete="current-password"></label>
+<label>Code <input id="totp-code" autocomplete="one-time-code" spellcheck="false"></label>
+<p><button id="confirm-totp">Turn on</button> <button id="disable-totp">Turn off</button></p>
+<p>Recovery codes (shown once; each stands in for a code once):</p>
+<pre id="recovery-codes">-</pre>
 </section>
 <section id="recovery-forms">
 <h2>Forgotten password</h2>
@@ -52,6 +67,7 @@ const BODY = `
   <dt>Status</dt><dd id="status">signed out</dd>
   <dt>Me</dt><dd id="me-result">-</dd>
   <dt>Email verified</dt><dd id="email-verified">-</dd>
+  <dt>Two-factor</dt><dd id="two-factor-state">-</dd>
   <dt>Links and recovery</dt><dd id="recovery">-</dd>
   <dt>Refresh token visible to this page</dt><dd id="visible-refresh">-</dd>
   <dt>document.cookie</dt><dd id="cookies">-</dd>
@@ -85,7 +101,8 @@ export const EXAMPLE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
     `script-src ${sha256(CLIENT_SCRIPT)}`,
     `style-src ${sha256(STYLE)}`,
     "connect-src 'self'",
-    // Nothing else loads yet. A TOTP section will need "img-src data:" for its QR code (an SVG data URL).
+    // The TOTP QR code is an SVG data URL; an SVG shown by <img> runs no script.
+    'img-src data:',
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",

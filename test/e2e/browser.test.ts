@@ -7,6 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { uniqueEmail } from '../helpers/operations.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { startSmtpServer, unusedPort, waitFor, type TestSmtpServer } from '../helpers/smtp.js';
+import { awayFromStepEdge, PASSWORD, totpCode } from '../helpers/totp.js';
 
 /** Debian's Chromium; the project never downloads a browser (see .ci/run). */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -130,11 +131,21 @@ async function mailedLink(email: string, path: string) {
   return pattern.exec(linked()!.parsed.text ?? '')![0];
 }
 
-const hasText = (page: Page, id: string, expected: string) =>
-  page.waitForFunction(
-    ([selector, wanted]) => document.querySelector(selector!)?.textContent === wanted,
-    [`#${id}`, expected],
-  );
+/** Waits for #id to read `expected`; a timeout says what it read instead, and the last response. */
+async function hasText(page: Page, id: string, expected: string) {
+  try {
+    await page.waitForFunction(
+      ([selector, wanted]) => document.querySelector(selector!)?.textContent === wanted,
+      [`#${id}`, expected],
+    );
+  } catch (error) {
+    const [actual, log] = await Promise.all([text(page, id), text(page, 'log')]);
+    throw new Error(
+      `#${id} read ${JSON.stringify(actual)} (last response: ${log}), not ${JSON.stringify(expected)}`,
+      { cause: error },
+    );
+  }
+}
 
 describe('the example page with mailed links', () => {
   it('verifies the address and resets the password through links read from the SMTP server', async () => {
@@ -202,6 +213,84 @@ describe('the example page with mailed links', () => {
     expect(problems).toEqual([]);
     // The server saw the token in a URL and in a request body, and logged neither.
     expect(server.logs.filter((line) => line.includes(token))).toEqual([]);
+    await context.close();
+  });
+});
+
+describe('the example page with TOTP two-factor', () => {
+  it('enrols from the QR page, signs in with a computed code, and turns TOTP off with a recovery code', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.setDefaultTimeout(5000);
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (/content security policy/i.test(message.text())) problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(error.message));
+
+    await page.goto(`${server.url}/example`);
+    const email = uniqueEmail('browser-totp');
+    await page.fill('#email', email);
+    await page.fill('#password', PASSWORD);
+    await page.click('#signup');
+    await hasText(page, 'status', `signed in as ${email}`);
+    await hasText(page, 'two-factor-state', 'off');
+
+    await page.click('#enroll-totp');
+    await hasText(page, 'two-factor-state', 'pending: scan the code, then turn it on');
+    const secret = await text(page, 'totp-secret');
+    expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+    // The QR code is drawn: the CSP lets the SVG data URL in, and it decodes as an image.
+    const qr = page.locator('#totp-qr');
+    expect(await qr.getAttribute('src')).toMatch(/^data:image\/svg\+xml;base64,/);
+    await page.waitForFunction(
+      () =>
+        ((document.querySelector('#totp-qr') as HTMLImageElement | null)?.naturalWidth ?? 0) > 0,
+    );
+
+    await page.fill('#totp-password', PASSWORD);
+    await awayFromStepEdge();
+    const wrongCode = totpCode(secret) === '000000' ? '111111' : '000000';
+    await page.fill('#totp-code', wrongCode);
+    await page.click('#confirm-totp');
+    await hasText(page, 'two-factor-state', 'error INVALID_MFA_CODE');
+    await page.fill('#totp-code', totpCode(secret));
+    await page.click('#confirm-totp');
+    await hasText(page, 'two-factor-state', 'on');
+    const recoveryCodes = (await text(page, 'recovery-codes')).split('\n');
+    expect(recoveryCodes).toHaveLength(10);
+    expect(await text(page, 'totp-secret')).toBe('-');
+    expect(await qr.isHidden()).toBe(true);
+
+    await page.click('#logout');
+    await hasText(page, 'status', 'signed out');
+    await page.click('#login');
+    await hasText(page, 'status', 'enter your two-factor code');
+    expect(await page.locator('#mfa-prompt').isVisible()).toBe(true);
+    // The step after the one confirmTotp spent, as an app shows it a little later (±1 step counts).
+    await page.fill('#mfa-code', totpCode(secret, Date.now() + 30_000));
+    await page.click('#verify-mfa');
+    await hasText(page, 'status', `signed in as ${email}`);
+    await hasText(page, 'two-factor-state', 'on');
+    expect(await page.locator('#mfa-prompt').isHidden()).toBe(true);
+    // Signed in through the cookie flow: the refresh token is not the page's to see.
+    expect(await text(page, 'visible-refresh')).toBe('null');
+    await page.click('#me');
+    await hasText(page, 'me-result', email);
+
+    // Turning it off needs the password and a code; a recovery code stands in for one.
+    await page.fill('#totp-password', PASSWORD);
+    await page.fill('#totp-code', recoveryCodes[0]!);
+    await page.click('#disable-totp');
+    await hasText(page, 'two-factor-state', 'off');
+
+    await page.click('#logout');
+    await hasText(page, 'status', 'signed out');
+    await page.click('#login');
+    await hasText(page, 'status', `signed in as ${email}`);
+
+    expect(problems).toEqual([]);
+    expect(server.logs.filter((line) => line.includes(secret))).toEqual([]);
     await context.close();
   });
 });

@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import { Script } from 'node:vm';
+import { CLIENT_SCRIPT } from '../../src/example/client.js';
 import { serversClosedAfterAll } from '../helpers/server.js';
 
 const start = serversClosedAfterAll();
@@ -8,6 +10,10 @@ const LINKS = ['/reset-password', '/verify-email', '/confirm-email'];
 const TOKEN = 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde';
 
 describe('the example page', () => {
+  it('has a script that parses (an escape lost inside the template literal breaks the whole page)', () => {
+    expect(() => new Script(CLIENT_SCRIPT)).not.toThrow();
+  });
+
   it('lands mailed links in development, with a CSP that allows only its own script and style', async () => {
     const server = await start({ label: 'example_page' });
     for (const path of ['/example', ...LINKS]) {
@@ -18,6 +24,8 @@ describe('the example page', () => {
       expect(csp).toMatch(/default-src 'none'/);
       expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/]+=*'(;|$)/);
       expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
+      // Images only as data URLs (the TOTP QR code): nothing fetched from anywhere.
+      expect(csp).toMatch(/img-src data:(;|$)/);
       expect(response.headers.get('referrer-policy')).toBe('no-referrer');
       expect(response.headers.get('cache-control')).toBe('no-store');
     }
