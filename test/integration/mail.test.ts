@@ -81,6 +81,37 @@ describe('services.mail', () => {
     expect(logged).toMatchObject({ level: 30, file, link });
   });
 
+  it('logs deliveries outside the request that queued them: one pass sends every request’s mail', async () => {
+    const server = await startServer({
+      label: 'mail_context',
+      env: { DATA_DIR: path.join(workDir, 'context') },
+    });
+    await server.app.startSweeps();
+    const signUpAs = (requestId: string, email: string) =>
+      fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+        body: JSON.stringify({
+          query:
+            'mutation($e: String!) { signUp(email: $e, password: "correct horse battery") { expiresIn } }',
+          variables: { e: email },
+        }),
+      });
+    // Two sign-ups, each queueing a verification mail, the second while the first one's pass runs.
+    await Promise.all([
+      signUpAs('first-request', 'first@example.test'),
+      signUpAs('second-request', 'second@example.test'),
+    ]);
+    await server.app.settle();
+    const deliveries = server.logs
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.msg === 'mail written to the letter opener');
+    expect(deliveries).toHaveLength(2);
+    for (const line of deliveries) expect(line.requestId).toBeUndefined();
+    // The requests' own lines still carry their ids.
+    expect(server.logs.some((line) => line.includes('"requestId":"second-request"'))).toBe(true);
+  });
+
   it('with EMAIL_FLOWS=false, queues and sends nothing', async () => {
     const dataDir = path.join(workDir, 'off');
     const server = await startServer({

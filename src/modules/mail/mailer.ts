@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { SequenceLogs } from '../../db/sequence-log.js';
 import type { Sealer } from '../../lib/data-encryption.js';
@@ -80,6 +81,19 @@ export function createMailer(deps: {
     stopped: () => closed,
   });
 
+  /**
+   * Passes run in the context the mailer was made in, not in that of the request whose mail
+   * started them: they deliver every request's mail, and would log it all under that request's id.
+   */
+  const deliveryPasses = AsyncResource.bind(async () => {
+    do {
+      again = false;
+      await delivery.deliverDue().catch((error: Error) => {
+        logger.warn({ err: { message: error.message } }, 'mail delivery pass failed');
+      });
+    } while (again && !closed);
+  });
+
   /** Delivery after the response, never on it: one pass at a time, another if nudged meanwhile. */
   const nudge = () => {
     if (closed) return;
@@ -87,14 +101,7 @@ export function createMailer(deps: {
       again = true;
       return;
     }
-    running = (async () => {
-      do {
-        again = false;
-        await delivery.deliverDue().catch((error: Error) => {
-          logger.warn({ err: { message: error.message } }, 'mail delivery pass failed');
-        });
-      } while (again && !closed);
-    })().finally(() => {
+    running = deliveryPasses().finally(() => {
       running = undefined;
     });
   };
