@@ -62,7 +62,7 @@ describe('the example page in headless Chromium', () => {
     await page.goto(`${server.url}/example`);
     const email = uniqueEmail('browser');
     await page.fill('#email', email);
-    await page.fill('#password', 'correct horse battery');
+    await page.fill('#password', PASSWORD);
     await page.click('#signup');
     await page.waitForFunction(() =>
       document.querySelector('#status')?.textContent?.startsWith('signed in'),
@@ -147,25 +147,33 @@ async function hasText(page: Page, id: string, expected: string) {
   }
 }
 
+/**
+ * A fresh browser context on /example, signed up as a new user. `problems` collects what the
+ * page's Content-Security-Policy refused and any script error: the page must be allowed
+ * everything it does itself. (Other console errors are expected: Chromium reports every 4xx
+ * response the page receives.)
+ */
+async function signedUpPage(prefix: string) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(5000);
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (/content security policy/i.test(message.text())) problems.push(message.text());
+  });
+  page.on('pageerror', (error) => problems.push(error.message));
+  await page.goto(`${server.url}/example`);
+  const email = uniqueEmail(prefix);
+  await page.fill('#email', email);
+  await page.fill('#password', PASSWORD);
+  await page.click('#signup');
+  await hasText(page, 'status', `signed in as ${email}`);
+  return { context, page, problems, email };
+}
+
 describe('the example page with mailed links', () => {
   it('verifies the address and resets the password through links read from the SMTP server', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    page.setDefaultTimeout(5000);
-    // The page's Content-Security-Policy must allow everything it does itself. (Other console
-    // errors are expected: Chromium reports every 4xx response the page receives.)
-    const problems: string[] = [];
-    page.on('console', (message) => {
-      if (/content security policy/i.test(message.text())) problems.push(message.text());
-    });
-    page.on('pageerror', (error) => problems.push(error.message));
-
-    await page.goto(`${server.url}/example`);
-    const email = uniqueEmail('browser-links');
-    await page.fill('#email', email);
-    await page.fill('#password', 'correct horse battery');
-    await page.click('#signup');
-    await hasText(page, 'status', `signed in as ${email}`);
+    const { context, page, problems, email } = await signedUpPage('browser-links');
     await hasText(page, 'email-verified', 'false');
 
     // The sign-up mail's verification link, opened as a developer would.
@@ -200,7 +208,7 @@ describe('the example page with mailed links', () => {
     await hasText(page, 'recovery', 'error INVALID_TOKEN');
 
     await page.fill('#email', email);
-    await page.fill('#password', 'correct horse battery');
+    await page.fill('#password', PASSWORD);
     await page.click('#login');
     await hasText(page, 'status', 'error UNAUTHENTICATED');
     await page.fill('#password', 'a brand new passphrase');
@@ -219,21 +227,7 @@ describe('the example page with mailed links', () => {
 
 describe('the example page with TOTP two-factor', () => {
   it('enrols from the QR page, signs in with a computed code, and turns TOTP off with a recovery code', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    page.setDefaultTimeout(5000);
-    const problems: string[] = [];
-    page.on('console', (message) => {
-      if (/content security policy/i.test(message.text())) problems.push(message.text());
-    });
-    page.on('pageerror', (error) => problems.push(error.message));
-
-    await page.goto(`${server.url}/example`);
-    const email = uniqueEmail('browser-totp');
-    await page.fill('#email', email);
-    await page.fill('#password', PASSWORD);
-    await page.click('#signup');
-    await hasText(page, 'status', `signed in as ${email}`);
+    const { context, page, problems, email } = await signedUpPage('browser-totp');
     await hasText(page, 'two-factor-state', 'off');
 
     await page.click('#enroll-totp');
