@@ -230,6 +230,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
         mailLink: accountFlows.emailVerification.mailLink,
         notifySignUpAttempt: accountFlows.emailVerification.notifySignUpAttempt,
         mailSignUpLink: accountFlows.emailVerification.mailSignUpLink,
+        completeSignUp: accountFlows.emailVerification.completeSignUp,
       },
       mfa: mfa.service,
       challenges: mfa.challenges,

@@ -268,6 +268,7 @@ const protectionSettings = {
   [RATE_LIMIT_RULES.passwordResetRequestPerEmail.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.resetPasswordPerIp.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.verifyEmailPerIp.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.completeSignUpPerIp.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.requestEmailVerificationPerIp.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.requestEmailVerificationPerEmail.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.requestEmailChangePerIp.setting]: limitSpec.optional(),

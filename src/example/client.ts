@@ -149,15 +149,50 @@ $('request-reset').onclick = async () => {
   // Always true, whether or not the address has an account: the page cannot tell either.
   show('recovery', body.data ? 'if that address has an account, a reset link is on its way' : 'error ' + errorCode(body));
 };
-$('reset').onclick = async () => {
-  const body = await gql('mutation($token: String!, $password: String!) { resetPassword(token: $token, newPassword: $password) }',
-    { token: $('reset-token').value, password: $('new-password').value }, false);
-  if (!body.data || !body.data.resetPassword) return show('recovery', 'error ' + errorCode(body));
-  $('reset-token').value = '';
-  $('new-password').value = '';
-  // The reset ended every session of the account, this page's included.
-  signedOut('signed out');
-  show('recovery', 'password reset: log in with the new password');
+// What the link form does with a token and a password, by the path the link opened: set by the
+// landing, so a link only ever does what it was mailed for.
+const LINK_ACTIONS = {
+  reset: {
+    label: 'New password', button: 'Set the new password', autocomplete: 'new-password', prompt: 'choose a new password',
+    query: 'mutation($token: String!, $password: String!) { resetPassword(token: $token, newPassword: $password) }',
+    // The reset ended every session of the account, this page's included.
+    done: (data) => { signedOut('signed out'); return data.resetPassword && 'password reset: log in with the new password'; },
+  },
+  signUp: {
+    label: 'Choose a password', button: 'Create the account', autocomplete: 'new-password', prompt: 'choose a password for the new account',
+    query: 'mutation($token: String!, $password: String!) { completeSignUp(token: $token, password: $password, useCookie: true) ' + PAYLOAD + ' }',
+    done: (data) => { signedIn(data.completeSignUp, 'signed in as ' + data.completeSignUp.user.email); return 'account created'; },
+  },
+  emailChange: {
+    label: 'Your password', button: 'Move my account to this address', autocomplete: 'current-password', prompt: 'enter the password of the account that asked for this address',
+    query: 'mutation($token: String!, $password: String!) { confirmEmailChange(token: $token, password: $password) }',
+    done: (data) => data.confirmEmailChange && 'email changed',
+  },
+};
+let linkAction = null;
+
+function openLinkForm(action, token) {
+  linkAction = action;
+  $('link-token').value = token;
+  $('link-password-label').textContent = action.label;
+  $('link-password').autocomplete = action.autocomplete;
+  $('link-submit').textContent = action.button;
+  $('link-submit').disabled = false;
+  $('link-password').focus();
+  show('recovery', action.prompt);
+}
+
+$('link-submit').onclick = async () => {
+  if (!linkAction) return;
+  const body = await gql(linkAction.query, { token: $('link-token').value, password: $('link-password').value }, false);
+  // A wrong or refused password leaves the link usable: the form stays filled for another try.
+  const outcome = body.data && linkAction.done(body.data);
+  if (!outcome) return show('recovery', 'error ' + errorCode(body));
+  $('link-token').value = '';
+  $('link-password').value = '';
+  linkAction = null;
+  $('link-submit').disabled = true;
+  show('recovery', outcome);
 };
 
 async function followLink(field, token, done) {
@@ -166,15 +201,13 @@ async function followLink(field, token, done) {
 }
 
 // ---- Landing: mailed links open PUBLIC_URL/<path>?token=…, which the server answers with this
-// page in development. The path says what the token is for.
+// page in development. The path says what the token is for. Only verification is followed at
+// once: the others need a password typed in, so a link scanner that opens them changes nothing.
 const LANDINGS = new Map([
-  ['/reset-password', (token) => {
-    $('reset-token').value = token;
-    $('new-password').focus();
-    show('recovery', 'choose a new password');
-  }],
+  ['/reset-password', (token) => openLinkForm(LINK_ACTIONS.reset, token)],
+  ['/complete-sign-up', (token) => openLinkForm(LINK_ACTIONS.signUp, token)],
+  ['/confirm-email', (token) => openLinkForm(LINK_ACTIONS.emailChange, token)],
   ['/verify-email', (token) => followLink('verifyEmail', token, 'email verified')],
-  ['/confirm-email', (token) => followLink('confirmEmailChange', token, 'email changed')],
 ]);
 
 function land() {

@@ -8,7 +8,12 @@ import { CLIENT_SCRIPT } from './client.js';
  */
 
 /** Where mailed links point (src/modules/mail/templates.ts); the page's script reads the token. */
-export const EXAMPLE_LINK_PATHS = ['/reset-password', '/verify-email', '/confirm-email'] as const;
+export const EXAMPLE_LINK_PATHS = [
+  '/reset-password',
+  '/verify-email',
+  '/complete-sign-up',
+  '/confirm-email',
+] as const;
 
 const STYLE = `
   body { font: 15px system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; color: #222; }
@@ -54,14 +59,15 @@ and a code. Signing in then asks for a code too.</p>
 <pre id="recovery-codes">-</pre>
 </section>
 <section id="recovery-forms">
-<h2>Forgotten password</h2>
+<h2>Forgotten password, and mailed links</h2>
 <p>Request a reset link; in development it is in the mail catcher, or in <code>DATA_DIR/mail</code>.</p>
 <label>Email <input id="reset-email" type="email" autocomplete="email"></label>
 <p><button id="request-reset">Mail me a reset link</button></p>
-<p>The link opens this page with its token filled in below.</p>
-<label>Token <input id="reset-token" autocomplete="off" spellcheck="false"></label>
-<label>New password <input id="new-password" type="password" autocomplete="new-password"></label>
-<p><button id="reset">Set the new password</button></p>
+<p>A mailed link (password reset, finishing a sign-up, a new address) opens this page with its
+token filled in below; the password it asks for is said next to the button.</p>
+<label>Token <input id="link-token" autocomplete="off" spellcheck="false"></label>
+<label><span id="link-password-label">Password</span> <input id="link-password" type="password" autocomplete="new-password"></label>
+<p><button id="link-submit" disabled>Follow a link first</button></p>
 </section>
 <dl>
   <dt>Status</dt><dd id="status">signed out</dd>

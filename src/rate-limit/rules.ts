@@ -92,6 +92,13 @@ export const RATE_LIMIT_RULES = {
     window: '15m',
     identityArgs: [],
   },
+  completeSignUpPerIp: {
+    field: 'Mutation.completeSignUp',
+    setting: 'RATE_LIMIT_COMPLETE_SIGN_UP_PER_IP',
+    max: 10,
+    window: '15m',
+    identityArgs: [],
+  },
   requestEmailVerificationPerIp: {
     field: 'Mutation.requestEmailVerification',
     setting: 'RATE_LIMIT_EMAIL_VERIFICATION_PER_IP',

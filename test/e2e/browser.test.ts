@@ -194,21 +194,21 @@ describe('the example page with mailed links', () => {
     // The token moved from the address bar into the form, and nowhere the page keeps.
     expect(page.url()).toBe(`${server.url}/example`);
     const token = new URL(resetLink).searchParams.get('token')!;
-    expect(await page.inputValue('#reset-token')).toBe(token);
+    expect(await page.inputValue('#link-token')).toBe(token);
     expect(
       await page.evaluate(
         () => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }),
       ),
     ).toBe('{}{}');
-    await page.fill('#new-password', 'a brand new passphrase');
-    await page.click('#reset');
+    await page.fill('#link-password', 'a brand new passphrase');
+    await page.click('#link-submit');
     await hasText(page, 'recovery', 'password reset: log in with the new password');
-    expect(await page.inputValue('#reset-token')).toBe('');
+    expect(await page.inputValue('#link-token')).toBe('');
 
     // The link works once.
     await page.goto(resetLink);
-    await page.fill('#new-password', 'yet another passphrase');
-    await page.click('#reset');
+    await page.fill('#link-password', 'yet another passphrase');
+    await page.click('#link-submit');
     await hasText(page, 'recovery', 'error INVALID_TOKEN');
 
     await page.fill('#email', email);

@@ -5,9 +5,12 @@ import { linkTokens, startSmtpServer, waitFor, type TestSmtpServer } from '../he
 
 const REQUEST =
   'mutation($email: String!, $password: String!) { requestEmailChange(newEmail: $email, password: $password) }';
-const CONFIRM = 'mutation($token: String!) { confirmEmailChange(token: $token) }';
-const ME = '{ me { email emailVerified } }';
 const PASSWORD = 'correct horse battery';
+/** Confirming takes the password of the account that asked (PASSWORD unless given). */
+const CONFIRM = `mutation($token: String!, $password: String! = "${PASSWORD}") {
+  confirmEmailChange(token: $token, password: $password)
+}`;
+const ME = '{ me { email emailVerified } }';
 
 const start = serversClosedAfterAll();
 let smtp: TestSmtpServer;
@@ -67,6 +70,29 @@ describe('email change', () => {
       'UNAUTHENTICATED',
     );
     expect(errorCode(await server.graphql(CONFIRM, { token }))).toBe('INVALID_TOKEN');
+  });
+
+  it('needs the password of the account that asked: following a stranger’s link gives them nothing', async () => {
+    // A stranger asks to move their account to your address; you follow the link you were mailed.
+    const [stranger, yours] = [uniqueEmail('stranger'), uniqueEmail('yours')];
+    const { token: access } = await signUp(server, stranger, 'the stranger’s password');
+    await server.graphql(
+      REQUEST,
+      { email: yours, password: 'the stranger’s password' },
+      bearer(access),
+    );
+    const token = await changeToken(yours);
+    for (const password of [PASSWORD, '', 'x'.repeat(100)]) {
+      const refused = await server.graphql(CONFIRM, { token, password });
+      expect(refused.body.data).toBeNull();
+      expect(errorCode(refused)).toBe(password.length > 72 ? 'BAD_USER_INPUT' : 'UNAUTHENTICATED');
+    }
+    expect((await server.graphql(ME, {}, bearer(access))).body.data).toEqual({
+      me: { email: stranger, emailVerified: false },
+    });
+    // A wrong password does not spend the link: the account that asked can still confirm.
+    const confirmed = await server.graphql(CONFIRM, { token, password: 'the stranger’s password' });
+    expect(confirmed.body.data).toEqual({ confirmEmailChange: true });
   });
 
   it('is void once the password changes: the owner taking the account back cancels it', async () => {

@@ -7,6 +7,9 @@ const VERIFY = 'mutation($token: String!) { verifyEmail(token: $token) }';
 const REQUEST = 'mutation { requestEmailVerification }';
 const VERIFIED = '{ me { emailVerified } }';
 const PASSWORD = 'correct horse battery';
+const COMPLETE = `mutation($token: String!, $password: String!) {
+  completeSignUp(token: $token, password: $password) { accessToken user { email emailVerified } }
+}`;
 
 const start = serversClosedAfterAll();
 let smtp: TestSmtpServer;
@@ -21,6 +24,7 @@ beforeAll(async () => {
     // `me` reads the account as of REVOCATION_CACHE_TTL ago: these read it right after a change.
     REVOCATION_CACHE_TTL: '0',
     RATE_LIMIT_VERIFY_EMAIL_PER_IP: '100000/1m',
+    RATE_LIMIT_COMPLETE_SIGN_UP_PER_IP: '100000/1m',
     RATE_LIMIT_EMAIL_VERIFICATION_PER_USER: '100000/1m',
   };
   [open, strict] = await Promise.all([
@@ -119,22 +123,77 @@ describe('email verification', () => {
   });
 });
 
+const SIGN_UP_LINK = 'https://auth.example.com/complete-sign-up';
+
+/** The token of the `count`th sign-up link mailed to `email`. */
+async function signUpToken(email: string, count = 1) {
+  await waitFor(() => linkTokens(smtp, email, SIGN_UP_LINK).length >= count);
+  return linkTokens(smtp, email, SIGN_UP_LINK)[count - 1]!;
+}
+
 describe('with REQUIRE_VERIFIED_EMAIL=true', () => {
   it('signs up without tokens, and creates the account only when its link is followed', async () => {
     const email = uniqueEmail('strict');
     const signed = await strict.graphql(SIGN_UP, { email, password: PASSWORD });
     expect(signed.body.data).toBeNull();
     expect(errorCode(signed)).toBe('EMAIL_NOT_VERIFIED');
-    const token = await verificationToken(email);
+    const token = await signUpToken(email);
     // No account yet: the right password gets what an unknown email gets, so signing up and then
     // logging in tells nothing about who is registered, and nobody can squat the address.
     expect(errorCode(await strict.graphql(LOGIN, { email, password: PASSWORD }))).toBe(
       'UNAUTHENTICATED',
     );
-    expect((await strict.graphql(VERIFY, { token })).body.data).toEqual({ verifyEmail: true });
-    const login = await strict.graphql(LOGIN, { email, password: PASSWORD });
-    expect(login.body.errors).toBeUndefined();
+    // Not a verification link: verifyEmail neither takes nor spends it.
     expect(errorCode(await strict.graphql(VERIFY, { token }))).toBe('INVALID_TOKEN');
+    // A password the policy refuses leaves the link usable.
+    const weak = await strict.graphql(COMPLETE, { token, password: 'short' });
+    expect(errorCode(weak)).toBe('BAD_USER_INPUT');
+    const completed = await strict.graphql(COMPLETE, { token, password: 'chosen at the link' });
+    expect(completed.body.errors).toBeUndefined();
+    expect(completed.body.data?.completeSignUp).toMatchObject({
+      accessToken: expect.any(String),
+      user: { email, emailVerified: true },
+    });
+    // The account's password is the one chosen when the link was followed.
+    expect(errorCode(await strict.graphql(LOGIN, { email, password: PASSWORD }))).toBe(
+      'UNAUTHENTICATED',
+    );
+    const login = await strict.graphql(LOGIN, { email, password: 'chosen at the link' });
+    expect(login.body.errors).toBeUndefined();
+    expect(
+      errorCode(await strict.graphql(COMPLETE, { token, password: 'chosen at the link' })),
+    ).toBe('INVALID_TOKEN');
+  });
+
+  it('gives a stranger who signs up with your address nothing, even once you follow their links', async () => {
+    const yours = uniqueEmail('pre-hijack');
+    // A stranger signs up with your address, with a password of theirs, as often as the cap allows,
+    // so that your own sign-up sends no further mail.
+    for (let i = 0; i < 4; i += 1) {
+      await strict.graphql(SIGN_UP, { email: yours, password: `the stranger's password ${i}` });
+    }
+    await strict.graphql(SIGN_UP, { email: yours, password: PASSWORD });
+    await strict.app.settle();
+    // Every link in your mailbox is the stranger's; any of them lets you choose the password.
+    const token = await signUpToken(yours, 3);
+    const completed = await strict.graphql(COMPLETE, { token, password: PASSWORD });
+    expect(completed.body.errors).toBeUndefined();
+    for (let i = 0; i < 4; i += 1) {
+      const theirs = await strict.graphql(LOGIN, {
+        email: yours,
+        password: `the stranger's password ${i}`,
+      });
+      expect(errorCode(theirs)).toBe('UNAUTHENTICATED');
+    }
+    expect(
+      (await strict.graphql(LOGIN, { email: yours, password: PASSWORD })).body.errors,
+    ).toBeUndefined();
+    // The other links now find the address registered, and say so only to its mailbox.
+    const other = await strict.graphql(COMPLETE, {
+      token: await signUpToken(yours, 1),
+      password: 'x'.repeat(12),
+    });
+    expect(errorCode(other)).toBe('BAD_USER_INPUT');
   });
 
   it('refuses an unverified account after the right password only, and mails it a new link', async () => {
@@ -157,7 +216,7 @@ describe('with REQUIRE_VERIFIED_EMAIL=true', () => {
   it('answers a registered email exactly like a new one, and tells its owner', async () => {
     const taken = uniqueEmail('taken');
     await strict.graphql(SIGN_UP, { email: taken, password: PASSWORD });
-    await strict.graphql(VERIFY, { token: await verificationToken(taken) });
+    await strict.graphql(COMPLETE, { token: await signUpToken(taken), password: PASSWORD });
     const fresh = uniqueEmail('fresh');
     const [again, first] = await Promise.all([
       strict.graphql(SIGN_UP, { email: taken, password: 'someone else entirely' }),
@@ -167,6 +226,6 @@ describe('with REQUIRE_VERIFIED_EMAIL=true', () => {
     expect(again.body).toEqual(first.body);
     await waitFor(() => mailsTo(taken).length >= 2);
     expect(mailsTo(taken)[1]!.parsed.subject).toMatch(/sign|regist/i);
-    await verificationToken(fresh);
+    await signUpToken(fresh);
   });
 });

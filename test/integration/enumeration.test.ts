@@ -40,10 +40,13 @@ beforeAll(async () => {
   });
   registered = uniqueEmail('registered');
   await server.graphql(SIGN_UP, { email: registered, password: 'the real password 1' });
-  await waitFor(() => linkTokens(smtp, registered, '/verify-email').length > 0);
-  // In this mode the account exists once its link is followed.
-  const [token] = linkTokens(smtp, registered, '/verify-email');
-  await server.graphql('mutation($t: String!) { verifyEmail(token: $t) }', { t: token });
+  await waitFor(() => linkTokens(smtp, registered, '/complete-sign-up').length > 0);
+  // In this mode the account exists once its link is followed, with the password chosen then.
+  const [token] = linkTokens(smtp, registered, '/complete-sign-up');
+  await server.graphql(
+    'mutation($t: String!, $p: String!) { completeSignUp(token: $t, password: $p) { expiresIn } }',
+    { t: token, p: 'the real password 1' },
+  );
   const login = await server.graphql(LOGIN, { email: registered, password: 'the real password 1' });
   if (login.body.errors) throw new Error(`the registered account is not usable: ${login.text}`);
 });

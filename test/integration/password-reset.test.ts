@@ -151,7 +151,10 @@ describe('password reset', () => {
     );
     await waitFor(() => mailsTo(to).length > 0);
     const change = linkTokens(smtp, to, '/confirm-email')[0]!;
-    await server.graphql('mutation($t: String!) { confirmEmailChange(token: $t) }', { t: change });
+    await server.graphql(
+      'mutation($t: String!, $p: String!) { confirmEmailChange(token: $t, password: $p) }',
+      { t: change, p: PASSWORD },
+    );
     expect(errorCode(await server.graphql(RESET, { token: stale, password: NEW_PASSWORD }))).toBe(
       'INVALID_TOKEN',
     );

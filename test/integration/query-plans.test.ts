@@ -236,7 +236,8 @@ async function exerciseMailedLinks() {
     { e: moved, p: PASSWORD },
     bearer(relogin.login.accessToken),
   );
-  await data('mutation($t: String!) { confirmEmailChange(token: $t) }', {
+  await data('mutation($t: String!, $p: String!) { confirmEmailChange(token: $t, password: $p) }', {
+    p: PASSWORD,
     t: await mailedToken(moved, 'confirm-email'),
   });
 }

@@ -27,7 +27,16 @@ const adminEmail = uniqueEmail('guards-admin');
 const ADMIN_PASSWORD = 'guards admin password';
 
 beforeAll(async () => {
-  server = await startTestServer({ label: 'guards' });
+  // The admin logs in once per case: more than the default login limits and the hourly cap of
+  // password checks per account allow.
+  server = await startTestServer({
+    label: 'guards',
+    env: {
+      RATE_LIMIT_LOGIN_PER_IP: '100000/1m',
+      RATE_LIMIT_LOGIN_PER_EMAIL: '100000/1m',
+      LOCKOUT_HOURLY_CAP: '10000',
+    },
+  });
   await server.app.services.users.ensureBootstrapAdmin(adminEmail, ADMIN_PASSWORD);
 });
 afterAll(() => server.close());
@@ -49,7 +58,8 @@ async function headersFor(viewer: Viewer): Promise<Record<string, string>> {
     `mutation { login(email: "${adminEmail}", password: "${ADMIN_PASSWORD}") { accessToken } }`,
     {},
   )) as { data?: { login: { accessToken: string } } };
-  return bearer(login.data!.login.accessToken);
+  if (!login.data) throw new Error(`admin login failed: ${JSON.stringify(login)}`);
+  return bearer(login.data.login.accessToken);
 }
 
 /** What a rule (of a root field: no owner) grants a signed-in user with these roles. */

@@ -142,6 +142,8 @@ describe('schema', () => {
       .map((field) => field.name);
     expect(marked.sort()).toEqual([
       'changePassword',
+      'completeSignUp',
+      'confirmEmailChange',
       'confirmTotp',
       'deleteAccount',
       'disableTotp',

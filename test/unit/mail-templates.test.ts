@@ -8,6 +8,7 @@ const examples: Record<MailMessage['kind'], MailMessage> = {
   'password-reset': { kind: 'password-reset', to, token: 'reset-token' },
   'password-changed': { kind: 'password-changed', to },
   'verify-email': { kind: 'verify-email', to, token: 'verify-token' },
+  'complete-sign-up': { kind: 'complete-sign-up', to, token: 'sign-up-token' },
   'email-change': { kind: 'email-change', to, token: 'change-token' },
   'email-change-notice': { kind: 'email-change-notice', to, newEmail: 'new@example.com' },
   'sign-up-attempt': { kind: 'sign-up-attempt', to },
@@ -25,6 +26,7 @@ describe('mail templates', () => {
   it.each<[MailMessage['kind'], string]>([
     ['password-reset', '/reset-password?token=reset-token'],
     ['verify-email', '/verify-email?token=verify-token'],
+    ['complete-sign-up', '/complete-sign-up?token=sign-up-token'],
     ['email-change', '/confirm-email?token=change-token'],
   ])('links %s to PUBLIC_URL%s, in both parts', (kind, path) => {
     const mail = renderMail(examples[kind], PUBLIC_URL);

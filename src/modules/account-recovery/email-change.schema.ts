@@ -21,12 +21,23 @@ builder.mutationFields((t) => ({
       return true;
     },
   }),
-  confirmEmailChange: guarded(t, isPublic, RATE_LIMIT_RULES.confirmEmailChangePerIp).boolean({
+  confirmEmailChange: guarded(
+    t,
+    isPublic,
+    checksPassword,
+    RATE_LIMIT_RULES.confirmEmailChangePerIp,
+  ).boolean({
     description:
-      'Apply an email change with the token from the link mailed to the new address; the address counts as verified. INVALID_TOKEN for a used, expired or unknown token, or once the account has moved on; BAD_USER_INPUT if the address has been registered since.',
-    args: { token: t.arg.string({ required: true }) },
-    resolve: async (_root, { token }, context) => {
-      await context.services.emailChange.confirm(token);
+      'Apply an email change with the token from the link mailed to the new address and the password of the account that asked; the address counts as verified. INVALID_TOKEN for a used, expired or unknown token, or once the account has moved on; UNAUTHENTICATED for a wrong password (the link stays usable); BAD_USER_INPUT if the address has been registered since.',
+    args: {
+      token: t.arg.string({ required: true }),
+      password: t.arg.string({
+        required: true,
+        description: 'The password of the account moving to this address.',
+      }),
+    },
+    resolve: async (_root, { token, password }, context) => {
+      await context.services.emailChange.confirm(token, password);
       return true;
     },
   }),

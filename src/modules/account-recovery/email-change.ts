@@ -2,7 +2,11 @@ import { badUserInput, invalidLinkToken } from '../../errors.js';
 import { pseudonym, type AuditLog } from '../../lib/security-events.js';
 import type { SlidingWindowStore } from '../../rate-limit/store.js';
 import type { Mailer } from '../mail/mail.js';
-import { fieldsOf, type OneTimeTokens } from '../one-time-token/one-time-token.service.js';
+import {
+  fieldsOf,
+  type OneTimeTokens,
+  type RedeemedToken,
+} from '../one-time-token/one-time-token.service.js';
 import type { EmailChange } from '../user/email-change.js';
 import { checkedEmail, type UserService } from '../user/user.service.js';
 
@@ -38,6 +42,12 @@ export function createEmailChangeFlow(
   options: EmailChangeRequestOptions,
 ) {
   const { users, tokens, mail } = deps;
+  /**
+   * Asked for under the password of the time: a password change or reset since (the owner taking
+   * the account back) voids the link, as it ends every session.
+   */
+  const isCurrent = async (link: RedeemedToken) =>
+    (await users.credentialVersion(link.userId)) === link.credentialVersion;
   return {
     async request(userId: string, newEmail: string, password: string) {
       const to = checkedEmail(newEmail);
@@ -64,15 +74,22 @@ export function createEmailChangeFlow(
       deps.audit.record('user.email_change_requested', { userId });
     },
 
-    async confirm(token: string) {
+    /**
+     * Needs the password of the account that asked, as well as the link: whoever reads the new
+     * address's mail may not be that account's owner (a stranger can ask to move their account
+     * to your address), and following such a link must not hand them your address, verified.
+     * A wrong password leaves the link usable and counts toward the account's lockout.
+     */
+    async confirm(token: string, password: string) {
+      const pending = await tokens.find('email-change', token);
+      if (!pending || !fieldsOf(pending.data, ['from', 'to']) || !(await isCurrent(pending))) {
+        throw invalidLinkToken();
+      }
+      await users.confirmPassword(pending.userId, password);
       const redeemed = await tokens.redeem('email-change', token);
       const move = fieldsOf(redeemed?.data, ['from', 'to']);
       if (!redeemed || !move) throw invalidLinkToken();
-      // Asked for under the password of the time: a password change or reset since (the owner
-      // taking the account back) voids it, as it ends every session.
-      if ((await users.credentialVersion(redeemed.userId)) !== redeemed.credentialVersion) {
-        throw invalidLinkToken();
-      }
+      if (!(await isCurrent(redeemed))) throw invalidLinkToken();
       const outcome = await deps.change.change(redeemed.userId, move.from, move.to);
       if (outcome === 'stale') throw invalidLinkToken();
       if (outcome === 'taken') {

@@ -5,7 +5,7 @@ import type { SlidingWindowStore } from '../../rate-limit/store.js';
 import type { Mailer } from '../mail/mail.js';
 import { fieldsOf, type OneTimeTokens } from '../one-time-token/one-time-token.service.js';
 import type { User } from '../user/user.model.js';
-import type { PreparedSignUp, UserService } from '../user/user.service.js';
+import type { UserService } from '../user/user.service.js';
 
 export interface EmailVerificationOptions {
   readonly ttlMs: number;
@@ -22,7 +22,7 @@ export function createEmailVerification(
   deps: {
     users: Pick<
       UserService,
-      'findUsable' | 'findUsableByEmail' | 'markEmailVerified' | 'completeSignUp'
+      'findUsable' | 'findUsableByEmail' | 'markEmailVerified' | 'prepareSignUp' | 'completeSignUp'
     >;
     tokens: OneTimeTokens;
     mail: Mailer;
@@ -58,22 +58,35 @@ export function createEmailVerification(
 
     /**
      * REQUIRE_VERIFIED_EMAIL's sign-up for a free address: nothing is created until its link is
-     * followed, so an address cannot be squatted with a password its owner never chose, nor
-     * probed by signing up and then logging in. The link carries the sign-up (address and
-     * password hash, at rest only as long as the token).
+     * followed, and the password is chosen then (completeSignUp), by whoever reads the address's
+     * mail. A password given with the sign-up and kept in the link would let anyone pre-register
+     * an address with a password of theirs, for its owner to activate by following the link; and
+     * a stranger's links would use up the address's mail cap before its owner's sign-up.
      */
-    async mailSignUpLink(prepared: PreparedSignUp) {
-      if (!(await withinCap('sign-up', prepared.email))) return;
+    async mailSignUpLink(email: string) {
+      if (!(await withinCap('sign-up', email))) return;
       const { token } = await tokens.issue(
         'sign-up',
-        {
-          userId: pendingSubject(prepared.email),
-          credentialVersion: 0,
-          data: JSON.stringify(prepared),
-        },
+        { userId: pendingSubject(email), credentialVersion: 0, data: JSON.stringify({ email }) },
         options.ttlMs,
       );
-      await mail.enqueue({ kind: 'verify-email', to: prepared.email, token });
+      await mail.enqueue({ kind: 'complete-sign-up', to: email, token });
+    },
+
+    /**
+     * Creates the account of a sign-up link with the password given now, verified. The link is
+     * spent only once the password passes the policy.
+     */
+    async completeSignUp(token: string, password: string): Promise<User> {
+      const pending = fieldsOf((await tokens.find('sign-up', token))?.data, ['email']);
+      if (!pending) throw invalidLinkToken();
+      const prepared = await users.prepareSignUp(pending.email, password);
+      if (!(await tokens.redeem('sign-up', token))) throw invalidLinkToken();
+      const created = await users.completeSignUp(prepared);
+      // Registered since the link was sent: said only to whoever reads this address's mail.
+      if (!created) throw badUserInput('token', 'This address is registered already: log in');
+      await users.markEmailVerified(created.id, created.email);
+      return { ...created, emailVerified: true };
     },
 
     /** Tells the owner of `email` that someone tried to sign up with it (capped likewise). */
@@ -99,23 +112,11 @@ export function createEmailVerification(
     },
 
     async verify(token: string) {
+      // A sign-up's link is not one of these (its purpose differs, and it is not spent here).
       const redeemed = await tokens.redeem('verify-email', token);
-      if (redeemed?.data) {
-        if (!(await users.markEmailVerified(redeemed.userId, redeemed.data))) {
-          throw invalidLinkToken();
-        }
-        return;
+      if (!redeemed?.data || !(await users.markEmailVerified(redeemed.userId, redeemed.data))) {
+        throw invalidLinkToken();
       }
-      // Not an account's link: perhaps a sign-up's (a token of another purpose is not spent).
-      const signUp = fieldsOf((await tokens.redeem('sign-up', token))?.data, [
-        'email',
-        'passwordHash',
-      ]);
-      if (!signUp) throw invalidLinkToken();
-      const created = await users.completeSignUp(signUp);
-      // Registered since the link was sent: said only to whoever reads this address's mail.
-      if (!created) throw badUserInput('token', 'This address is registered already: log in');
-      await users.markEmailVerified(created.id, created.email);
     },
   };
 }

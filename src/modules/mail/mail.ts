@@ -10,6 +10,11 @@ export type MailMessage =
   | { readonly kind: 'password-changed'; readonly to: string }
   /** Confirm this address: PUBLIC_URL/verify-email?token=<token>. */
   | { readonly kind: 'verify-email'; readonly to: string; readonly token: string }
+  /**
+   * REQUIRE_VERIFIED_EMAIL's sign-up: PUBLIC_URL/complete-sign-up?token=<token>, where the
+   * account's password is chosen.
+   */
+  | { readonly kind: 'complete-sign-up'; readonly to: string; readonly token: string }
   /** Sent to the new address of an email change: PUBLIC_URL/confirm-email?token=<token>. */
   | { readonly kind: 'email-change'; readonly to: string; readonly token: string }
   /** Sent to the old address when a change to `newEmail` is requested. */

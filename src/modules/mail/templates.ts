@@ -69,6 +69,18 @@ function body(message: MailMessage, publicUrl: string): Body {
           label: 'Confirm your address',
         },
       };
+    case 'complete-sign-up':
+      return {
+        subject: 'Finish creating your account',
+        paragraphs: [
+          'Someone started creating an account with this email address. If it was you, open this link to finish: you choose the account’s password there.',
+          'If it was not you, ignore this message: no account exists until the link is followed.',
+        ],
+        link: {
+          url: linkTo(publicUrl, '/complete-sign-up', message.token),
+          label: 'Finish creating your account',
+        },
+      };
     case 'email-change':
       return {
         subject: 'Confirm your new email address',
@@ -131,6 +143,7 @@ export const MAIL_KINDS: readonly MailKind[] = [
   'password-reset',
   'password-changed',
   'verify-email',
+  'complete-sign-up',
   'email-change',
   'email-change-notice',
   'sign-up-attempt',

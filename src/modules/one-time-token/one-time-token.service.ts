@@ -46,6 +46,18 @@ export function fieldsOf<Key extends string>(
   }
 }
 
+const subjectOf = (stored: {
+  userId: string;
+  data?: string | null;
+  credentialVersion: number;
+  createdAt: Date;
+}): RedeemedToken => ({
+  userId: stored.userId,
+  data: stored.data ?? undefined,
+  credentialVersion: stored.credentialVersion,
+  issuedAt: stored.createdAt,
+});
+
 const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export function createOneTimeTokens(deps: {
@@ -65,6 +77,15 @@ export function createOneTimeTokens(deps: {
         tokenUses.deleteOne({ _id: hash }),
       ]),
     );
+
+  /** The stored token if it is of `purpose` and unexpired (a redeemed one is deleted, or soon). */
+  async function findUsable(purpose: TokenPurpose, token: string) {
+    if (!TOKEN_SHAPE.test(token)) return undefined;
+    const stored = await oneTimeTokens.findById(hashOf(token)).lean();
+    return stored && stored.purpose === purpose && stored.expiresAt.getTime() > now()
+      ? stored
+      : undefined;
+  }
 
   return {
     async issue(
@@ -93,16 +114,22 @@ export function createOneTimeTokens(deps: {
     },
 
     /**
+     * The subject of a token redeem() would accept now, without spending it: for checks the
+     * holder must pass first (a password), so that failing them leaves the link usable.
+     */
+    async find(purpose: TokenPurpose, token: string): Promise<RedeemedToken | undefined> {
+      const stored = await findUsable(purpose, token);
+      return stored && subjectOf(stored);
+    },
+
+    /**
      * The token's subject, once: undefined for anything malformed, unknown, expired, issued for
      * another purpose or already redeemed, alike, so a caller cannot tell these apart.
      */
     async redeem(purpose: TokenPurpose, token: string): Promise<RedeemedToken | undefined> {
-      if (!TOKEN_SHAPE.test(token)) return undefined;
-      const hash = hashOf(token);
-      const stored = await oneTimeTokens.findById(hash).lean();
-      if (!stored || stored.purpose !== purpose || stored.expiresAt.getTime() <= now()) {
-        return undefined;
-      }
+      const stored = await findUsable(purpose, token);
+      if (!stored) return undefined;
+      const hash = stored._id;
       try {
         // Of racing redemptions, one insert wins: FerretDB isolates a unique _id insert, not
         // a delete or a conditional update (both of two racing ones can succeed).
@@ -113,12 +140,7 @@ export function createOneTimeTokens(deps: {
       }
       // The use record decides; the token document goes so that nothing redeemable stays.
       await oneTimeTokens.deleteOne({ _id: hash });
-      return {
-        userId: stored.userId,
-        data: stored.data,
-        credentialVersion: stored.credentialVersion,
-        issuedAt: stored.createdAt,
-      };
+      return subjectOf(stored);
     },
 
     /**

@@ -109,7 +109,8 @@ const cookieDelivery = builder.args((t) => ({
 builder.mutationFields((t) => ({
   signUp: guarded(t, isPublic, checksPassword, RATE_LIMIT_RULES.signUpPerIp).field({
     type: AuthPayloadType,
-    description: 'Create an account with role USER and sign in.',
+    description:
+      'Create an account with role USER and sign in. With REQUIRE_VERIFIED_EMAIL: EMAIL_NOT_VERIFIED for a new and a registered email alike, and a link is mailed; the account is created by completeSignUp.',
     args: {
       email: t.arg.string({ required: true }),
       password: t.arg.string({
@@ -122,6 +123,25 @@ builder.mutationFields((t) => ({
       payload(
         context,
         await context.services.signIn.signUp(email, password, clientMeta(context)),
+        useCookie,
+      ),
+  }),
+  completeSignUp: guarded(t, isPublic, checksPassword, RATE_LIMIT_RULES.completeSignUpPerIp).field({
+    type: AuthPayloadType,
+    description:
+      'REQUIRE_VERIFIED_EMAIL: create the account of a sign-up link (PUBLIC_URL/complete-sign-up?token=…) with the password chosen now, its address verified, and sign in. INVALID_TOKEN for a used, expired or unknown token; BAD_USER_INPUT for a password the policy refuses (the link stays usable) or an address registered since.',
+    args: {
+      token: t.arg.string({ required: true }),
+      password: t.arg.string({
+        required: true,
+        description: 'The account’s password: at least 8 characters, at most 72 bytes.',
+      }),
+      ...cookieDelivery,
+    },
+    resolve: async (_root, { token, password, useCookie }, context) =>
+      payload(
+        context,
+        await context.services.signIn.completeSignUp(token, password, clientMeta(context)),
         useCookie,
       ),
   }),

@@ -15,7 +15,7 @@ import type { MfaChallenges } from '../mfa/mfa-challenges.js';
 import type { MfaService } from '../mfa/mfa.service.js';
 import type { ClientMeta, SessionService } from '../session/session.service.js';
 import type { User } from '../user/user.model.js';
-import type { PreparedSignUp, UserService } from '../user/user.service.js';
+import { checkedEmail, type UserService } from '../user/user.service.js';
 import type { DeviceTokens } from './device-tokens.js';
 
 /** Everything a client receives when it signs in or refreshes. */
@@ -32,6 +32,8 @@ export interface SignedIn {
 
 export interface SignInService {
   signUp(email: string, password: string, meta: ClientMeta): Promise<SignedIn>;
+  /** REQUIRE_VERIFIED_EMAIL: creates the account of a sign-up link, with this password. */
+  completeSignUp(token: string, password: string, meta: ClientMeta): Promise<SignedIn>;
   /** Throws MFA_REQUIRED, with a challenge for verifyMfa, for an account with TOTP enrolled. */
   login(email: string, password: string, meta: ClientMeta, deviceToken?: string): Promise<SignedIn>;
   /** The second step of such a login: its challenge and a TOTP or recovery code. */
@@ -60,7 +62,8 @@ export function createSignInService(deps: {
     readonly required: boolean;
     mailLink(user: User): Promise<boolean>;
     notifySignUpAttempt(email: string): Promise<void>;
-    mailSignUpLink(prepared: PreparedSignUp): Promise<void>;
+    mailSignUpLink(email: string): Promise<void>;
+    completeSignUp(token: string, password: string): Promise<User>;
   };
   background: BackgroundTasks;
   mfa: Pick<MfaService, 'isEnrolled'>;
@@ -77,17 +80,18 @@ export function createSignInService(deps: {
   }
 
   /**
-   * REQUIRE_VERIFIED_EMAIL's sign-up: the same answer, after the same hashing, whether or not the
-   * email is registered; what differs (an account and a verification link, or a note to the
-   * address's owner) happens after the response.
+   * REQUIRE_VERIFIED_EMAIL's sign-up: the same answer, after the same checks, whether or not the
+   * email is registered; what differs (a link that creates the account, or a note to the
+   * address's owner) happens after the response. The password is only checked against the
+   * policy here: the account's is chosen when the link is followed (completeSignUp).
    */
-  async function signUpUnverified(email: string, password: string): Promise<never> {
-    const prepared = await users.prepareSignUp(email, password);
+  function signUpUnverified(email: string, password: string): never {
+    const address = checkedEmail(email);
+    users.checkNewPassword(password, 'password');
     background.run('sign-up', async () => {
-      // Nothing is created until the link is followed (see mailSignUpLink).
-      if (await users.findUsableByEmail(prepared.email)) {
-        await verification.notifySignUpAttempt(prepared.email);
-      } else await verification.mailSignUpLink(prepared);
+      if (await users.findUsableByEmail(address)) {
+        await verification.notifySignUpAttempt(address);
+      } else await verification.mailSignUpLink(address);
     });
     throw emailNotVerified();
   }
@@ -145,6 +149,10 @@ export function createSignInService(deps: {
       const user = await users.signUp(email, password);
       background.run('verification mail', () => verification.mailLink(user));
       return open(user, meta);
+    },
+
+    async completeSignUp(token, password, meta) {
+      return open(await verification.completeSignUp(token, password), meta);
     },
 
     async login(email, password, meta, deviceToken) {
