@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { uniqueEmail } from '../helpers/operations.js';
+import { LOGIN, bearer, uniqueEmail } from '../helpers/operations.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { startSmtpServer, unusedPort, waitFor, type TestSmtpServer } from '../helpers/smtp.js';
 import { awayFromStepEdge, PASSWORD, totpCode } from '../helpers/totp.js';
@@ -221,6 +221,27 @@ describe('the example page with mailed links', () => {
     await hasText(page, 'email-verified', 'true');
     await page.click('#me');
     await hasText(page, 'me-result', email);
+
+    // An email change, asked for through the API, confirmed on the page with the password.
+    const login = await server.graphql(LOGIN, { email, password: 'a brand new passphrase' });
+    const moved = uniqueEmail('browser-moved');
+    await server.graphql(
+      'mutation($e: String!, $p: String!) { requestEmailChange(newEmail: $e, password: $p) }',
+      { e: moved, p: 'a brand new passphrase' },
+      bearer((login.body.data?.login as { accessToken: string }).accessToken),
+    );
+    await page.goto(await mailedLink(moved, '/confirm-email'));
+    await hasText(
+      page,
+      'recovery',
+      'enter the password of the account that asked for this address',
+    );
+    await page.fill('#link-password', PASSWORD);
+    await page.click('#link-submit');
+    await hasText(page, 'recovery', 'error UNAUTHENTICATED');
+    await page.fill('#link-password', 'a brand new passphrase');
+    await page.click('#link-submit');
+    await hasText(page, 'recovery', 'email changed');
 
     expect(problems).toEqual([]);
     // The server saw the token in a URL and in a request body, and logged neither.
