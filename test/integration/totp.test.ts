@@ -271,6 +271,31 @@ describe('login with TOTP', () => {
     expect(errorCode(await verify(server, next, user.recoveryCodes[0]!))).toBe('RATE_LIMITED');
   });
 
+  it('keeps a known device of the owner out of the lockout that wrong codes from elsewhere cause', async () => {
+    const user = await enrolledUser(server, 'device-lockout');
+    // The owner signs in once with a code on this device, which then holds a device token.
+    const first = await server.graphql(
+      `mutation($ch: String!, $c: String!) { verifyMfa(challenge: $ch, code: $c) { deviceToken } }`,
+      { ch: await challengeFor(server, user.email), c: user.recoveryCodes[0]! },
+    );
+    const deviceToken = (first.body.data?.verifyMfa as { deviceToken: string }).deviceToken;
+    expect(deviceToken).toEqual(expect.any(String));
+    // Someone with only the password fails codes until the account's lockout closes.
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      await verify(server, await challengeFor(server, user.email), `00000${attempt}`);
+    }
+    const elsewhere = await challengeFor(server, user.email);
+    expect(errorCode(await verify(server, elsewhere, user.recoveryCodes[1]!))).toBe('RATE_LIMITED');
+    // The owner's device is judged by its own lockout.
+    const login = await server.graphql(
+      `mutation($e: String!, $p: String!, $d: String) { login(email: $e, password: $p, deviceToken: $d) { accessToken } }`,
+      { e: user.email, p: PASSWORD, d: deviceToken },
+    );
+    expect(errorCode(login)).toBe('MFA_REQUIRED');
+    const onDevice = String(login.body.errors![0]!.extensions!.challenge);
+    expect(accessTokenOf(await verify(server, onDevice, user.recoveryCodes[2]!))).toBeDefined();
+  });
+
   it('answers garbage and unicode with clean errors', async () => {
     const user = await enrolledUser(server, 'garbage');
     const challenge = await challengeFor(server, user.email);

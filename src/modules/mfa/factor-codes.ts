@@ -45,9 +45,11 @@ export interface FactorCodes {
   /**
    * Accepts a TOTP code of now ±1 step not used before by the account, or an unused recovery
    * code when the factor has them, and uses it up. Every check counts toward the account's own
-   * lockout (`lockout:mfa:<userId>`). Throws INVALID_MFA_CODE or RATE_LIMITED.
+   * lockout (`lockout:mfa:<userId>`), or, from a known device of the account, toward that
+   * device's: whoever has only the password cannot lock the owner's devices out of their second
+   * factor. Throws INVALID_MFA_CODE or RATE_LIMITED.
    */
-  check(factor: FactorSecret, code: string): Promise<'otp' | 'recovery'>;
+  check(factor: FactorSecret, code: string, knownDevice?: string): Promise<'otp' | 'recovery'>;
 }
 
 export function createFactorCodes(deps: {
@@ -100,8 +102,10 @@ export function createFactorCodes(deps: {
     resealed(sealed, userId) {
       return sealer?.isStale(sealed) ? sealer.seal(open(sealed, userId), userId) : undefined;
     },
-    async check(factor, code) {
-      const lockoutKey = `lockout:mfa:${factor.userId}`;
+    async check(factor, code, knownDevice) {
+      const lockoutKey = knownDevice
+        ? `lockout:mfa-device:${knownDevice}`
+        : `lockout:mfa:${factor.userId}`;
       const gate = await withFallback(() => lockout.begin(lockoutKey), OPEN_GATE);
       if (!gate.allowed) throw rateLimited(gate.retryAfterMs);
       try {

@@ -9,8 +9,11 @@ import { isRandomTokenShaped, randomToken, sha256 } from './totp.js';
 
 /** The second step of a login: a challenge for the password's success, traded for a code. */
 export interface MfaChallenges {
-  /** A single-use challenge for `user`, whose password was just checked. Stored hashed. */
-  issue(user: User): Promise<string>;
+  /**
+   * A single-use challenge for `user`, whose password was just checked (from `knownDevice`, a
+   * device of the account's, if the client showed one). Stored hashed.
+   */
+  issue(user: User, knownDevice?: string): Promise<string>;
   /**
    * The user a challenge was issued for, once `code` checks out. Throws MFA_CHALLENGE_INVALID
    * (unknown, expired, spent, out of attempts, or the password changed since) or INVALID_MFA_CODE.
@@ -39,7 +42,7 @@ export function createMfaChallenges(deps: {
   }
 
   return {
-    async issue(user) {
+    async issue(user, knownDevice) {
       const challenge = randomToken();
       const hash = sha256(challenge);
       const expiresAt = new Date(now() + deps.ttlSeconds * 1000);
@@ -48,6 +51,7 @@ export function createMfaChallenges(deps: {
         userId: user.id,
         credentialVersion: user.credentialVersion,
         expiresAt,
+        ...(knownDevice ? { deviceId: knownDevice } : {}),
       });
       // For the sweep, with the expiry: it removes the challenge and its claims, gone or not.
       await deps.logs.append(CHALLENGE_LOG, `${expiresAt.getTime()}:${hash}`);
@@ -70,7 +74,7 @@ export function createMfaChallenges(deps: {
       const factor = await models.factors.findById(found.userId).lean();
       // TOTP was disabled since the password was checked: log in again.
       if (!factor) throw mfaChallengeInvalid();
-      await codes.check({ ...factor, userId: found.userId }, code);
+      await codes.check({ ...factor, userId: found.userId }, code, found.deviceId ?? undefined);
       // Key rotation: a secret sealed under DATA_ENCRYPTION_KEY_PREVIOUS moves to the current key
       // at its next use, so the previous key can be dropped once every factor has been used.
       const resealed = codes.resealed(factor.secret, found.userId);

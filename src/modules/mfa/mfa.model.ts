@@ -36,6 +36,11 @@ interface MfaChallengeDocument {
   /** The sign-in is void if the password changed (or every session ended) in between. */
   credentialVersion: number;
   expiresAt: Date;
+  /**
+   * The known device the password was given from (a device token of this account), if any: its
+   * code attempts count toward that device's lockout, not the account's.
+   */
+  deviceId?: string;
 }
 
 /**
@@ -92,6 +97,7 @@ export function createMfaModels(connection: Connection) {
       userId: { type: String, required: true },
       credentialVersion: { type: Number, required: true },
       expiresAt: { type: Date, required: true },
+      deviceId: { type: String },
     },
     options('mfa_challenges'),
   );

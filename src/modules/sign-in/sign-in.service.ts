@@ -156,10 +156,12 @@ export function createSignInService(deps: {
     },
 
     async login(email, password, meta, deviceToken) {
-      const user = await users.authenticate(email, password, await knownDevice(email, deviceToken));
+      const device = await knownDevice(email, deviceToken);
+      const user = await users.authenticate(email, password, device);
       refuseUnverified(user);
       // No session and no tokens yet: only the code completes this sign-in.
-      if (await deps.mfa.isEnrolled(user.id)) throw mfaRequired(await deps.challenges.issue(user));
+      if (await deps.mfa.isEnrolled(user.id))
+        throw mfaRequired(await deps.challenges.issue(user, device));
       return open(user, meta);
     },
 
