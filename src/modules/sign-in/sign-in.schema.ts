@@ -4,6 +4,7 @@ import {
   guarded,
   guardedType,
   isPublic,
+  recentSecondFactor,
   requiresScopes,
 } from '../../auth/guards.js';
 import { builder } from '../../graphql/builder.js';
@@ -226,6 +227,7 @@ builder.mutationFields((t) => ({
     t,
     requiresScopes(['account:write']),
     checksPassword,
+    recentSecondFactor,
     RATE_LIMIT_RULES.changePasswordPerIp,
     RATE_LIMIT_RULES.changePasswordPerUser,
   ).field({
