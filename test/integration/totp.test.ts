@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Types } from 'mongoose';
 import { createSealer, parseDataKey } from '../../src/lib/data-encryption.js';
 import { bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
 import { freshDatabaseUri } from '../helpers/database.js';
@@ -253,6 +254,42 @@ describe('login with TOTP', () => {
     // The recovery code was not spent on the expired challenge.
     const fresh = await challengeFor(server, user.email);
     expect(accessTokenOf(await verify(server, fresh, user.recoveryCodes[1]!))).toBeDefined();
+  });
+
+  it('refuses a challenge from before a password reset without spending or counting codes', async () => {
+    const user = await enrolledUser(server, 'stale-reset');
+    const stale = await challengeFor(server, user.email);
+    const users = server.app.services.users;
+    const from = await users.credentialVersion(user.userId);
+    expect(await users.resetPassword(user.userId, from!, PASSWORD)).toBeDefined();
+    // More wrong codes than the account's lockout allows, then a right one.
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      expect(errorCode(await verify(server, stale, `00000${attempt}`))).toBe(
+        'MFA_CHALLENGE_INVALID',
+      );
+    }
+    expect(errorCode(await verify(server, stale, user.recoveryCodes[0]!))).toBe(
+      'MFA_CHALLENGE_INVALID',
+    );
+    // Neither locked out nor robbed of the code: the owner signs in with it.
+    const fresh = await challengeFor(server, user.email);
+    expect(accessTokenOf(await verify(server, fresh, user.recoveryCodes[0]!))).toBeDefined();
+  });
+
+  it('refuses a challenge for an account disabled since, without counting codes', async () => {
+    const user = await enrolledUser(server, 'stale-disabled');
+    const challenge = await challengeFor(server, user.email);
+    const accounts = server.connection.collection('users');
+    const byId = { _id: new Types.ObjectId(user.userId) };
+    await accounts.updateOne(byId, { $set: { disabled: true } });
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      expect(errorCode(await verify(server, challenge, `00000${attempt}`))).toBe(
+        'MFA_CHALLENGE_INVALID',
+      );
+    }
+    await accounts.updateOne(byId, { $set: { disabled: false } });
+    const fresh = await challengeFor(server, user.email);
+    expect(accessTokenOf(await verify(server, fresh, user.recoveryCodes[0]!))).toBeDefined();
   });
 
   it('kills a challenge after 5 wrong codes, and limits codes per account', async () => {
