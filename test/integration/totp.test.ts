@@ -16,6 +16,7 @@ import {
   enrolledUser,
   totpCode,
   verify,
+  verifyAddress,
 } from '../helpers/totp.js';
 
 let server: TestServer;
@@ -26,9 +27,16 @@ afterAll(() => server.close());
 
 const TOTP_ENABLED = 'query { me { totpEnabled } }';
 
+/** A new account whose address is verified: TOTP asks for one. */
+async function verifiedSignUp(prefix: string) {
+  const signedUp = await signUp(server, uniqueEmail(prefix), PASSWORD);
+  await verifyAddress(server, signedUp.userId);
+  return signedUp;
+}
+
 describe('TOTP enrolment', () => {
   it('enrols with a secret, an otpauth URI and an SVG QR code, and confirms with a code', async () => {
-    const { token } = await signUp(server, uniqueEmail('enrol'), PASSWORD);
+    const { token } = await verifiedSignUp('enrol');
     const response = await server.graphql(ENROLL, {}, bearer(token));
     const enrolment = response.body.data?.enrollTotp as {
       secret: string;
@@ -60,8 +68,34 @@ describe('TOTP enrolment', () => {
     });
   });
 
+  it('refuses enrolment and confirmation while the address is unverified', async () => {
+    const { token, userId } = await signUp(server, uniqueEmail('unverified'), PASSWORD);
+    const refusedEnrol = await server.graphql(ENROLL, {}, bearer(token));
+    expect(errorCode(refusedEnrol)).toBe('EMAIL_NOT_VERIFIED');
+    expect(refusedEnrol.body.errors?.[0]?.message).toMatch(
+      /^Verify your email address before turning on two-factor/,
+    );
+    expect(errorCode(await server.graphql(CONFIRM, { c: '123456' }, bearer(token)))).toBe(
+      'EMAIL_NOT_VERIFIED',
+    );
+
+    // Verified since: the same token enrols at once. A pending secret whose address is no longer
+    // verified (an account from before verification existed) is not confirmed.
+    await verifyAddress(server, userId);
+    const { secret } = (await server.graphql(ENROLL, {}, bearer(token))).body.data?.enrollTotp as {
+      secret: string;
+    };
+    await server.connection
+      .collection('users')
+      .updateOne({ _id: new Types.ObjectId(userId) }, { $set: { emailVerified: false } });
+    await awayFromStepEdge();
+    const confirmed = await server.graphql(CONFIRM, { c: totpCode(secret) }, bearer(token));
+    expect(errorCode(confirmed)).toBe('EMAIL_NOT_VERIFIED');
+    expect(await server.app.services.mfa.isEnrolled(userId)).toBe(false);
+  });
+
   it('replaces a pending secret when enrolling again, and never an active one', async () => {
-    const { token } = await signUp(server, uniqueEmail('re-enrol'), PASSWORD);
+    const { token } = await verifiedSignUp('re-enrol');
     const first = (await server.graphql(ENROLL, {}, bearer(token))).body.data?.enrollTotp as {
       secret: string;
     };
@@ -80,7 +114,7 @@ describe('TOTP enrolment', () => {
   });
 
   it('refuses a wrong code, and confirming without a pending secret', async () => {
-    const { token } = await signUp(server, uniqueEmail('wrong-confirm'), PASSWORD);
+    const { token } = await verifiedSignUp('wrong-confirm');
     expect(errorCode(await server.graphql(CONFIRM, { c: '123456' }, bearer(token)))).toBe(
       'INVALID_MFA_CODE',
     );
@@ -94,7 +128,7 @@ describe('TOTP enrolment', () => {
   });
 
   it('needs the current password to turn TOTP on: a session alone cannot lock the owner out', async () => {
-    const { token } = await signUp(server, uniqueEmail('confirm-password'), PASSWORD);
+    const { token } = await verifiedSignUp('confirm-password');
     const { secret } = (await server.graphql(ENROLL, {}, bearer(token))).body.data?.enrollTotp as {
       secret: string;
     };
@@ -118,7 +152,7 @@ describe('TOTP enrolment', () => {
   });
 
   it('confirms once when two confirmations race with the same code', async () => {
-    const { token } = await signUp(server, uniqueEmail('confirm-race'), PASSWORD);
+    const { token } = await verifiedSignUp('confirm-race');
     const { secret } = (await server.graphql(ENROLL, {}, bearer(token))).body.data?.enrollTotp as {
       secret: string;
     };
@@ -325,7 +359,7 @@ describe('login with TOTP', () => {
       expect(errorCode(response)).toBe(expected);
       expect(response.text).not.toMatch(/\n\s+at |stack/i);
     }
-    const { token } = await signUp(server, uniqueEmail('garbage-confirm'), PASSWORD);
+    const { token } = await verifiedSignUp('garbage-confirm');
     await server.graphql(ENROLL, {}, bearer(token));
     for (const code of ['', '😀😀😀', '12345６', '9'.repeat(1000)]) {
       const response = await server.graphql(CONFIRM, { c: code }, bearer(token));

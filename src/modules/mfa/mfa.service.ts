@@ -1,4 +1,10 @@
-import { AppError, ErrorCode, invalidMfaCode, mfaStepUpRequired } from '../../errors.js';
+import {
+  AppError,
+  ErrorCode,
+  invalidMfaCode,
+  mfaStepUpRequired,
+  totpNeedsVerifiedEmail,
+} from '../../errors.js';
 import type { AuditLog } from '../../lib/security-events.js';
 import type { SignedInViewer } from '../../auth/viewer.js';
 import type { User } from '../user/user.model.js';
@@ -30,11 +36,14 @@ export interface TotpEnrollment {
 /** TOTP enrolment, confirmation, disabling and step-up checks. No GraphQL here. */
 export interface MfaService {
   isEnrolled(userId: string): Promise<boolean>;
-  /** A new pending secret (replacing a pending one); refused while a factor is active. */
+  /**
+   * A new pending secret (replacing a pending one); refused while a factor is active, and while
+   * the address is unverified (EMAIL_NOT_VERIFIED).
+   */
   enroll(user: User): Promise<TotpEnrollment>;
   /**
    * With the password and a code from the pending secret, activates it; returns the recovery
-   * codes, once.
+   * codes, once. Refused, like enroll, while the address is unverified.
    */
   confirm(userId: string, password: string, code: string): Promise<string[]>;
   /** With the password and a code (TOTP or recovery), removes the factor. */
@@ -69,7 +78,7 @@ const notEnabled = () =>
 export function createMfaService(deps: {
   models: MfaModels;
   codes: FactorCodes;
-  users: Pick<UserService, 'confirmPassword'>;
+  users: Pick<UserService, 'confirmPassword' | 'findById'>;
   audit: AuditLog;
   issuer: string;
   enabled: boolean;
@@ -81,6 +90,15 @@ export function createMfaService(deps: {
   const { models, codes, audit, logs, now } = deps;
   const isEnrolled = async (userId: string) =>
     (await models.factors.exists({ _id: userId })) !== null;
+
+  /**
+   * Read afresh, not from the viewer (cached up to REVOCATION_CACHE_TTL): an address verified a
+   * moment ago counts at once.
+   */
+  async function requireVerifiedEmail(userId: string) {
+    const user = await deps.users.findById(userId);
+    if (!user?.emailVerified) throw totpNeedsVerifiedEmail();
+  }
 
   /**
    * Recovery-code claims make a code single use for as long as its factor lives; with the factor
@@ -124,6 +142,7 @@ export function createMfaService(deps: {
 
     async enroll(user) {
       if (!deps.enabled) throw notEnabled();
+      await requireVerifiedEmail(user.id);
       if (await isEnrolled(user.id)) {
         throw new AppError(ErrorCode.BAD_USER_INPUT, 'TOTP is already enabled: disable it first', {
           field: 'totp',
@@ -148,6 +167,8 @@ export function createMfaService(deps: {
 
     async confirm(userId, password, code) {
       if (!deps.enabled) throw notEnabled();
+      // Before the password: the viewer is signed in, so this costs no bcrypt and tells nothing.
+      await requireVerifiedEmail(userId);
       // A stolen session alone must not add a factor: the owner would be locked out of sign-in.
       await deps.users.confirmPassword(userId, password);
       const pending = await models.enrolments.findById(userId).lean();
