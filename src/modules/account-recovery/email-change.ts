@@ -4,7 +4,7 @@ import type { SlidingWindowStore } from '../../rate-limit/store.js';
 import type { Mailer } from '../mail/mail.js';
 import { fieldsOf, type OneTimeTokens } from '../one-time-token/one-time-token.service.js';
 import type { EmailChange } from '../user/email-change.js';
-import { checkedEmail, type UserService } from '../user/user.service.js';
+import { checkedNewEmail, type UserService } from '../user/user.service.js';
 
 export interface EmailChangeRequestOptions {
   readonly ttlMs: number;
@@ -40,7 +40,7 @@ export function createEmailChangeFlow(
   const { users, tokens, mail } = deps;
   return {
     async request(userId: string, newEmail: string, password: string) {
-      const to = checkedEmail(newEmail);
+      const to = checkedNewEmail(newEmail);
       await users.confirmPassword(userId, password);
       const user = await users.findUsable(userId);
       if (!user) throw invalidLinkToken();
