@@ -225,6 +225,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
       audit,
       apiKeys,
       background,
+      mail: mailer,
       verification: {
         required: config.emailVerification.required,
         mailLink: accountFlows.emailVerification.mailLink,

@@ -233,7 +233,7 @@ builder.mutationFields((t) => ({
   ).field({
     type: AuthPayloadType,
     description:
-      'Change the password; every session ends and a new one is returned for the caller.',
+      "Change the password; every session ends and a new one is returned for the caller, and a notice is mailed to the account's address.",
     args: {
       currentPassword: t.arg.string({ required: true }),
       newPassword: t.arg.string({ required: true }),
