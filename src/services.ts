@@ -207,6 +207,8 @@ export async function createServices(deps: ServiceDeps): Promise<{
     withFallback,
     audit,
     users,
+    mail: mailer,
+    background,
   });
   const services: Services = {
     users,

@@ -5,8 +5,10 @@ import {
   mfaStepUpRequired,
   totpNeedsVerifiedEmail,
 } from '../../errors.js';
+import type { BackgroundTasks } from '../../lib/background.js';
 import type { AuditLog } from '../../lib/security-events.js';
 import type { SignedInViewer } from '../../auth/viewer.js';
+import type { Mailer } from '../mail/mail.js';
 import type { User } from '../user/user.model.js';
 import type { UserService } from '../user/user.service.js';
 import { isDuplicateKeyError } from '../../db/mongo.js';
@@ -85,11 +87,24 @@ export function createMfaService(deps: {
   /** Tries per challenge: the `attempt:<hash>:<n>` claims a challenge may have. */
   challengeAttempts: number;
   logs: SequenceLogs;
+  /** Notices to the account's address when TOTP is turned on or off. */
+  mail: Pick<Mailer, 'enqueue'>;
+  background: BackgroundTasks;
   now: () => number;
 }): MfaService {
   const { models, codes, audit, logs, now } = deps;
   const isEnrolled = async (userId: string) =>
     (await models.factors.exists({ _id: userId })) !== null;
+
+  /**
+   * Tells the owner, so a factor added or removed by someone else does not go unnoticed. After
+   * the response: a slow or failing outbox must neither hold it up nor fail it.
+   */
+  const notify = (userId: string, kind: 'totp-enabled' | 'totp-disabled') =>
+    deps.background.run(`${kind} notice`, async () => {
+      const user = await deps.users.findById(userId);
+      if (user) await deps.mail.enqueue({ kind, to: user.email });
+    });
 
   /**
    * Read afresh, not from the viewer (cached up to REVOCATION_CACHE_TTL): an address verified a
@@ -194,6 +209,7 @@ export function createMfaService(deps: {
       }
       await models.enrolments.deleteOne({ _id: userId });
       audit.record('mfa.totp_enabled', { userId });
+      notify(userId, 'totp-enabled');
       return recovery;
     },
 
@@ -206,6 +222,7 @@ export function createMfaService(deps: {
       await models.factors.deleteOne({ _id: userId });
       await forgetRecoveryClaims(factor);
       audit.record('mfa.totp_disabled', { userId });
+      notify(userId, 'totp-disabled');
     },
 
     async requireRecent(viewer, maxAgeMs) {
