@@ -136,6 +136,16 @@ export const emailNotVerified = () =>
     'Verify your email address first: follow the link we mailed you, or request a new one',
   );
 
+/**
+ * TOTP needs a verified address: anyone may sign up with someone else's (unverified) address, and
+ * a factor added there would lock the real owner out even after a reset through the mailed link.
+ */
+export const totpNeedsVerifiedEmail = () =>
+  new AppError(
+    ErrorCode.EMAIL_NOT_VERIFIED,
+    'Verify your email address before turning on two-factor: follow the link we mailed you, or request a new one',
+  );
+
 /** The change would leave no active (enabled) ADMIN: demote, disable or delete another one first. */
 export const lastAdmin = () =>
   new AppError(

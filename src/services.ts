@@ -207,6 +207,8 @@ export async function createServices(deps: ServiceDeps): Promise<{
     withFallback,
     audit,
     users,
+    mail: mailer,
+    background,
   });
   const services: Services = {
     users,
@@ -225,6 +227,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
       audit,
       apiKeys,
       background,
+      mail: mailer,
       verification: {
         required: config.emailVerification.required,
         mailLink: accountFlows.emailVerification.mailLink,

@@ -36,3 +36,15 @@ export const isValidEmail = (normalized: string) =>
   normalized.length <= MAX_EMAIL_LENGTH &&
   !INVISIBLE.test(normalized) &&
   EMAIL_SHAPE.test(normalized);
+
+/**
+ * Whether the domain has an IDNA A-label (`xn--…`, Punycode). Mail libraries deliver
+ * `x@xn--b-eha.example` and `x@bü.example` to one mailbox, yet the two spellings differ, so they
+ * would be two accounts. New addresses must use the Unicode form; stored ones still look up as
+ * they were written.
+ */
+export const hasPunycodeDomain = (normalized: string) =>
+  normalized
+    .slice(normalized.lastIndexOf('@') + 1)
+    .split('.')
+    .some((label) => label.toLowerCase().startsWith('xn--'));

@@ -7,7 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { LOGIN, bearer, uniqueEmail } from '../helpers/operations.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { startSmtpServer, unusedPort, waitFor, type TestSmtpServer } from '../helpers/smtp.js';
-import { awayFromStepEdge, PASSWORD, totpCode } from '../helpers/totp.js';
+import { awayFromStepEdge, PASSWORD, totpCode, verifyAddress } from '../helpers/totp.js';
 
 /** Debian's Chromium; the project never downloads a browser (see .ci/run). */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -254,6 +254,9 @@ describe('the example page with TOTP two-factor', () => {
   it('enrols from the QR page, signs in with a computed code, and turns TOTP off with a recovery code', async () => {
     const { context, page, problems, email } = await signedUpPage('browser-totp', steadyServer);
     await hasText(page, 'two-factor-state', 'off');
+    // TOTP asks for a verified address; the other test follows the mailed link itself.
+    const account = await steadyServer.app.services.users.findUsableByEmail(email);
+    await verifyAddress(steadyServer, account!.id);
 
     await page.click('#enroll-totp');
     await hasText(page, 'two-factor-state', 'pending: scan the code, then turn it on');

@@ -34,17 +34,36 @@ export interface Enrolled {
   recoveryCodes: string[];
 }
 
-/** Signs up and turns TOTP on, with the code of the current step (which is then spent). */
-export async function enrolledUser(server: TestServer, prefix = 'totp'): Promise<Enrolled> {
-  const email = uniqueEmail(prefix);
-  const { token, userId } = await signUp(server, email, PASSWORD);
+/** Marks the account's address verified, as following its mailed link would. */
+export async function verifyAddress(server: TestServer, userId: string) {
+  const { users } = server.app.services;
+  const user = await users.findById(userId);
+  if (!user || !(await users.markEmailVerified(userId, user.email))) {
+    throw new Error(`cannot verify the address of ${userId}`);
+  }
+}
+
+/**
+ * Turns TOTP on for the viewer of `token`, with the code of the current step (then spent); its
+ * address is verified first, as TOTP asks.
+ */
+export async function turnOnTotp(server: TestServer, token: string) {
+  await verifyAddress(server, String(claimsOf(token).sub));
   const enrolled = await server.graphql(ENROLL, {}, bearer(token));
-  const secret = (enrolled.body.data?.enrollTotp as { secret: string }).secret;
+  const secret = (enrolled.body.data?.enrollTotp as { secret: string } | undefined)?.secret;
+  if (!secret) throw new Error(`enrollTotp failed: ${enrolled.text}`);
   await awayFromStepEdge();
   const confirmed = await server.graphql(CONFIRM, { c: totpCode(secret) }, bearer(token));
   const recoveryCodes = confirmed.body.data?.confirmTotp as string[];
   if (!recoveryCodes) throw new Error(`confirmTotp failed: ${confirmed.text}`);
-  return { email, userId, token, secret, recoveryCodes };
+  return { secret, recoveryCodes };
+}
+
+/** Signs up and turns TOTP on, with the code of the current step (which is then spent). */
+export async function enrolledUser(server: TestServer, prefix = 'totp'): Promise<Enrolled> {
+  const email = uniqueEmail(prefix);
+  const { token, userId } = await signUp(server, email, PASSWORD);
+  return { email, userId, token, ...(await turnOnTotp(server, token)) };
 }
 
 /** Logs in with the password: the MFA_REQUIRED challenge. */

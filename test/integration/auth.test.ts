@@ -53,6 +53,38 @@ describe('signUp, login and me', () => {
     );
   });
 
+  it('refuses a domain written as Punycode (xn--), which shares a mailbox with its Unicode form', async () => {
+    const local = `idn-${Date.now()}`;
+    for (const email of [
+      `${local}@xn--b-eha.example`,
+      `${local}@XN--B-EHA.example`,
+      `${local}@mail.xn--b-eha.example`,
+      `${local}@b\u00fc.xn--p1ai`,
+    ]) {
+      const refused = await server.graphql(SIGN_UP, { email, password: 'correct horse battery' });
+      expect(errorCode(refused)).toBe('BAD_USER_INPUT');
+      expect(refused.body.errors?.[0]?.extensions?.field).toBe('email');
+      expect(refused.body.errors?.[0]?.message).toMatch(/Unicode form/);
+    }
+    // The Unicode form is the one spelling of that mailbox.
+    const unicode = await server.graphql(SIGN_UP, {
+      email: `${local}@b\u00fc.example`,
+      password: 'correct horse battery',
+    });
+    expect(unicode.body.errors).toBeUndefined();
+  });
+
+  it('still signs in an account stored with a Punycode domain before sign-up refused them', async () => {
+    const email = `idn-old-${Date.now()}@xn--b-eha.example`;
+    const passwordHash = await bcrypt.hash('correct horse battery', 4);
+    expect(await server.app.services.users.completeSignUp({ email, passwordHash })).toBeDefined();
+    const login = await server.graphql(LOGIN, {
+      email: email.toUpperCase(),
+      password: 'correct horse battery',
+    });
+    expect(login.body.errors).toBeUndefined();
+  });
+
   it('refuses a second account for the same email with BAD_USER_INPUT', async () => {
     const email = uniqueEmail('dup');
     await signUp(server, email);

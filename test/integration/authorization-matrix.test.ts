@@ -7,6 +7,7 @@ import { DELEGABLE_SCOPES, scopesOfRoles } from '../../src/auth/scope-vocabulary
 import type { Role } from '../../src/modules/user/user.model.js';
 import { schema } from '../../src/graphql/schema.js';
 import { bearer, signUp, uniqueEmail } from '../helpers/operations.js';
+import { verifyAddress } from '../helpers/totp.js';
 import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server.js';
 
 /**
@@ -98,10 +99,14 @@ beforeAll(async () => {
   const signedUp = await signUp(server, owner.email, PASSWORD);
   owner.id = signedUp.userId;
   actor('owner').headers = bearer(signedUp.token);
-  actor('another user').headers = bearer((await signUp(server, uniqueEmail('other'))).token);
+  const another = await signUp(server, uniqueEmail('other'));
+  actor('another user').headers = bearer(another.token);
   await signUp(server, payloadUser.email, PASSWORD);
   const adminEmail = uniqueEmail('matrix-admin');
   await server.app.services.users.ensureBootstrapAdmin(adminEmail, PASSWORD);
+  // Enrolling TOTP (the TotpEnrollment rows) asks for a verified address.
+  const admin = await server.app.services.users.findUsableByEmail(adminEmail);
+  for (const userId of [owner.id, another.userId, admin!.id]) await verifyAddress(server, userId);
   const login = await server.graphql(
     'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }',
     { e: adminEmail, p: PASSWORD },

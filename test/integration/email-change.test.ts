@@ -119,6 +119,26 @@ describe('email change', () => {
     expect(errorCode(refused)).toBe('UNAUTHENTICATED');
   });
 
+  it('refuses a new address whose domain is written as Punycode (xn--), mailing nothing', async () => {
+    const { token: access } = await signUp(server, uniqueEmail('idn-mover'), PASSWORD);
+    const to = `idn-${Date.now()}@xn--b-eha.example`;
+    const refused = await server.graphql(
+      REQUEST,
+      { email: to, password: PASSWORD },
+      bearer(access),
+    );
+    expect(errorCode(refused)).toBe('BAD_USER_INPUT');
+    expect(refused.body.errors?.[0]?.message).toMatch(/Unicode form/);
+    expect(mailsTo(to)).toHaveLength(0);
+    const unicode = to.replace('xn--b-eha', 'b\u00fc');
+    const accepted = await server.graphql(
+      REQUEST,
+      { email: unicode, password: PASSWORD },
+      bearer(access),
+    );
+    expect(accepted.body.data).toEqual({ requestEmailChange: true });
+  });
+
   it('loses to a sign-up that takes the new address first, changing nothing', async () => {
     const [from, to] = [uniqueEmail('loser'), uniqueEmail('contested')];
     const { token: access } = await signUp(server, from, PASSWORD);

@@ -3,16 +3,13 @@ import { scopesOfRoles } from '../../src/auth/scope-vocabulary.js';
 import { bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import {
-  CONFIRM,
-  ENROLL,
   LOGIN_ONLY,
   PASSWORD,
   accessTokenOf,
-  awayFromStepEdge,
   challengeFor,
   claimsOf,
   enrolledUser,
-  totpCode,
+  turnOnTotp,
   verify,
 } from '../helpers/totp.js';
 
@@ -28,6 +25,20 @@ const CREATE_KEY = `mutation($s: [String!]!) {
 const DELETE_ACCOUNT = 'mutation($p: String!) { deleteAccount(password: $p) }';
 const DISABLE = 'mutation($p: String!, $c: String!) { disableTotp(password: $p, code: $c) }';
 const SET_ROLES = 'mutation($id: ID!) { setUserRoles(userId: $id, roles: [USER]) { id } }';
+const DISABLE_USER = 'mutation($id: ID!) { disableUser(userId: $id) { id } }';
+const ENABLE_USER = 'mutation($id: ID!) { enableUser(userId: $id) { id } }';
+const DELETE_USER = 'mutation($id: ID!) { deleteUser(userId: $id) }';
+const CHANGE_PASSWORD = `mutation($c: String!, $n: String!) {
+  changePassword(currentPassword: $c, newPassword: $n) { accessToken }
+}`;
+const REQUEST_EMAIL_CHANGE = `mutation($e: String!, $p: String!) {
+  requestEmailChange(newEmail: $e, password: $p)
+}`;
+const VERIFY_WITH_REFRESH = `mutation($ch: String!, $c: String!) {
+  verifyMfa(challenge: $ch, code: $c) { accessToken refreshToken }
+}`;
+const REFRESH = 'mutation($t: String!) { refreshToken(token: $t) { accessToken } }';
+const NEW_PASSWORD = 'a different horse battery';
 
 const signedInWithCode = async (email: string, code: string) =>
   accessTokenOf(await verify(server, await challengeFor(server, email), code))!;
@@ -37,6 +48,40 @@ describe('step-up: a recent second factor for sensitive fields', () => {
     const { token } = await signUp(server, uniqueEmail('no-totp'), PASSWORD);
     const created = await server.graphql(CREATE_KEY, { s: ['profile:read'] }, bearer(token));
     expect(created.body.errors).toBeUndefined();
+    const moved = await server.graphql(
+      REQUEST_EMAIL_CHANGE,
+      { e: uniqueEmail('no-totp-moved'), p: PASSWORD },
+      bearer(token),
+    );
+    expect(moved.body.data).toEqual({ requestEmailChange: true });
+    const changed = await server.graphql(
+      CHANGE_PASSWORD,
+      { c: PASSWORD, n: NEW_PASSWORD },
+      bearer(token),
+    );
+    expect(changed.body.errors).toBeUndefined();
+  });
+
+  it('asks a TOTP user for a recent factor to change the password or the recovery address', async () => {
+    const user = await enrolledUser(server, 'own-credentials');
+    const plain = bearer(user.token);
+    const newEmail = uniqueEmail('own-credentials-moved');
+    expect(
+      errorCode(await server.graphql(REQUEST_EMAIL_CHANGE, { e: newEmail, p: PASSWORD }, plain)),
+    ).toBe('MFA_STEP_UP_REQUIRED');
+    expect(
+      errorCode(await server.graphql(CHANGE_PASSWORD, { c: PASSWORD, n: NEW_PASSWORD }, plain)),
+    ).toBe('MFA_STEP_UP_REQUIRED');
+
+    const stepped = bearer(await signedInWithCode(user.email, user.recoveryCodes[0]!));
+    const moved = await server.graphql(REQUEST_EMAIL_CHANGE, { e: newEmail, p: PASSWORD }, stepped);
+    expect(moved.body.data).toEqual({ requestEmailChange: true });
+    const changed = await server.graphql(
+      CHANGE_PASSWORD,
+      { c: PASSWORD, n: NEW_PASSWORD },
+      stepped,
+    );
+    expect(changed.body.errors).toBeUndefined();
   });
 
   it('refuses a token without the second factor, before any password check', async () => {
@@ -91,11 +136,7 @@ describe('step-up: a recent second factor for sensitive fields', () => {
       (await server.graphql(SET_ROLES, { id: target.userId }, bearer(adminToken))).body.errors,
     ).toBeUndefined();
 
-    const { secret } = (await server.graphql(ENROLL, {}, bearer(adminToken))).body.data
-      ?.enrollTotp as { secret: string };
-    await awayFromStepEdge();
-    const confirmed = await server.graphql(CONFIRM, { c: totpCode(secret) }, bearer(adminToken));
-    const recovery = confirmed.body.data?.confirmTotp as string[];
+    const { recoveryCodes: recovery } = await turnOnTotp(server, adminToken);
     expect(
       errorCode(await server.graphql(SET_ROLES, { id: target.userId }, bearer(adminToken))),
     ).toBe('MFA_STEP_UP_REQUIRED');
@@ -109,6 +150,57 @@ describe('step-up: a recent second factor for sensitive fields', () => {
     expect(errorCode(await server.graphql(SET_ROLES, { id: target.userId }, bearer(key)))).toBe(
       'MFA_STEP_UP_REQUIRED',
     );
+  });
+
+  it('asks an admin with TOTP for a recent factor to disable, enable or delete an account', async () => {
+    const adminEmail = uniqueEmail('step-up-accounts-admin');
+    await server.app.services.users.ensureBootstrapAdmin(adminEmail, PASSWORD);
+    const login = await server.graphql(LOGIN_ONLY, { e: adminEmail, p: PASSWORD });
+    const adminToken = (login.body.data?.login as { accessToken: string }).accessToken;
+    const admin = await turnOnTotp(server, adminToken);
+    const target = await signUp(server, uniqueEmail('step-up-accounts-target'), PASSWORD);
+
+    // A session refreshed after a sign-in with a code: its tokens carry the password alone.
+    const verified = await server.graphql(VERIFY_WITH_REFRESH, {
+      ch: await challengeFor(server, adminEmail),
+      c: admin.recoveryCodes[0]!,
+    });
+    const { accessToken: stepped, refreshToken } = verified.body.data?.verifyMfa as {
+      accessToken: string;
+      refreshToken: string;
+    };
+    const refreshed = await server.graphql(REFRESH, { t: refreshToken });
+    const refreshedToken = (refreshed.body.data?.refreshToken as { accessToken: string })
+      .accessToken;
+    expect(claimsOf(refreshedToken).amr).toEqual(['pwd']);
+    const created = await server.graphql(CREATE_KEY, { s: ['users:write'] }, bearer(stepped));
+    const key = (created.body.data?.createApiKey as { key: string }).key;
+
+    for (const mutation of [DISABLE_USER, ENABLE_USER, DELETE_USER]) {
+      for (const credential of [adminToken, refreshedToken, key]) {
+        const refused = await server.graphql(mutation, { id: target.userId }, bearer(credential));
+        expect(errorCode(refused)).toBe('MFA_STEP_UP_REQUIRED');
+      }
+    }
+    expect(await server.app.services.users.findUsable(target.userId)).toBeDefined();
+
+    for (const mutation of [DISABLE_USER, ENABLE_USER, DELETE_USER]) {
+      const allowed = await server.graphql(mutation, { id: target.userId }, bearer(stepped));
+      expect(allowed.body.errors).toBeUndefined();
+    }
+    expect(await server.app.services.users.findById(target.userId)).toBeUndefined();
+  });
+
+  it('lets an admin without TOTP disable, enable and delete an account with a plain token', async () => {
+    const adminEmail = uniqueEmail('no-totp-admin');
+    await server.app.services.users.ensureBootstrapAdmin(adminEmail, PASSWORD);
+    const login = await server.graphql(LOGIN_ONLY, { e: adminEmail, p: PASSWORD });
+    const adminToken = (login.body.data?.login as { accessToken: string }).accessToken;
+    const target = await signUp(server, uniqueEmail('no-totp-target'), PASSWORD);
+    for (const mutation of [DISABLE_USER, ENABLE_USER, DELETE_USER]) {
+      const allowed = await server.graphql(mutation, { id: target.userId }, bearer(adminToken));
+      expect(allowed.body.errors).toBeUndefined();
+    }
   });
 
   it('lets a stepped-up viewer delete the account, and erasure removes the factor', async () => {

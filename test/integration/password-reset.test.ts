@@ -258,3 +258,55 @@ describe('password reset', () => {
     expect(JSON.stringify(stored)).not.toContain(token);
   });
 });
+
+const CHANGE_PASSWORD = `mutation($current: String!, $password: String!) {
+  changePassword(currentPassword: $current, newPassword: $password) { accessToken }
+}`;
+
+describe('password change', () => {
+  it('mails the password-changed notice to the account, as a reset does', async () => {
+    const email = uniqueEmail('changed');
+    const { token } = await signUp(server, email, PASSWORD);
+    const changed = await server.graphql(
+      CHANGE_PASSWORD,
+      { current: PASSWORD, password: NEW_PASSWORD },
+      bearer(token),
+    );
+    expect(changed.body.errors).toBeUndefined();
+    await waitFor(() => mailsTo(email).some((mail) => /changed/i.test(mail.parsed.subject ?? '')));
+    const notice = mailsTo(email).find((mail) => /changed/i.test(mail.parsed.subject ?? ''))!;
+    expect(notice.parsed.subject).toBe('Your password was changed');
+    expect(notice.parsed.text).toMatch(/password of your account was just changed/);
+  });
+
+  it('answers at once even when the notice cannot be queued', async () => {
+    const email = uniqueEmail('changed-outbox-down');
+    const { token } = await signUp(server, email, PASSWORD);
+    await server.app.settle();
+    const mail = server.app.services.mail;
+    const enqueue = mail.enqueue.bind(mail);
+    const attempted: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // An outbox that hangs, then fails: the response must wait for neither.
+    mail.enqueue = async (message) => {
+      attempted.push(message.kind);
+      await held;
+      throw new Error('outbox unavailable');
+    };
+    try {
+      const changed = await server.graphql(
+        CHANGE_PASSWORD,
+        { current: PASSWORD, password: NEW_PASSWORD },
+        bearer(token),
+      );
+      expect(changed.body.errors).toBeUndefined();
+      expect(changed.body.data?.changePassword).toEqual({ accessToken: expect.any(String) });
+      expect(attempted).toEqual(['password-changed']);
+    } finally {
+      release();
+      await server.app.settle();
+      mail.enqueue = enqueue;
+    }
+  });
+});

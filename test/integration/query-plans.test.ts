@@ -10,8 +10,10 @@ import {
   accessTokenOf,
   awayFromStepEdge,
   challengeFor,
+  claimsOf,
   totpCode,
   verify,
+  verifyAddress,
 } from '../helpers/totp.js';
 
 /**
@@ -195,6 +197,7 @@ async function exerciseTotp() {
     password: PASSWORD,
   });
   const viewer = bearer(signUp.accessToken);
+  await verifyAddress(server, String(claimsOf(signUp.accessToken).sub));
   const { enrollTotp } = await data<{ enrollTotp: { secret: string } }>(ENROLL, {}, viewer);
   await awayFromStepEdge();
   const { confirmTotp } = await data<{ confirmTotp: string[] }>(

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Types } from 'mongoose';
 import { createSealer, parseDataKey } from '../../src/lib/data-encryption.js';
 import { bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
 import { freshDatabaseUri } from '../helpers/database.js';
@@ -15,6 +16,7 @@ import {
   enrolledUser,
   totpCode,
   verify,
+  verifyAddress,
 } from '../helpers/totp.js';
 
 let server: TestServer;
@@ -25,9 +27,16 @@ afterAll(() => server.close());
 
 const TOTP_ENABLED = 'query { me { totpEnabled } }';
 
+/** A new account whose address is verified: TOTP asks for one. */
+async function verifiedSignUp(prefix: string) {
+  const signedUp = await signUp(server, uniqueEmail(prefix), PASSWORD);
+  await verifyAddress(server, signedUp.userId);
+  return signedUp;
+}
+
 describe('TOTP enrolment', () => {
   it('enrols with a secret, an otpauth URI and an SVG QR code, and confirms with a code', async () => {
-    const { token } = await signUp(server, uniqueEmail('enrol'), PASSWORD);
+    const { token } = await verifiedSignUp('enrol');
     const response = await server.graphql(ENROLL, {}, bearer(token));
     const enrolment = response.body.data?.enrollTotp as {
       secret: string;
@@ -59,8 +68,34 @@ describe('TOTP enrolment', () => {
     });
   });
 
+  it('refuses enrolment and confirmation while the address is unverified', async () => {
+    const { token, userId } = await signUp(server, uniqueEmail('unverified'), PASSWORD);
+    const refusedEnrol = await server.graphql(ENROLL, {}, bearer(token));
+    expect(errorCode(refusedEnrol)).toBe('EMAIL_NOT_VERIFIED');
+    expect(refusedEnrol.body.errors?.[0]?.message).toMatch(
+      /^Verify your email address before turning on two-factor/,
+    );
+    expect(errorCode(await server.graphql(CONFIRM, { c: '123456' }, bearer(token)))).toBe(
+      'EMAIL_NOT_VERIFIED',
+    );
+
+    // Verified since: the same token enrols at once. A pending secret whose address is no longer
+    // verified (an account from before verification existed) is not confirmed.
+    await verifyAddress(server, userId);
+    const { secret } = (await server.graphql(ENROLL, {}, bearer(token))).body.data?.enrollTotp as {
+      secret: string;
+    };
+    await server.connection
+      .collection('users')
+      .updateOne({ _id: new Types.ObjectId(userId) }, { $set: { emailVerified: false } });
+    await awayFromStepEdge();
+    const confirmed = await server.graphql(CONFIRM, { c: totpCode(secret) }, bearer(token));
+    expect(errorCode(confirmed)).toBe('EMAIL_NOT_VERIFIED');
+    expect(await server.app.services.mfa.isEnrolled(userId)).toBe(false);
+  });
+
   it('replaces a pending secret when enrolling again, and never an active one', async () => {
-    const { token } = await signUp(server, uniqueEmail('re-enrol'), PASSWORD);
+    const { token } = await verifiedSignUp('re-enrol');
     const first = (await server.graphql(ENROLL, {}, bearer(token))).body.data?.enrollTotp as {
       secret: string;
     };
@@ -79,7 +114,7 @@ describe('TOTP enrolment', () => {
   });
 
   it('refuses a wrong code, and confirming without a pending secret', async () => {
-    const { token } = await signUp(server, uniqueEmail('wrong-confirm'), PASSWORD);
+    const { token } = await verifiedSignUp('wrong-confirm');
     expect(errorCode(await server.graphql(CONFIRM, { c: '123456' }, bearer(token)))).toBe(
       'INVALID_MFA_CODE',
     );
@@ -93,7 +128,7 @@ describe('TOTP enrolment', () => {
   });
 
   it('needs the current password to turn TOTP on: a session alone cannot lock the owner out', async () => {
-    const { token } = await signUp(server, uniqueEmail('confirm-password'), PASSWORD);
+    const { token } = await verifiedSignUp('confirm-password');
     const { secret } = (await server.graphql(ENROLL, {}, bearer(token))).body.data?.enrollTotp as {
       secret: string;
     };
@@ -117,7 +152,7 @@ describe('TOTP enrolment', () => {
   });
 
   it('confirms once when two confirmations race with the same code', async () => {
-    const { token } = await signUp(server, uniqueEmail('confirm-race'), PASSWORD);
+    const { token } = await verifiedSignUp('confirm-race');
     const { secret } = (await server.graphql(ENROLL, {}, bearer(token))).body.data?.enrollTotp as {
       secret: string;
     };
@@ -255,6 +290,42 @@ describe('login with TOTP', () => {
     expect(accessTokenOf(await verify(server, fresh, user.recoveryCodes[1]!))).toBeDefined();
   });
 
+  it('refuses a challenge from before a password reset without spending or counting codes', async () => {
+    const user = await enrolledUser(server, 'stale-reset');
+    const stale = await challengeFor(server, user.email);
+    const users = server.app.services.users;
+    const from = await users.credentialVersion(user.userId);
+    expect(await users.resetPassword(user.userId, from!, PASSWORD)).toBeDefined();
+    // More wrong codes than the account's lockout allows, then a right one.
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      expect(errorCode(await verify(server, stale, `00000${attempt}`))).toBe(
+        'MFA_CHALLENGE_INVALID',
+      );
+    }
+    expect(errorCode(await verify(server, stale, user.recoveryCodes[0]!))).toBe(
+      'MFA_CHALLENGE_INVALID',
+    );
+    // Neither locked out nor robbed of the code: the owner signs in with it.
+    const fresh = await challengeFor(server, user.email);
+    expect(accessTokenOf(await verify(server, fresh, user.recoveryCodes[0]!))).toBeDefined();
+  });
+
+  it('refuses a challenge for an account disabled since, without counting codes', async () => {
+    const user = await enrolledUser(server, 'stale-disabled');
+    const challenge = await challengeFor(server, user.email);
+    const accounts = server.connection.collection('users');
+    const byId = { _id: new Types.ObjectId(user.userId) };
+    await accounts.updateOne(byId, { $set: { disabled: true } });
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      expect(errorCode(await verify(server, challenge, `00000${attempt}`))).toBe(
+        'MFA_CHALLENGE_INVALID',
+      );
+    }
+    await accounts.updateOne(byId, { $set: { disabled: false } });
+    const fresh = await challengeFor(server, user.email);
+    expect(accessTokenOf(await verify(server, fresh, user.recoveryCodes[0]!))).toBeDefined();
+  });
+
   it('kills a challenge after 5 wrong codes, and limits codes per account', async () => {
     const user = await enrolledUser(server, 'attempts');
     const challenge = await challengeFor(server, user.email);
@@ -313,7 +384,7 @@ describe('login with TOTP', () => {
       expect(errorCode(response)).toBe(expected);
       expect(response.text).not.toMatch(/\n\s+at |stack/i);
     }
-    const { token } = await signUp(server, uniqueEmail('garbage-confirm'), PASSWORD);
+    const { token } = await verifiedSignUp('garbage-confirm');
     await server.graphql(ENROLL, {}, bearer(token));
     for (const code of ['', '😀😀😀', '12345６', '9'.repeat(1000)]) {
       const response = await server.graphql(CONFIRM, { c: code }, bearer(token));

@@ -161,7 +161,7 @@ describe('schema', () => {
       expect(limits?.some((limit) => !limit.perUser && !limit.identityArgs)).toBe(true);
     }
     expect(sdl).toMatch(
-      /\): AuthPayload! @auth\(scopes: \[\["account:write"\]\]\) @checksPassword @rateLimit\(max: 10, window: "15m"\) @rateLimit\(max: 5, window: "15m", perUser: true\)/,
+      /\): AuthPayload! @auth\(scopes: \[\["account:write"\]\]\) @checksPassword @requiresRecentMfa\(maxAge: "10m"\) @rateLimit\(max: 10, window: "15m"\) @rateLimit\(max: 5, window: "15m", perUser: true\)/,
     );
   });
 

@@ -12,6 +12,8 @@ const examples: Record<MailMessage['kind'], MailMessage> = {
   'email-change': { kind: 'email-change', to, token: 'change-token' },
   'email-change-notice': { kind: 'email-change-notice', to, newEmail: 'new@example.com' },
   'sign-up-attempt': { kind: 'sign-up-attempt', to },
+  'totp-enabled': { kind: 'totp-enabled', to },
+  'totp-disabled': { kind: 'totp-disabled', to },
 };
 
 describe('mail templates', () => {
@@ -36,7 +38,14 @@ describe('mail templates', () => {
   });
 
   it('gives the messages without a token no link', () => {
-    for (const kind of ['password-changed', 'email-change-notice', 'sign-up-attempt'] as const) {
+    const notices = [
+      'password-changed',
+      'email-change-notice',
+      'sign-up-attempt',
+      'totp-enabled',
+      'totp-disabled',
+    ] as const;
+    for (const kind of notices) {
       expect(renderMail(examples[kind], PUBLIC_URL).link).toBeUndefined();
     }
   });

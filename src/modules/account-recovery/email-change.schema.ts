@@ -1,4 +1,10 @@
-import { checksPassword, guarded, isPublic, requiresScopes } from '../../auth/guards.js';
+import {
+  checksPassword,
+  guarded,
+  isPublic,
+  recentSecondFactor,
+  requiresScopes,
+} from '../../auth/guards.js';
 import { builder } from '../../graphql/builder.js';
 import { RATE_LIMIT_RULES } from '../../rate-limit/rules.js';
 
@@ -7,6 +13,7 @@ builder.mutationFields((t) => ({
     t,
     requiresScopes(['account:write']),
     checksPassword,
+    recentSecondFactor,
     RATE_LIMIT_RULES.requestEmailChangePerIp,
     RATE_LIMIT_RULES.requestEmailChangePerUser,
   ).boolean({

@@ -8,7 +8,7 @@ import {
   type RedeemedToken,
 } from '../one-time-token/one-time-token.service.js';
 import type { EmailChange } from '../user/email-change.js';
-import { checkedEmail, type UserService } from '../user/user.service.js';
+import { checkedNewEmail, type UserService } from '../user/user.service.js';
 
 export interface EmailChangeRequestOptions {
   readonly ttlMs: number;
@@ -50,7 +50,7 @@ export function createEmailChangeFlow(
     (await users.credentialVersion(link.userId)) === link.credentialVersion;
   return {
     async request(userId: string, newEmail: string, password: string) {
-      const to = checkedEmail(newEmail);
+      const to = checkedNewEmail(newEmail);
       await users.confirmPassword(userId, password);
       const user = await users.findUsable(userId);
       if (!user) throw invalidLinkToken();

@@ -20,7 +20,11 @@ export type MailMessage =
   /** Sent to the old address when a change to `newEmail` is requested. */
   | { readonly kind: 'email-change-notice'; readonly to: string; readonly newEmail: string }
   /** "Someone tried to register with your address" (sign-up in verified mode, existing email). */
-  | { readonly kind: 'sign-up-attempt'; readonly to: string };
+  | { readonly kind: 'sign-up-attempt'; readonly to: string }
+  /** "Two-factor sign-in was turned on": after confirmTotp. */
+  | { readonly kind: 'totp-enabled'; readonly to: string }
+  /** "Two-factor sign-in was turned off": after disableTotp. */
+  | { readonly kind: 'totp-disabled'; readonly to: string };
 
 export type MailKind = MailMessage['kind'];
 

@@ -108,6 +108,22 @@ function body(message: MailMessage, publicUrl: string): Body {
           'If it was you, sign in instead, or reset your password if you forgot it.',
         ],
       };
+    case 'totp-enabled':
+      return {
+        subject: 'Two-factor sign-in was turned on',
+        paragraphs: [
+          'Two-factor sign-in was just turned on for your account: signing in now asks for a code from an authenticator app after the password.',
+          'If you did not do this, someone else knows your password and can now sign in with their own app: tell us at once.',
+        ],
+      };
+    case 'totp-disabled':
+      return {
+        subject: 'Two-factor sign-in was turned off',
+        paragraphs: [
+          'Two-factor sign-in was just turned off for your account: signing in now needs only the password.',
+          'If you did not do this, reset your password now, turn two-factor sign-in on again and tell us.',
+        ],
+      };
   }
 }
 
@@ -147,4 +163,6 @@ export const MAIL_KINDS: readonly MailKind[] = [
   'email-change',
   'email-change-notice',
   'sign-up-attempt',
+  'totp-enabled',
+  'totp-disabled',
 ];

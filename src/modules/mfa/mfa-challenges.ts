@@ -41,6 +41,12 @@ export function createMfaChallenges(deps: {
     return false;
   }
 
+  /** Whether the account is still usable at the credential version the challenge was issued at. */
+  async function isCurrent(challenge: { userId: string; credentialVersion: number }) {
+    const user = await deps.users.findUsable(challenge.userId);
+    return user !== undefined && user.credentialVersion === challenge.credentialVersion;
+  }
+
   return {
     async issue(user, knownDevice) {
       const challenge = randomToken();
@@ -67,6 +73,12 @@ export function createMfaChallenges(deps: {
       const found = await models.challenges.findById(hash).lean();
       if (!found || found.expiresAt <= at) throw mfaChallengeInvalid();
       if (await models.claims.exists({ _id: `challenge:${hash}` })) throw mfaChallengeInvalid();
+      // Before any code is looked at: a challenge from before a password change or reset, or for
+      // an account disabled since, must not spend the owner's codes or count toward their lockout.
+      if (!(await isCurrent(found))) {
+        await models.challenges.deleteOne({ _id: hash });
+        throw mfaChallengeInvalid();
+      }
       if (!(await takeAttempt(hash, at))) {
         await models.challenges.deleteOne({ _id: hash });
         throw mfaChallengeInvalid();
@@ -87,6 +99,7 @@ export function createMfaChallenges(deps: {
       // Spent only now, by an insert: of two right codes racing on one challenge, one signs in.
       if (!(await claimOnce(models.claims, `challenge:${hash}`, at))) throw mfaChallengeInvalid();
       await models.challenges.deleteOne({ _id: hash });
+      // Again: a reset or a disable may have landed while the code was being checked.
       const user = await deps.users.findUsable(found.userId);
       if (!user || user.credentialVersion !== found.credentialVersion) throw mfaChallengeInvalid();
       audit.record('mfa.succeeded', { userId: user.id });

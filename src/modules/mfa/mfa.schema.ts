@@ -52,7 +52,7 @@ builder.mutationFields((t) => ({
   ).field({
     type: TotpEnrollmentType,
     description:
-      'Start TOTP enrolment: a new secret, replacing one not yet confirmed. Refused (BAD_USER_INPUT) while TOTP is on: disable it first.',
+      'Start TOTP enrolment: a new secret, replacing one not yet confirmed. Refused (BAD_USER_INPUT) while TOTP is on: disable it first; and (EMAIL_NOT_VERIFIED) while the address is unverified, since a factor on an address someone else signed up with would lock its owner out.',
     resolve: (_root, _args, { viewer, services }) => services.mfa.enroll(viewer.account),
   }),
   confirmTotp: guarded(
@@ -64,7 +64,7 @@ builder.mutationFields((t) => ({
   ).field({
     type: ['String'],
     description:
-      'Turn TOTP on, with the current password and a code from the pending secret: a session alone cannot add a factor that would lock the owner out. Returns 10 single-use recovery codes, shown this once (stored hashed); each stands in for a code once. Wrong passwords count toward the lockout; a wrong code: INVALID_MFA_CODE.',
+      "Turn TOTP on, with the current password and a code from the pending secret: a session alone cannot add a factor that would lock the owner out. Returns 10 single-use recovery codes, shown this once (stored hashed); each stands in for a code once. Wrong passwords count toward the lockout; a wrong code: INVALID_MFA_CODE; an unverified address: EMAIL_NOT_VERIFIED. The account's address is mailed a notice.",
     args: {
       password: t.arg.string({ required: true, description: 'The current password.' }),
       ...code,
@@ -81,7 +81,7 @@ builder.mutationFields((t) => ({
     RATE_LIMIT_RULES.disableTotpPerUser,
   ).boolean({
     description:
-      'Turn TOTP off, with the password and a current code or a recovery code. Wrong passwords count toward the lockout; wrong codes toward the account’s code lockout.',
+      'Turn TOTP off, with the password and a current code or a recovery code. Wrong passwords count toward the lockout; wrong codes toward the account’s code lockout. The account’s address is mailed a notice.',
     args: {
       password: t.arg.string({ required: true, description: 'The current password.' }),
       ...code,

@@ -1,6 +1,14 @@
-import { AppError, ErrorCode, invalidMfaCode, mfaStepUpRequired } from '../../errors.js';
+import {
+  AppError,
+  ErrorCode,
+  invalidMfaCode,
+  mfaStepUpRequired,
+  totpNeedsVerifiedEmail,
+} from '../../errors.js';
+import type { BackgroundTasks } from '../../lib/background.js';
 import type { AuditLog } from '../../lib/security-events.js';
 import type { SignedInViewer } from '../../auth/viewer.js';
+import type { Mailer } from '../mail/mail.js';
 import type { User } from '../user/user.model.js';
 import type { UserService } from '../user/user.service.js';
 import { isDuplicateKeyError } from '../../db/mongo.js';
@@ -30,11 +38,14 @@ export interface TotpEnrollment {
 /** TOTP enrolment, confirmation, disabling and step-up checks. No GraphQL here. */
 export interface MfaService {
   isEnrolled(userId: string): Promise<boolean>;
-  /** A new pending secret (replacing a pending one); refused while a factor is active. */
+  /**
+   * A new pending secret (replacing a pending one); refused while a factor is active, and while
+   * the address is unverified (EMAIL_NOT_VERIFIED).
+   */
   enroll(user: User): Promise<TotpEnrollment>;
   /**
    * With the password and a code from the pending secret, activates it; returns the recovery
-   * codes, once.
+   * codes, once. Refused, like enroll, while the address is unverified.
    */
   confirm(userId: string, password: string, code: string): Promise<string[]>;
   /** With the password and a code (TOTP or recovery), removes the factor. */
@@ -69,18 +80,40 @@ const notEnabled = () =>
 export function createMfaService(deps: {
   models: MfaModels;
   codes: FactorCodes;
-  users: Pick<UserService, 'confirmPassword'>;
+  users: Pick<UserService, 'confirmPassword' | 'findById'>;
   audit: AuditLog;
   issuer: string;
   enabled: boolean;
   /** Tries per challenge: the `attempt:<hash>:<n>` claims a challenge may have. */
   challengeAttempts: number;
   logs: SequenceLogs;
+  /** Notices to the account's address when TOTP is turned on or off. */
+  mail: Pick<Mailer, 'enqueue'>;
+  background: BackgroundTasks;
   now: () => number;
 }): MfaService {
   const { models, codes, audit, logs, now } = deps;
   const isEnrolled = async (userId: string) =>
     (await models.factors.exists({ _id: userId })) !== null;
+
+  /**
+   * Tells the owner, so a factor added or removed by someone else does not go unnoticed. After
+   * the response: a slow or failing outbox must neither hold it up nor fail it.
+   */
+  const notify = (userId: string, kind: 'totp-enabled' | 'totp-disabled') =>
+    deps.background.run(`${kind} notice`, async () => {
+      const user = await deps.users.findById(userId);
+      if (user) await deps.mail.enqueue({ kind, to: user.email });
+    });
+
+  /**
+   * Read afresh, not from the viewer (cached up to REVOCATION_CACHE_TTL): an address verified a
+   * moment ago counts at once.
+   */
+  async function requireVerifiedEmail(userId: string) {
+    const user = await deps.users.findById(userId);
+    if (!user?.emailVerified) throw totpNeedsVerifiedEmail();
+  }
 
   /**
    * Recovery-code claims make a code single use for as long as its factor lives; with the factor
@@ -124,6 +157,7 @@ export function createMfaService(deps: {
 
     async enroll(user) {
       if (!deps.enabled) throw notEnabled();
+      await requireVerifiedEmail(user.id);
       if (await isEnrolled(user.id)) {
         throw new AppError(ErrorCode.BAD_USER_INPUT, 'TOTP is already enabled: disable it first', {
           field: 'totp',
@@ -148,6 +182,8 @@ export function createMfaService(deps: {
 
     async confirm(userId, password, code) {
       if (!deps.enabled) throw notEnabled();
+      // Before the password: the viewer is signed in, so this costs no bcrypt and tells nothing.
+      await requireVerifiedEmail(userId);
       // A stolen session alone must not add a factor: the owner would be locked out of sign-in.
       await deps.users.confirmPassword(userId, password);
       const pending = await models.enrolments.findById(userId).lean();
@@ -173,6 +209,7 @@ export function createMfaService(deps: {
       }
       await models.enrolments.deleteOne({ _id: userId });
       audit.record('mfa.totp_enabled', { userId });
+      notify(userId, 'totp-enabled');
       return recovery;
     },
 
@@ -185,6 +222,7 @@ export function createMfaService(deps: {
       await models.factors.deleteOne({ _id: userId });
       await forgetRecoveryClaims(factor);
       audit.record('mfa.totp_disabled', { userId });
+      notify(userId, 'totp-disabled');
     },
 
     async requireRecent(viewer, maxAgeMs) {

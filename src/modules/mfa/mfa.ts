@@ -1,10 +1,12 @@
 import type { Connection } from 'mongoose';
 import type { Config } from '../../config/config.js';
 import { SequenceLogs } from '../../db/sequence-log.js';
+import type { BackgroundTasks } from '../../lib/background.js';
 import type { Sealer } from '../../lib/data-encryption.js';
 import type { AuditLog } from '../../lib/security-events.js';
 import type { LockoutStore } from '../../rate-limit/lockout.js';
 import type { StoreFallback } from '../../rate-limit/store-fallback.js';
+import type { Mailer } from '../mail/mail.js';
 import type { UserService } from '../user/user.service.js';
 import { createFactorCodes } from './factor-codes.js';
 import { createMfaChallenges } from './mfa-challenges.js';
@@ -21,6 +23,8 @@ export function createMfa(deps: {
   withFallback: StoreFallback;
   audit: AuditLog;
   users: UserService;
+  mail: Pick<Mailer, 'enqueue'>;
+  background: BackgroundTasks;
   now?: () => number;
 }) {
   const { config, audit, users } = deps;
@@ -38,6 +42,8 @@ export function createMfa(deps: {
       enabled: config.mfa.totpEnabled,
       challengeAttempts: config.mfa.challengeAttempts,
       logs,
+      mail: deps.mail,
+      background: deps.background,
       now,
     }),
     challenges: createMfaChallenges({

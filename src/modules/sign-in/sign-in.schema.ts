@@ -4,6 +4,7 @@ import {
   guarded,
   guardedType,
   isPublic,
+  recentSecondFactor,
   requiresScopes,
 } from '../../auth/guards.js';
 import { builder } from '../../graphql/builder.js';
@@ -246,12 +247,13 @@ builder.mutationFields((t) => ({
     t,
     requiresScopes(['account:write']),
     checksPassword,
+    recentSecondFactor,
     RATE_LIMIT_RULES.changePasswordPerIp,
     RATE_LIMIT_RULES.changePasswordPerUser,
   ).field({
     type: AuthPayloadType,
     description:
-      'Change the password; every session ends and a new one is returned for the caller.',
+      "Change the password; every session ends and a new one is returned for the caller, and a notice is mailed to the account's address.",
     args: {
       currentPassword: t.arg.string({ required: true }),
       newPassword: t.arg.string({ required: true }),

@@ -7,6 +7,7 @@ import {
   invalidCredentials,
   mfaRequired,
 } from '../../errors.js';
+import type { Mailer } from '../mail/mail.js';
 import type { BackgroundTasks } from '../../lib/background.js';
 import type { SecondFactor, TokenService } from '../../lib/jwt.js';
 import { MAX_EMAIL_INPUT_LENGTH, normalizeEmail } from '../../lib/email.js';
@@ -66,6 +67,8 @@ export function createSignInService(deps: {
     completeSignUp(token: string, password: string): Promise<User>;
   };
   background: BackgroundTasks;
+  /** Security notices to the account's address (a password change). */
+  mail: Pick<Mailer, 'enqueue'>;
   mfa: Pick<MfaService, 'isEnrolled'>;
   challenges: MfaChallenges;
 }): SignInService {
@@ -194,6 +197,11 @@ export function createSignInService(deps: {
         sessions: ended,
         reason: 'password_changed',
       });
+      // The owner hears of it, as after a reset: a change they did not make means someone else
+      // holds a session. In the background: a slow outbox must not hold up the new session.
+      background.run('password-changed notice', () =>
+        deps.mail.enqueue({ kind: 'password-changed', to: user.email }),
+      );
       return open(user, meta);
     },
 

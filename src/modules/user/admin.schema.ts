@@ -21,7 +21,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, args, { services, viewer }) =>
       services.admin.setRoles({ userId: viewer.userId }, String(args.userId), args.roles),
   }),
-  disableUser: guarded(t, requiresScopes(['users:write'])).field({
+  disableUser: guarded(t, requiresScopes(['users:write']), recentSecondFactor).field({
     type: UserType,
     description:
       'Disable an account: its sessions end now (refresh fails), its access tokens stop working within REVOCATION_CACHE_TTL, and it cannot sign in. Not the last active ADMIN (LAST_ADMIN).',
@@ -29,14 +29,14 @@ builder.mutationFields((t) => ({
     resolve: (_root, args, { services, viewer }) =>
       services.admin.disable({ userId: viewer.userId }, String(args.userId)),
   }),
-  enableUser: guarded(t, requiresScopes(['users:write'])).field({
+  enableUser: guarded(t, requiresScopes(['users:write']), recentSecondFactor).field({
     type: UserType,
     description: 'Enable a disabled account: it can sign in again (its old sessions stay ended).',
     args: userId,
     resolve: (_root, args, { services, viewer }) =>
       services.admin.enable({ userId: viewer.userId }, String(args.userId)),
   }),
-  deleteUser: guarded(t, requiresScopes(['users:write'])).boolean({
+  deleteUser: guarded(t, requiresScopes(['users:write']), recentSecondFactor).boolean({
     description:
       'Erase an account: the user, their email (free to sign up again), sessions and credential records go; their audit events stay under a pseudonym. Not the last active ADMIN (LAST_ADMIN).',
     args: userId,

@@ -3,7 +3,12 @@ import { isDuplicateKeyError } from '../../db/mongo.js';
 import type { Page } from '../../db/log-cursor.js';
 import type { SequenceLogs } from '../../db/sequence-log.js';
 import { AppError, badUserInput, invalidCredentials, serviceUnavailable } from '../../errors.js';
-import { isAcceptableEmailInput, isValidEmail, normalizeEmail } from '../../lib/email.js';
+import {
+  hasPunycodeDomain,
+  isAcceptableEmailInput,
+  isValidEmail,
+  normalizeEmail,
+} from '../../lib/email.js';
 import type { Logger } from '../../lib/logger.js';
 import {
   MAX_PASSWORD_BYTES,
@@ -128,6 +133,19 @@ export function checkedEmail(email: string) {
   return normalized;
 }
 
+/**
+ * checkedEmail for an address about to be taken (sign-up, email change), not looked up: an
+ * `xn--` domain is refused, as one mailbox would otherwise hold two accounts (see
+ * hasPunycodeDomain). Lookups keep checkedEmail, so accounts stored that way still sign in.
+ */
+export function checkedNewEmail(email: string) {
+  const normalized = checkedEmail(email);
+  if (hasPunycodeDomain(normalized)) {
+    throw badUserInput('email', 'Write the domain in its Unicode form, not as xn-- (Punycode)');
+  }
+  return normalized;
+}
+
 export function createUserService(deps: UserServiceDeps): UserService {
   const { users, logs, hasher, policy, logger, audit } = deps;
   const passwordCheck = createPasswordCheck(deps);
@@ -136,7 +154,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
 
   /** The checks and the hash of a sign-up, before anything is stored (BAD_USER_INPUT). */
   async function prepareSignUp(email: string, password: string): Promise<PreparedSignUp> {
-    const normalized = checkedEmail(email);
+    const normalized = checkedNewEmail(email);
     const problem = policy.problem(password);
     if (problem) throw badUserInput('password', passwordMessage(problem, policy.minLength));
     return { email: normalized, passwordHash: await hasher.hash(password) };
