@@ -82,6 +82,15 @@ describe('step-up: a recent second factor for sensitive fields', () => {
       stepped,
     );
     expect(changed.body.errors).toBeUndefined();
+    // The session changePassword opens keeps the second factor the old one proved.
+    const fresh = (changed.body.data?.changePassword as { accessToken: string }).accessToken;
+    expect(claimsOf(fresh).amr).toEqual(['pwd', 'otp']);
+    const again = await server.graphql(
+      REQUEST_EMAIL_CHANGE,
+      { e: uniqueEmail('own-credentials-again'), p: NEW_PASSWORD },
+      bearer(fresh),
+    );
+    expect(again.body.data).toEqual({ requestEmailChange: true });
   });
 
   it('refuses a token without the second factor, before any password check', async () => {

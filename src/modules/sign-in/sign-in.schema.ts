@@ -265,6 +265,9 @@ builder.mutationFields((t) => ({
         args.currentPassword,
         args.newPassword,
         clientMeta(context),
+        // The new session keeps the second factor this one proved: changing the password (which
+        // needs a recent one) should not cost the next step-up a fresh login.
+        context.viewer.mfaAt === undefined ? undefined : { at: context.viewer.mfaAt },
       );
       return payload(context, signedIn, args.useCookie);
     },

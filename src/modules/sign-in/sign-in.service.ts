@@ -46,6 +46,7 @@ export interface SignInService {
     currentPassword: string,
     newPassword: string,
     meta: ClientMeta,
+    secondFactor?: SecondFactor,
   ): Promise<SignedIn>;
   logoutAll(userId: string): Promise<number>;
 }
@@ -187,7 +188,7 @@ export function createSignInService(deps: {
       return withAccessToken(user, refreshed);
     },
 
-    async changePassword(userId, currentPassword, newPassword, meta) {
+    async changePassword(userId, currentPassword, newPassword, meta, secondFactor) {
       const user = await users.changePassword(userId, currentPassword, newPassword);
       const ended = await sessions.revokeAllForUser(userId);
       // A key made by whoever had the old password ends with it, as the sessions do.
@@ -202,7 +203,7 @@ export function createSignInService(deps: {
       background.run('password-changed notice', () =>
         deps.mail.enqueue({ kind: 'password-changed', to: user.email }),
       );
-      return open(user, meta);
+      return open(user, meta, secondFactor);
     },
 
     async logoutAll(userId) {
