@@ -15,6 +15,7 @@ import {
   claimsOf,
   enrolledUser,
   totpCode,
+  turnOnTotp,
   verify,
   verifyAddress,
 } from '../helpers/totp.js';
@@ -365,6 +366,32 @@ describe('login with TOTP', () => {
     expect(errorCode(login)).toBe('MFA_REQUIRED');
     const onDevice = String(login.body.errors![0]!.extensions!.challenge);
     expect(accessTokenOf(await verify(server, onDevice, user.recoveryCodes[2]!))).toBeDefined();
+  });
+
+  it('gives devices a password alone could mint no code lockout of their own', async () => {
+    // Device tokens from password-only logins before TOTP was turned on: an attacker with the
+    // password could mint any number, one more lockout (more code guesses) each.
+    const email = uniqueEmail('minted-devices');
+    const { token } = await signUp(server, email, PASSWORD);
+    const LOGIN_DEVICE = `mutation($e: String!, $p: String!, $d: String) {
+      login(email: $e, password: $p, deviceToken: $d) { deviceToken }
+    }`;
+    const minted: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const login = await server.graphql(LOGIN_DEVICE, { e: email, p: PASSWORD, d: minted.at(-1) });
+      minted.push((login.body.data?.login as { deviceToken: string }).deviceToken);
+    }
+    const { recoveryCodes } = await turnOnTotp(server, token);
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      await verify(server, await challengeFor(server, email), `00000${attempt}`);
+    }
+    // Every minted device shares the account's lockout, now closed.
+    for (const deviceToken of minted) {
+      const login = await server.graphql(LOGIN_DEVICE, { e: email, p: PASSWORD, d: deviceToken });
+      expect(errorCode(login)).toBe('MFA_REQUIRED');
+      const challenge = String(login.body.errors![0]!.extensions!.challenge);
+      expect(errorCode(await verify(server, challenge, recoveryCodes[0]!))).toBe('RATE_LIMITED');
+    }
   });
 
   it('answers garbage and unicode with clean errors', async () => {

@@ -104,7 +104,7 @@ export function createFactorCodes(deps: {
     },
     async check(factor, code, knownDevice) {
       const lockoutKey = knownDevice
-        ? `lockout:mfa-device:${knownDevice}`
+        ? `lockout:mfa-device:${factor.userId}:${knownDevice}`
         : `lockout:mfa:${factor.userId}`;
       const gate = await withFallback(() => lockout.begin(lockoutKey), OPEN_GATE);
       if (!gate.allowed) throw rateLimited(gate.retryAfterMs);

@@ -18,11 +18,17 @@ export interface DeviceClaims {
   readonly deviceId: string;
   readonly userId: string;
   readonly credentialVersion: number;
+  /**
+   * Issued by a sign-in that proved a second factor: only such a device gets a two-factor
+   * lockout of its own. Devices a password alone can mint (before TOTP was turned on, or by
+   * whoever has just the password) share the account's, so they cannot multiply code guesses.
+   */
+  readonly secondFactor: boolean;
 }
 
 export interface DeviceTokens {
   readonly ttlSeconds: number;
-  issue(account: string, userId: string, credentialVersion: number): string;
+  issue(account: string, userId: string, credentialVersion: number, secondFactor: boolean): string;
   /** The claims, if the token is ours, unexpired and issued for this account. */
   read(token: string, account: string): DeviceClaims | undefined;
 }
@@ -47,8 +53,13 @@ export function createDeviceTokens(options: {
   const { keys, issuer, audience, ttlSeconds } = options;
   return {
     ttlSeconds,
-    issue(account, userId, credentialVersion) {
-      return jwt.sign({ uid: userId, ver: credentialVersion }, keys.signing.key, {
+    issue(account, userId, credentialVersion, secondFactor) {
+      const claims = {
+        uid: userId,
+        ver: credentialVersion,
+        ...(secondFactor ? { mfa: true } : {}),
+      };
+      return jwt.sign(claims, keys.signing.key, {
         algorithm: keys.algorithm,
         keyid: keys.signing.kid,
         header: { alg: keys.algorithm, typ: DEVICE_TOKEN_TYPE },
@@ -79,7 +90,12 @@ export function createDeviceTokens(options: {
         ) {
           return undefined;
         }
-        return { deviceId: payload.jti, userId: payload.uid, credentialVersion: payload.ver };
+        return {
+          deviceId: payload.jti,
+          userId: payload.uid,
+          credentialVersion: payload.ver,
+          secondFactor: payload.mfa === true,
+        };
       } catch {
         // A stale or foreign token only means the client is not known: it is not an error.
         return undefined;

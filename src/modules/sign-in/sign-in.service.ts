@@ -102,15 +102,19 @@ export function createSignInService(deps: {
   const accountOf = (email: string) => pseudonym(normalizeEmail(email));
 
   /**
-   * The device id of a device token that is ours, for this account, and issued under the user's
-   * current credential version. Only a genuine token costs the user lookup.
+   * The claims of a device token that is ours, for this email, issued under the current credential
+   * version of the user who has the email now: a token from an account that has since moved away
+   * from the address names another user, and is not a device of the account signing in. Only a
+   * genuine token costs the user lookup.
    */
   async function knownDevice(email: string, token: string | undefined) {
     if (!token || email.length > MAX_EMAIL_INPUT_LENGTH) return undefined;
     const claims = devices.read(token, accountOf(email));
     if (!claims) return undefined;
     const user = await users.findUsable(claims.userId);
-    return user?.credentialVersion === claims.credentialVersion ? claims.deviceId : undefined;
+    const current =
+      user?.credentialVersion === claims.credentialVersion && user.email === normalizeEmail(email);
+    return current ? claims : undefined;
   }
 
   /** A new session, with a device token since the client has just proved the password. */
@@ -127,7 +131,12 @@ export function createSignInService(deps: {
       await sessions.revoke(refresh.sessionId, user.id);
       throw invalidCredentials();
     }
-    const token = devices.issue(accountOf(user.email), user.id, user.credentialVersion);
+    const token = devices.issue(
+      accountOf(user.email),
+      user.id,
+      user.credentialVersion,
+      secondFactor !== undefined,
+    );
     const device = { token, expiresIn: devices.ttlSeconds };
     return { ...withAccessToken(user, refresh, secondFactor), device };
   }
@@ -161,11 +170,13 @@ export function createSignInService(deps: {
 
     async login(email, password, meta, deviceToken) {
       const device = await knownDevice(email, deviceToken);
-      const user = await users.authenticate(email, password, device);
+      const user = await users.authenticate(email, password, device?.deviceId);
       refuseUnverified(user);
       // No session and no tokens yet: only the code completes this sign-in.
       if (await deps.mfa.isEnrolled(user.id))
-        throw mfaRequired(await deps.challenges.issue(user, device));
+        throw mfaRequired(
+          await deps.challenges.issue(user, device?.secondFactor ? device.deviceId : undefined),
+        );
       return open(user, meta);
     },
 
