@@ -95,6 +95,27 @@ describe('email change', () => {
     expect(confirmed.body.data).toEqual({ confirmEmailChange: true });
   });
 
+  it('counts wrong passwords at confirmation apart from the account’s own password checks', async () => {
+    const [from, to] = [uniqueEmail('link-lockout'), uniqueEmail('link-lockout-to')];
+    const { token: access } = await signUp(server, from, PASSWORD);
+    await server.graphql(REQUEST, { email: to, password: PASSWORD }, bearer(access));
+    const token = await changeToken(to);
+    const codes = [];
+    for (let i = 0; i < 7; i += 1) {
+      codes.push(
+        errorCode(await server.graphql(CONFIRM, { token, password: `guess number ${i}` })),
+      );
+    }
+    expect(codes).toContain('RATE_LIMITED');
+    // Whoever holds the link has locked only the link's checks, not the owner's own.
+    const asked = await server.graphql(
+      REQUEST,
+      { email: uniqueEmail('still-mine'), password: PASSWORD },
+      bearer(access),
+    );
+    expect(asked.body.data).toEqual({ requestEmailChange: true });
+  });
+
   it('is void once the password changes: the owner taking the account back cancels it', async () => {
     const [from, to] = [uniqueEmail('taken-back'), uniqueEmail('attacker')];
     const { token: access } = await signUp(server, from, PASSWORD);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { LOGIN, SIGN_UP, bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
+import { countingHasher } from '../helpers/counting-hasher.js';
 import { serversClosedAfterAll, type TestServer } from '../helpers/server.js';
 import { linkTokens, startSmtpServer, waitFor, type TestSmtpServer } from '../helpers/smtp.js';
 
@@ -163,6 +164,40 @@ describe('with REQUIRE_VERIFIED_EMAIL=true', () => {
     expect(
       errorCode(await strict.graphql(COMPLETE, { token, password: 'chosen at the link' })),
     ).toBe('INVALID_TOKEN');
+  });
+
+  it('spends a sign-up link before hashing: racing requests with one link cost one bcrypt', async () => {
+    const counted = await countingHasher();
+    const server = await start({
+      label: 'verify_race',
+      hasher: counted.hasher,
+      env: {
+        SMTP_URL: smtp.url,
+        PUBLIC_URL: 'https://auth.example.com',
+        REQUIRE_VERIFIED_EMAIL: 'true',
+        RATE_LIMIT_COMPLETE_SIGN_UP_PER_IP: '100000/1m',
+      },
+    });
+    const email = uniqueEmail('race');
+    expect(errorCode(await server.graphql(SIGN_UP, { email, password: PASSWORD }))).toBe(
+      'EMAIL_NOT_VERIFIED',
+    );
+    const token = await signUpToken(email);
+    const before = counted.counter.hashes;
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, () => server.graphql(COMPLETE, { token, password: PASSWORD })),
+    );
+    expect(outcomes.filter((outcome) => outcome.body.data?.completeSignUp)).toHaveLength(1);
+    expect(outcomes.map(errorCode).filter(Boolean)).toEqual(Array(7).fill('INVALID_TOKEN'));
+    expect(counted.counter.hashes - before).toBe(1);
+  });
+
+  it('refuses a new address written in Punycode before mailing anything', async () => {
+    const email = `${uniqueEmail('puny').split('@')[0]}@xn--80ak6aa92e.com`;
+    const refused = await strict.graphql(SIGN_UP, { email, password: PASSWORD });
+    expect(errorCode(refused)).toBe('BAD_USER_INPUT');
+    await strict.app.settle();
+    expect(mailsTo(email)).toHaveLength(0);
   });
 
   it('gives a stranger who signs up with your address nothing, even once you follow their links', async () => {

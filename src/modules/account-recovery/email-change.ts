@@ -32,7 +32,10 @@ interface Move {
  */
 export function createEmailChangeFlow(
   deps: {
-    users: Pick<UserService, 'confirmPassword' | 'findUsable' | 'credentialVersion'>;
+    users: Pick<
+      UserService,
+      'confirmPassword' | 'confirmPasswordForLink' | 'findUsable' | 'credentialVersion'
+    >;
     change: EmailChange;
     tokens: OneTimeTokens;
     mail: Mailer;
@@ -85,7 +88,7 @@ export function createEmailChangeFlow(
       if (!pending || !fieldsOf(pending.data, ['from', 'to']) || !(await isCurrent(pending))) {
         throw invalidLinkToken();
       }
-      await users.confirmPassword(pending.userId, password);
+      await users.confirmPasswordForLink(pending.userId, password);
       const redeemed = await tokens.redeem('email-change', token);
       const move = fieldsOf(redeemed?.data, ['from', 'to']);
       if (!redeemed || !move) throw invalidLinkToken();

@@ -22,7 +22,12 @@ export function createEmailVerification(
   deps: {
     users: Pick<
       UserService,
-      'findUsable' | 'findUsableByEmail' | 'markEmailVerified' | 'prepareSignUp' | 'completeSignUp'
+      | 'findUsable'
+      | 'findUsableByEmail'
+      | 'markEmailVerified'
+      | 'checkNewPassword'
+      | 'prepareSignUp'
+      | 'completeSignUp'
     >;
     tokens: OneTimeTokens;
     mail: Mailer;
@@ -75,13 +80,15 @@ export function createEmailVerification(
 
     /**
      * Creates the account of a sign-up link with the password given now, verified. The link is
-     * spent only once the password passes the policy.
+     * spent only once the password passes the policy (so a refused one can be chosen again).
      */
     async completeSignUp(token: string, password: string): Promise<User> {
       const pending = fieldsOf((await tokens.find('sign-up', token))?.data, ['email']);
       if (!pending) throw invalidLinkToken();
-      const prepared = await users.prepareSignUp(pending.email, password);
+      users.checkNewPassword(password, 'password');
+      // Spent before the hash: racing requests with one link cost one bcrypt, not one each.
       if (!(await tokens.redeem('sign-up', token))) throw invalidLinkToken();
+      const prepared = await users.prepareSignUp(pending.email, password);
       const created = await users.completeSignUp(prepared);
       // Registered since the link was sent: said only to whoever reads this address's mail.
       if (!created) throw badUserInput('token', 'This address is registered already: log in');

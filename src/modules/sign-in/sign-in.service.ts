@@ -16,7 +16,7 @@ import type { MfaChallenges } from '../mfa/mfa-challenges.js';
 import type { MfaService } from '../mfa/mfa.service.js';
 import type { ClientMeta, SessionService } from '../session/session.service.js';
 import type { User } from '../user/user.model.js';
-import { checkedEmail, type UserService } from '../user/user.service.js';
+import { checkedNewEmail, type UserService } from '../user/user.service.js';
 import type { DeviceTokens } from './device-tokens.js';
 
 /** Everything a client receives when it signs in or refreshes. */
@@ -90,7 +90,7 @@ export function createSignInService(deps: {
    * policy here: the account's is chosen when the link is followed (completeSignUp).
    */
   function signUpUnverified(email: string, password: string): never {
-    const address = checkedEmail(email);
+    const address = checkedNewEmail(email);
     users.checkNewPassword(password, 'password');
     background.run('sign-up', async () => {
       if (await users.findUsableByEmail(address)) {

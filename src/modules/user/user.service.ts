@@ -100,6 +100,11 @@ export interface UserService {
    * user's own lockout that changePassword uses too. Throws invalidCredentials or RATE_LIMITED.
    */
   confirmPassword(id: string, password: string): Promise<void>;
+  /**
+   * The same check for whoever follows a mailed link on the account's behalf (confirming an email
+   * change), under a lockout of its own: a stranger holding the link cannot use up the owner's.
+   */
+  confirmPasswordForLink(id: string, password: string): Promise<void>;
   /** The admin's list: a page of users in sign-up order, filtered (see user-list.ts). */
   list(listing: UserListing): Promise<Page<User>>;
   /** Creates the account with ADMIN if the email is free; never touches an existing account. */
@@ -240,9 +245,9 @@ export function createUserService(deps: UserServiceDeps): UserService {
   }
 
   /** The user's own lockout: guessers hammering the account's logins cannot block it. */
-  function verifyOwnPassword(id: string, password: string) {
+  function verifyOwnPassword(id: string, password: string, lockoutKey = `lockout:user:${id}`) {
     return passwordCheck.verify({
-      lockoutKey: `lockout:user:${id}`,
+      lockoutKey,
       account: pseudonym(id),
       password,
       find: () => users.findById(id).select('+passwordHash').lean(),
@@ -368,6 +373,12 @@ export function createUserService(deps: UserServiceDeps): UserService {
       if (!isValidObjectId(id)) throw invalidCredentials();
       refuseUnhashable(password, 'password');
       await verifyOwnPassword(id, password);
+    },
+
+    async confirmPasswordForLink(id, password) {
+      if (!isValidObjectId(id)) throw invalidCredentials();
+      refuseUnhashable(password, 'password');
+      await verifyOwnPassword(id, password, `lockout:link:${id}`);
     },
 
     list: createUserList(deps),
