@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Types } from 'mongoose';
 import { scopesOfRoles } from '../../src/auth/scope-vocabulary.js';
 import { bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -29,7 +30,7 @@ const DISABLE_USER = 'mutation($id: ID!) { disableUser(userId: $id) { id } }';
 const ENABLE_USER = 'mutation($id: ID!) { enableUser(userId: $id) { id } }';
 const DELETE_USER = 'mutation($id: ID!) { deleteUser(userId: $id) }';
 const CHANGE_PASSWORD = `mutation($c: String!, $n: String!) {
-  changePassword(currentPassword: $c, newPassword: $n) { accessToken }
+  changePassword(currentPassword: $c, newPassword: $n) { accessToken refreshToken }
 }`;
 const REQUEST_EMAIL_CHANGE = `mutation($e: String!, $p: String!) {
   requestEmailChange(newEmail: $e, password: $p)
@@ -37,8 +38,32 @@ const REQUEST_EMAIL_CHANGE = `mutation($e: String!, $p: String!) {
 const VERIFY_WITH_REFRESH = `mutation($ch: String!, $c: String!) {
   verifyMfa(challenge: $ch, code: $c) { accessToken refreshToken }
 }`;
-const REFRESH = 'mutation($t: String!) { refreshToken(token: $t) { accessToken } }';
+const REFRESH = 'mutation($t: String!) { refreshToken(token: $t) { accessToken refreshToken } }';
+const LOGIN_WITH_REFRESH = `mutation($e: String!, $p: String!) {
+  login(email: $e, password: $p) { accessToken refreshToken }
+}`;
 const NEW_PASSWORD = 'a different horse battery';
+
+interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+}
+
+const refreshed = async (refreshToken: string) => {
+  const response = await server.graphql(REFRESH, { t: refreshToken });
+  expect(response.body.errors).toBeUndefined();
+  return response.body.data?.refreshToken as Tokens;
+};
+
+/** A sign-in with a code whose session has a refresh token. */
+async function verifiedWithRefresh(email: string, code: string) {
+  const verified = await server.graphql(VERIFY_WITH_REFRESH, {
+    ch: await challengeFor(server, email),
+    c: code,
+  });
+  expect(verified.body.errors).toBeUndefined();
+  return verified.body.data?.verifyMfa as Tokens;
+}
 
 const signedInWithCode = async (email: string, code: string) =>
   accessTokenOf(await verify(server, await challengeFor(server, email), code))!;
@@ -91,6 +116,70 @@ describe('step-up: a recent second factor for sensitive fields', () => {
       bearer(fresh),
     );
     expect(again.body.data).toEqual({ requestEmailChange: true });
+    // And so do the tokens that session's refresh token brings, with the same time.
+    const { refreshToken } = changed.body.data?.changePassword as Tokens;
+    const later = (await refreshed(refreshToken)).accessToken;
+    expect(claimsOf(later).amr).toEqual(['pwd', 'otp']);
+    expect(claimsOf(later).mfa_time).toBe(claimsOf(fresh).mfa_time);
+  });
+
+  it('keeps the second factor of a sign-in with a code, and its time, through refreshes', async () => {
+    const user = await enrolledUser(server, 'refresh-keeps');
+    const signedIn = await verifiedWithRefresh(user.email, user.recoveryCodes[0]!);
+    const provedAt = claimsOf(signedIn.accessToken).mfa_time;
+    expect(typeof provedAt).toBe('number');
+    // Past the second the sign-in's mfa_time names: a refresh stamping its own time would show.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+
+    const first = await refreshed(signedIn.refreshToken);
+    expect(claimsOf(first.accessToken).amr).toEqual(['pwd', 'otp']);
+    expect(claimsOf(first.accessToken).mfa_time).toBe(provedAt);
+    const created = await server.graphql(
+      CREATE_KEY,
+      { s: ['profile:read'] },
+      bearer(first.accessToken),
+    );
+    expect(created.body.errors).toBeUndefined();
+    const moved = await server.graphql(
+      REQUEST_EMAIL_CHANGE,
+      { e: uniqueEmail('refresh-keeps-moved'), p: PASSWORD },
+      bearer(first.accessToken),
+    );
+    expect(moved.body.data).toEqual({ requestEmailChange: true });
+
+    // The next rotation of the session: still the sign-in's time, not the refresh's.
+    const second = await refreshed(first.refreshToken);
+    expect(claimsOf(second.accessToken).amr).toEqual(['pwd', 'otp']);
+    expect(claimsOf(second.accessToken).mfa_time).toBe(provedAt);
+  });
+
+  it('never moves the second factor forward: once it is too old, refreshing does not renew it', async () => {
+    const user = await enrolledUser(server, 'refresh-stale');
+    const signedIn = await verifiedWithRefresh(user.email, user.recoveryCodes[0]!);
+    // The session's sign-in proved its code 11 minutes ago (the rule asks for 10).
+    const { sid } = claimsOf(signedIn.accessToken) as { sid: string };
+    const provedAt = new Date(Date.now() - 11 * 60_000);
+    const aged = await server.connection
+      .collection('sessions')
+      .updateOne({ _id: new Types.ObjectId(sid) }, { $set: { mfaAt: provedAt } });
+    expect(aged.matchedCount).toBe(1);
+
+    const { accessToken } = await refreshed(signedIn.refreshToken);
+    expect(claimsOf(accessToken).amr).toEqual(['pwd', 'otp']);
+    expect(claimsOf(accessToken).mfa_time).toBe(Math.floor(provedAt.getTime() / 1000));
+    expect(
+      errorCode(await server.graphql(CREATE_KEY, { s: ['profile:read'] }, bearer(accessToken))),
+    ).toBe('MFA_STEP_UP_REQUIRED');
+  });
+
+  it('refreshes a session opened without a code to the password alone', async () => {
+    const email = uniqueEmail('refresh-plain');
+    await signUp(server, email, PASSWORD);
+    const login = await server.graphql(LOGIN_WITH_REFRESH, { e: email, p: PASSWORD });
+    const { refreshToken } = login.body.data?.login as Tokens;
+    const { accessToken } = await refreshed(refreshToken);
+    expect(claimsOf(accessToken).amr).toEqual(['pwd']);
+    expect(claimsOf(accessToken).mfa_time).toBeUndefined();
   });
 
   it('refuses a token without the second factor, before any password check', async () => {
@@ -166,22 +255,15 @@ describe('step-up: a recent second factor for sensitive fields', () => {
     await server.app.services.users.ensureBootstrapAdmin(adminEmail, PASSWORD);
     const login = await server.graphql(LOGIN_ONLY, { e: adminEmail, p: PASSWORD });
     const adminToken = (login.body.data?.login as { accessToken: string }).accessToken;
+    // A session opened by the password alone, before TOTP: refreshing it brings no second factor.
+    const plain = await server.graphql(LOGIN_WITH_REFRESH, { e: adminEmail, p: PASSWORD });
+    const plainRefresh = (plain.body.data?.login as Tokens).refreshToken;
     const admin = await turnOnTotp(server, adminToken);
     const target = await signUp(server, uniqueEmail('step-up-accounts-target'), PASSWORD);
-
-    // A session refreshed after a sign-in with a code: its tokens carry the password alone.
-    const verified = await server.graphql(VERIFY_WITH_REFRESH, {
-      ch: await challengeFor(server, adminEmail),
-      c: admin.recoveryCodes[0]!,
-    });
-    const { accessToken: stepped, refreshToken } = verified.body.data?.verifyMfa as {
-      accessToken: string;
-      refreshToken: string;
-    };
-    const refreshed = await server.graphql(REFRESH, { t: refreshToken });
-    const refreshedToken = (refreshed.body.data?.refreshToken as { accessToken: string })
-      .accessToken;
+    const refreshedToken = (await refreshed(plainRefresh)).accessToken;
     expect(claimsOf(refreshedToken).amr).toEqual(['pwd']);
+
+    const stepped = (await verifiedWithRefresh(adminEmail, admin.recoveryCodes[0]!)).accessToken;
     const created = await server.graphql(CREATE_KEY, { s: ['users:write'] }, bearer(stepped));
     const key = (created.body.data?.createApiKey as { key: string }).key;
 

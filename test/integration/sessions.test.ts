@@ -498,6 +498,36 @@ describe('session storage', () => {
     expect(await listOf(server, user.id)).toEqual([]);
   });
 
+  it("remembers its sign-in's second factor through every rotation, and older sessions none", async () => {
+    const server = await start();
+    const sessions = server.app.services.sessions;
+    const user = await newUser(server, 'session-mfa');
+    const provedAt = Date.now() - 60_000;
+    const started = await sessions.start(user.id, META, 0, provedAt);
+    expect(started.mfaAt).toBe(provedAt);
+    const stored = await server.connection
+      .collection('sessions')
+      .findOne({ _id: new Types.ObjectId(started.sessionId) });
+    expect(stored?.mfaAt).toEqual(new Date(provedAt));
+
+    const rotated = await sessions.refresh(started.refreshToken, META);
+    expect(rotated.mfaAt).toBe(provedAt);
+    // The copy a spent token gets within the grace period, too.
+    const copy = await sessions.refresh(started.refreshToken, META);
+    expect(copy.mfaAt).toBe(provedAt);
+    expect((await sessions.refresh(copy.refreshToken, META)).mfaAt).toBe(provedAt);
+
+    // A sign-in by password alone, and a session written before the field: none.
+    const plain = await sessions.start(user.id, META, 0);
+    expect(plain.mfaAt).toBeUndefined();
+    expect((await sessions.refresh(plain.refreshToken, META)).mfaAt).toBeUndefined();
+    const older = await sessions.start(user.id, META, 0, provedAt);
+    await server.connection
+      .collection('sessions')
+      .updateOne({ _id: new Types.ObjectId(older.sessionId) }, { $unset: { mfaAt: '' } });
+    expect((await sessions.refresh(older.refreshToken, META)).mfaAt).toBeUndefined();
+  });
+
   it('ends the oldest session when a sign-in goes beyond the cap', async () => {
     const server = await start();
     const { user, accessToken, refreshToken } = await signUpOn(server);

@@ -31,6 +31,11 @@ export interface IssuedRefresh {
   readonly refreshExpiresIn: number;
   /** The user's credential version the session began under (see session.model.ts). */
   readonly credentialVersion: number;
+  /**
+   * ms since the epoch: when the session's sign-in proved a second factor, if it did (see
+   * session.model.ts). The same on every rotation of the session.
+   */
+  readonly mfaAt?: number;
 }
 
 const invalidRefreshToken = () => new AppError(ErrorCode.UNAUTHENTICATED, 'Invalid refresh token');
@@ -91,6 +96,7 @@ export function createRefreshRotation(deps: {
       refreshToken: token,
       refreshExpiresIn: Math.floor((idleExpiresAt.getTime() - created.getTime()) / 1000),
       credentialVersion: session.credentialVersion ?? 0,
+      ...(session.mfaAt ? { mfaAt: session.mfaAt.getTime() } : {}),
     };
   }
 

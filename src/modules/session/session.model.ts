@@ -26,6 +26,13 @@ interface SessionDocument {
    * see it: a sign-in racing it may add its session after the list of sessions was read.
    */
   credentialVersion?: number;
+  /**
+   * When the sign-in that began the session proved a second factor (a TOTP or recovery code);
+   * absent if it proved the password alone, and on sessions older than the field. Refreshing
+   * carries this time into every access token of the session, never a later one: a refresh
+   * proves no factor, so it must not extend the window of a step-up.
+   */
+  mfaAt?: Date;
 }
 
 /** A refresh token, keyed by its SHA-256 hash: the token itself is never stored. */
@@ -70,6 +77,7 @@ const sessionSchema = new Schema<SessionDocument>(
     userAgent: { type: String, default: '' },
     ip: { type: String, default: '' },
     credentialVersion: { type: Number },
+    mfaAt: { type: Date },
   },
   { collection: 'sessions', strict: 'throw' },
 );

@@ -23,10 +23,16 @@ export const MAX_SESSION_PAGE = 100;
 
 export interface SessionService {
   /**
-   * credentialVersion: the user's, as read when the password was checked. Beyond the cap on
-   * sessions per user, the oldest one ends.
+   * credentialVersion: the user's, as read when the password was checked. mfaAt (ms since the
+   * epoch): when this sign-in proved a second factor, if it did; every refresh of the session
+   * passes it on unchanged. Beyond the cap on sessions per user, the oldest one ends.
    */
-  start(userId: string, meta: ClientMeta, credentialVersion: number): Promise<IssuedRefresh>;
+  start(
+    userId: string,
+    meta: ClientMeta,
+    credentialVersion: number,
+    mfaAt?: number,
+  ): Promise<IssuedRefresh>;
   /** Rotates: the presented token is spent, a new one of the same session comes back. */
   refresh(token: string, meta: ClientMeta): Promise<IssuedRefresh>;
   /** Ends one of the user's sessions; false if the user has no such session. */
@@ -109,7 +115,7 @@ export function createSessionService(
   }
 
   return {
-    async start(userId, meta, credentialVersion) {
+    async start(userId, meta, credentialVersion, mfaAt) {
       const created = new Date(now());
       const session: StoredSession = {
         _id: new Types.ObjectId(),
@@ -120,6 +126,7 @@ export function createSessionService(
         userAgent: meta.userAgent.slice(0, 256),
         ip: meta.ip,
         credentialVersion,
+        ...(mfaAt === undefined ? {} : { mfaAt: new Date(mfaAt) }),
       };
       await lists.add(userId, session._id, {
         end: async (oldest) => {

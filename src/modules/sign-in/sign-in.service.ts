@@ -123,7 +123,8 @@ export function createSignInService(deps: {
     meta: ClientMeta,
     secondFactor?: SecondFactor,
   ): Promise<SignedIn> {
-    const refresh = await sessions.start(user.id, meta, user.credentialVersion);
+    // The session remembers the second factor, so that its refreshed tokens carry it too.
+    const refresh = await sessions.start(user.id, meta, user.credentialVersion, secondFactor?.at);
     // A password change or logoutAll may have ended every session while this sign-in was checking
     // the old password: it raises the version before ending them, so either the version has moved
     // by now, or the new session was started in time to be ended with the others.
@@ -196,7 +197,10 @@ export function createSignInService(deps: {
         await sessions.revoke(refreshed.sessionId, refreshed.userId);
         throw new AppError(ErrorCode.UNAUTHENTICATED, 'Invalid refresh token');
       }
-      return withAccessToken(user, refreshed);
+      // The second factor of the session's sign-in, with its own time: a refresh proves none, so
+      // the step-up window runs from the sign-in however often the session is refreshed.
+      const secondFactor = refreshed.mfaAt === undefined ? undefined : { at: refreshed.mfaAt };
+      return withAccessToken(user, refreshed, secondFactor);
     },
 
     async changePassword(userId, currentPassword, newPassword, meta, secondFactor) {
