@@ -2,6 +2,8 @@
 # Runs before `npm test` (pretest): makes sure the real components the suite talks to are here.
 #   - Redis at REDIS_URL (default 127.0.0.1:6379): started if none answers (installed if missing).
 #   - Chromium for the browser test (CHROMIUM_PATH, default /usr/bin/chromium): Debian's package.
+#   - FastAPI, Uvicorn, PyJWT and HTTPX for the FastAPI interop test, under Debian's Python
+#     (PYTHON3_PATH, default /usr/bin/python3): Debian's packages (PyPI is not used).
 #   - FerretDB, the embedded MongoDB-compatible server: built from the Go module proxy.
 #   - Traefik (the TLS proxy of the deployment) and compose-validate: built from the Go module proxy.
 # Installing needs apt-get and root; without them it says what to install instead.
@@ -10,11 +12,11 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 apt_install() {
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "Missing $1: install it (Debian/Ubuntu: apt-get install $1), then run the tests again." >&2
+    echo "Missing $*: install it (Debian/Ubuntu: apt-get install $*), then run the tests again." >&2
     exit 1
   fi
-  echo "Installing $1 from Debian's packages..." >&2
-  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
+  echo "Installing $* from Debian's packages..." >&2
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
 if [ -z "${REDIS_URL:-}" ] && ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
@@ -25,6 +27,12 @@ fi
 
 if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
   apt_install chromium
+fi
+
+# Debian's interpreter, not whichever python3 comes first on PATH (pyenv's would not see apt's
+# packages).
+if ! "${PYTHON3_PATH:-/usr/bin/python3}" -c 'import fastapi, uvicorn, jwt, httpx' 2>/dev/null; then
+  apt_install python3 python3-fastapi python3-uvicorn python3-jwt python3-httpx
 fi
 
 if [ -z "${MONGODB_URI:-}" ]; then
