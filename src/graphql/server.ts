@@ -161,6 +161,7 @@ export function createServer(options: ServerOptions) {
       useRequestLog(logger, options.metrics),
       useResponseHeaders({ graphqlPath: GRAPHQL_PATH, cors: allowedOrigins.size > 0 }),
       ...(options.httpsOnly ? [useHttpsOnly(options.httpsOnly)] : []),
+      ...(graphiqlAssets ? [graphiqlAssets.pageHeaders(GRAPHQL_PATH)] : []),
       useStaticRoutes(staticRoutes(options, graphiqlAssets)),
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       ...abuseLimitPlugins(config),

@@ -29,7 +29,16 @@ describe('GraphiQL in headless Chromium', () => {
     // The context sees the workers' requests too, not only the page's.
     context.on('request', (request) => requested.push(request.url()));
     const page = await context.newPage();
+    const refused: string[] = [];
+    page.on('console', (message) => {
+      if (/content security policy/i.test(message.text())) refused.push(message.text());
+    });
     page.setDefaultTimeout(30_000);
+    // GraphiQL's introspection query: the page may talk to the API under its CSP.
+    const introspection = page.waitForResponse(
+      (response) =>
+        response.url() === `${server.url}/graphql` && response.request().method() === 'POST',
+    );
     await page.goto(`${server.url}/graphql`);
     await page.locator('.graphiql-container').first().waitFor();
     // Monaco draws only the visible lines, with non-breaking spaces between words.
@@ -38,6 +47,8 @@ describe('GraphiQL in headless Chromium', () => {
       return lines?.includes('SignUp') && lines.includes('Login');
     });
     expect(await page.title()).toBe('GraphQL Auth API');
+    expect((await introspection).status()).toBe(200);
+    expect(refused).toEqual([]);
     await context.close();
 
     expect(requested.length).toBeGreaterThan(2);

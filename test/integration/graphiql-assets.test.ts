@@ -41,6 +41,7 @@ describe('GraphiQL assets', () => {
   it('serves a small, uncached page that names its script and style sheet', async () => {
     const response = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(page.length).toBeLessThan(10_000);
     expect(page).toMatch(/<script src="\/graphiql\/assets\/[\w-]+\.js"/);
     expect(page).toMatch(/<link rel="stylesheet" href="\/graphiql\/assets\/[\w-]+\.css"/);
