@@ -111,7 +111,7 @@ async function main() {
       const sorted = [...times[name]].sort((a, b) => a - b);
       console.log(
         `${name}: median ${median(sorted).toFixed(0)} ms, min ${sorted[0]!.toFixed(0)}, max ${sorted.at(-1)!.toFixed(0)} ` +
-          `over ${RUNS} cold loads (.graphiql-container visible: median ${median(containers[name]).toFixed(0)} ms); ` +
+          `over ${RUNS} cold loads (.graphiql-container visible: median ${median(containers[name]).toFixed(0)} ms);` +
           ` ${(sizes[name] / 1e6).toFixed(2)} MB of bodies on the wire by then`,
       );
     }
