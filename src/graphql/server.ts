@@ -1,6 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Authenticate } from '../auth/authenticate.js';
 import { useScopeCacheRelease } from '../auth/scope-cache.js';
@@ -15,6 +14,7 @@ import { EXAMPLE_HEADERS, EXAMPLE_LINK_PATHS, EXAMPLE_PAGE } from '../example/pa
 import { useErrorResponses } from './error-responses.js';
 import { createErrorMasker } from './errors.js';
 import { GRAPHIQL_EXAMPLES } from './graphiql.js';
+import { createGraphiQLAssets, type GraphiQLAssets } from './graphiql-assets.js';
 import { abuseLimitPlugins } from '../hardening/abuse-limits.js';
 import { usePasswordCheckLimit } from '../hardening/password-check-limit.js';
 import { useRequestLog } from '../hardening/request-log.js';
@@ -73,7 +73,7 @@ function bearerMatches(request: Request, token: string) {
   return presented.length === expected.length && timingSafeEqual(presented, expected);
 }
 
-function staticRoutes(options: ServerOptions): Record<string, Route> {
+function staticRoutes(options: ServerOptions, graphiql?: GraphiQLAssets): Record<string, Route> {
   const { config, keys, metrics } = options;
   const routes: Record<string, Route> = {
     // 200 only while the database answers; /health (Yoga's) answers while the process runs.
@@ -93,6 +93,7 @@ function staticRoutes(options: ServerOptions): Record<string, Route> {
             headers: { 'www-authenticate': 'Bearer' },
           });
   }
+  if (graphiql) Object.assign(routes, graphiql.routes);
   if (config.graphiql) {
     const examplePage = () => new Response(EXAMPLE_PAGE, { headers: EXAMPLE_HEADERS });
     routes['/example'] = examplePage;
@@ -112,6 +113,7 @@ export function createServer(options: ServerOptions) {
   const yogaLogger = logger.child({ component: 'yoga' });
   const cookies = createResponseCookies();
   const allowedOrigins = new Set(config.corsOrigins);
+  const graphiqlAssets = config.graphiql ? createGraphiQLAssets() : undefined;
   return createYoga<ServerContext, Context>({
     schema: applyRateLimits(schema, options.rateLimits),
     context: createContextFactory({
@@ -126,8 +128,9 @@ export function createServer(options: ServerOptions) {
     healthCheckEndpoint: '/health',
     landingPage: false,
     graphiql: config.graphiql ? GRAPHIQL_EXAMPLES : false,
-    // Bundled assets: GraphiQL works offline and the page loads nothing from a CDN.
-    renderGraphiQL,
+    // A small page naming GraphiQL's bundled assets, served by this server under
+    // /graphiql/assets/: it works offline and loads nothing from a CDN.
+    ...(graphiqlAssets ? { renderGraphiQL: graphiqlAssets.render } : {}),
     // Array batching stays off (Yoga's default): one operation per request.
     batching: false,
     // src/http/listen.ts already bounds every body by its required Content-Length before Yoga sees it;
@@ -158,7 +161,8 @@ export function createServer(options: ServerOptions) {
       useRequestLog(logger, options.metrics),
       useResponseHeaders({ graphqlPath: GRAPHQL_PATH, cors: allowedOrigins.size > 0 }),
       ...(options.httpsOnly ? [useHttpsOnly(options.httpsOnly)] : []),
-      useStaticRoutes(staticRoutes(options)),
+      ...(graphiqlAssets ? [graphiqlAssets.pageHeaders(GRAPHQL_PATH)] : []),
+      useStaticRoutes(staticRoutes(options, graphiqlAssets)),
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       ...abuseLimitPlugins(config),
       // With introspection off, "Did you mean …?" hints would leak the schema one field at a time.
