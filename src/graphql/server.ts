@@ -26,6 +26,7 @@ import type { KeyRing } from '../lib/keys.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { RequestInfoStore } from '../lib/request-info.js';
+import { useOAuthRoutes } from '../modules/oauth/oauth-routes.js';
 import { CSRF_HEADER } from '../modules/sign-in/sign-in.schema.js';
 import { applyRateLimits, type RateLimitDeps } from '../rate-limit/enforce.js';
 import { schema } from './schema.js';
@@ -159,6 +160,15 @@ export function createServer(options: ServerOptions) {
       useResponseHeaders({ graphqlPath: GRAPHQL_PATH, cors: allowedOrigins.size > 0 }),
       ...(options.httpsOnly ? [useHttpsOnly(options.httpsOnly)] : []),
       useStaticRoutes(staticRoutes(options)),
+      useOAuthRoutes({
+        signIn: options.services.signIn,
+        clients: config.oauth,
+        rateLimits: options.rateLimits,
+        clientIp: options.clientIp,
+        ipv6ClientPrefix: config.ipv6ClientPrefix,
+        issuer: config.jwtIssuer,
+        publicUrl: config.mail.publicUrl,
+      }),
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       ...abuseLimitPlugins(config),
       // With introspection off, "Did you mean …?" hints would leak the schema one field at a time.
