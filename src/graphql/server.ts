@@ -161,7 +161,7 @@ export function createServer(options: ServerOptions) {
       ...(options.httpsOnly ? [useHttpsOnly(options.httpsOnly)] : []),
       useStaticRoutes(staticRoutes(options)),
       useOAuthRoutes({
-        signIn: options.services.signIn,
+        ...options.services,
         clients: config.oauth,
         rateLimits: options.rateLimits,
         clientIp: options.clientIp,

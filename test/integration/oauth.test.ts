@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { LOGIN, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
+import { LOGIN, ME, bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { PASSWORD, claimsOf, enrolledUser } from '../helpers/totp.js';
 
@@ -22,7 +22,13 @@ let open: TestServer;
 let registered: TestServer;
 beforeAll(async () => {
   open = await start();
-  registered = await start({ OAUTH_CLIENTS: `spa, backend:sha256:${sha256(SECRET)}` });
+  registered = await start({
+    OAUTH_CLIENTS: `spa, backend:sha256:${sha256(SECRET)}`,
+    PUBLIC_URL: 'https://auth.example.com',
+    JWT_ISSUER: 'https://auth.example.com',
+    // A revoked key is refused at once, not after the cache's few seconds.
+    REVOCATION_CACHE_TTL: '0',
+  });
 });
 
 interface TokenReply {
@@ -253,5 +259,136 @@ describe('OAuth client authentication', () => {
         challenged,
       );
     }
+  });
+});
+
+const CREATE_KEY = `mutation($name: String!, $scopes: [String!]!) {
+  createApiKey(name: $name, scopes: $scopes) { key }
+}`;
+
+async function apiKeyOf(server: TestServer, accessToken: string) {
+  const created = await server.graphql(
+    CREATE_KEY,
+    { name: 'oauth', scopes: ['profile:read'] },
+    bearer(accessToken),
+  );
+  const key = (created.body.data?.createApiKey as { key: string } | undefined)?.key;
+  if (!key) throw new Error(`createApiKey failed: ${created.text}`);
+  return key;
+}
+
+const backend = basic('backend', SECRET);
+
+describe('GET /.well-known/oauth-authorization-server', () => {
+  it('describes the endpoints, grants, client methods and scopes with absolute URLs', async () => {
+    const response = await fetch(`${registered.url}/.well-known/oauth-authorization-server`);
+    expect(response.status).toBe(200);
+    const metadata = (await response.json()) as Record<string, unknown>;
+    expect(metadata).toMatchObject({
+      issuer: 'https://auth.example.com',
+      token_endpoint: 'https://auth.example.com/token',
+      revocation_endpoint: 'https://auth.example.com/revoke',
+      introspection_endpoint: 'https://auth.example.com/introspect',
+      jwks_uri: 'https://auth.example.com/.well-known/jwks.json',
+      grant_types_supported: [
+        'password',
+        'refresh_token',
+        'http://auth0.com/oauth/grant-type/mfa-otp',
+      ],
+      response_types_supported: [],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    });
+    expect(metadata.scopes_supported).toEqual(
+      expect.arrayContaining(['profile:read', 'audit:read']),
+    );
+  });
+});
+
+describe('POST /revoke', () => {
+  it('ends the session of a refresh token, after which refreshing fails', async () => {
+    const email = await account(registered);
+    const signedIn = await token(registered, { ...passwordGrant(email), client_id: 'spa' });
+    const refreshToken = String(signedIn.body.refresh_token);
+    const revoked = await post(registered, '/revoke', { token: refreshToken, client_id: 'spa' });
+    expect(revoked.status).toBe(200);
+    const refreshed = await token(registered, {
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_id: 'spa',
+    });
+    expect([refreshed.status, refreshed.body.error]).toEqual([400, 'invalid_grant']);
+    const me = await registered.graphql(ME, {}, bearer(String(signedIn.body.access_token)));
+    expect(errorCode(me)).toBe('UNAUTHENTICATED');
+  });
+
+  it('deletes an API key, answers 200 for unknown tokens, and wants a known client', async () => {
+    const email = await account(registered);
+    const signedIn = await token(registered, passwordGrant(email), backend);
+    const accessToken = String(signedIn.body.access_token);
+    const key = await apiKeyOf(registered, accessToken);
+    expect((await registered.graphql(ME, {}, bearer(key))).body.data?.me).toBeTruthy();
+    const revoked = await post(
+      registered,
+      '/revoke',
+      { token: key, token_type_hint: 'access_token' },
+      backend,
+    );
+    expect(revoked.status).toBe(200);
+    expect(errorCode(await registered.graphql(ME, {}, bearer(key)))).toBe('UNAUTHENTICATED');
+
+    const unknown = await post(registered, '/revoke', { token: 'nothing-of-ours' }, backend);
+    expect(unknown.status).toBe(200);
+    const anonymous = await post(registered, '/revoke', { token: 'nothing-of-ours' });
+    expect([anonymous.status, anonymous.body.error]).toEqual([401, 'invalid_client']);
+  });
+});
+
+describe('POST /introspect', () => {
+  it('describes an active access token and API key to a confidential client', async () => {
+    const email = await account(registered);
+    const signedIn = await token(registered, passwordGrant(email), backend);
+    const accessToken = String(signedIn.body.access_token);
+    const claims = claimsOf(accessToken);
+    const active = await post(registered, '/introspect', { token: accessToken }, backend);
+    expect(active.status).toBe(200);
+    expect(active.body).toEqual({
+      active: true,
+      scope: signedIn.body.scope,
+      client_id: 'backend',
+      sub: claims.sub,
+      exp: claims.exp,
+      iat: claims.iat,
+      iss: 'https://auth.example.com',
+      aud: claims.aud,
+      token_type: 'Bearer',
+    });
+    const key = await apiKeyOf(registered, accessToken);
+    const keyInfo = await post(registered, '/introspect', { token: key }, backend);
+    expect(keyInfo.body).toMatchObject({ active: true, scope: 'profile:read', sub: claims.sub });
+  });
+
+  it('answers inactive for revoked, refresh and unknown tokens', async () => {
+    const email = await account(registered);
+    const signedIn = await token(registered, passwordGrant(email), backend);
+    const accessToken = String(signedIn.body.access_token);
+    const refreshToken = String(signedIn.body.refresh_token);
+    for (const probe of [refreshToken, 'nonsense']) {
+      const reply = await post(registered, '/introspect', { token: probe }, backend);
+      expect(reply.body).toEqual({ active: false });
+    }
+    await post(registered, '/revoke', { token: refreshToken }, backend);
+    const revoked = await post(registered, '/introspect', { token: accessToken }, backend);
+    expect(revoked.body).toEqual({ active: false });
+  });
+
+  it('refuses public clients and servers without confidential clients', async () => {
+    const email = await account(registered);
+    const accessToken = String(
+      (await token(registered, { ...passwordGrant(email), client_id: 'spa' })).body.access_token,
+    );
+    const spa = await post(registered, '/introspect', { token: accessToken, client_id: 'spa' });
+    expect([spa.status, spa.body.error]).toEqual([401, 'invalid_client']);
+    const none = await post(open, '/introspect', { token: accessToken });
+    expect([none.status, none.body.error]).toEqual([401, 'invalid_client']);
   });
 });

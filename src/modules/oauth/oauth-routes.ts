@@ -3,14 +3,24 @@ import type { Plugin } from 'graphql-yoga';
 import { addressGroup } from '../../lib/address-group.js';
 import type { ClientIpResolver } from '../../lib/client-ip.js';
 import type { RateLimitDeps } from '../../rate-limit/enforce.js';
+import type { ApiKeyService } from '../api-key/api-key.service.js';
+import type { SessionService } from '../session/session.service.js';
 import type { SignInService } from '../sign-in/sign-in.service.js';
+import type { UserService } from '../user/user.service.js';
+import type { TokenService } from '../../lib/jwt.js';
 import type { OAuthClients } from './clients.js';
+import { createIntrospectEndpoint } from './introspect.js';
+import { createRevokeEndpoint } from './revoke.js';
 import { OAUTH_PATHS, authorizationServerMetadata } from './metadata.js';
 import { oauthJson } from './oauth-response.js';
 import { createTokenEndpoint, type OAuthCaller } from './token-endpoint.js';
 
 export interface OAuthRouteDeps {
   readonly signIn: SignInService;
+  readonly sessions: SessionService;
+  readonly users: UserService;
+  readonly apiKeys: ApiKeyService;
+  readonly tokens: TokenService;
   readonly clients: OAuthClients;
   readonly rateLimits: RateLimitDeps;
   readonly clientIp: ClientIpResolver;
@@ -29,6 +39,8 @@ type Endpoint = (request: Request, caller: OAuthCaller) => Promise<Response>;
 export function useOAuthRoutes(deps: OAuthRouteDeps): Plugin {
   const post: Record<string, Endpoint> = {
     [OAUTH_PATHS.token]: createTokenEndpoint(deps),
+    [OAUTH_PATHS.revoke]: createRevokeEndpoint(deps),
+    [OAUTH_PATHS.introspect]: createIntrospectEndpoint(deps),
   };
   const metadata = authorizationServerMetadata({
     issuer: deps.issuer,
