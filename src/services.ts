@@ -158,6 +158,7 @@ export async function createServices(deps: ServiceDeps): Promise<{
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
     ttlSeconds: config.accessTokenTtlSeconds,
+    defaultClientId: config.oauth.defaultClientId,
   });
   const sessions = createSessionService({
     ...sessionModels,

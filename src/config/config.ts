@@ -20,6 +20,8 @@ import {
   type KeyRing,
 } from '../lib/keys.js';
 import { DataKeyError, parseDataKey, type DataKey } from '../lib/data-encryption.js';
+import { DEFAULT_CLIENT_ID } from '../lib/jwt.js';
+import { parseOAuthClients } from '../modules/oauth/clients.js';
 import { RATE_LIMIT_RULES, type EffectiveLimit } from '../rate-limit/rules.js';
 
 /** The only reader of process.env: every setting is parsed and validated here, once, at start-up. */
@@ -396,6 +398,26 @@ function mail(values: Values<typeof mailSettings>, isProduction: boolean) {
   };
 }
 
+const oauthSettings = {
+  OAUTH_CLIENTS: optionalString,
+  OAUTH_DEFAULT_CLIENT_ID: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9._~-]{1,128}$/, 'must be 1-128 of [A-Za-z0-9._~-]')
+    .default(DEFAULT_CLIENT_ID),
+};
+
+function oauth(values: Values<typeof oauthSettings>) {
+  try {
+    const registered = parseOAuthClients(values.OAUTH_CLIENTS);
+    return {
+      oauth: Object.freeze({ registered, defaultClientId: values.OAUTH_DEFAULT_CLIENT_ID }),
+    };
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration:\n  OAUTH_CLIENTS: ${(error as Error).message}`);
+  }
+}
+
 const mfaSettings = {
   TOTP_ENABLED: z
     .enum(['true', 'false'])
@@ -451,6 +473,7 @@ const envSchema = z.object({
   ...accountSettings,
   ...mailSettings,
   ...mfaSettings,
+  ...oauthSettings,
 });
 
 /** Every environment variable the service reads: docs/configuration.md's table lists each. */
@@ -466,7 +489,8 @@ export type Config = Readonly<
     ReturnType<typeof protection> &
     ReturnType<typeof accounts> &
     ReturnType<typeof mail> &
-    ReturnType<typeof mfa>
+    ReturnType<typeof mfa> &
+    ReturnType<typeof oauth>
 >;
 
 /** Why a signing secret must not be used, or undefined when it is acceptable. */
@@ -531,5 +555,6 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     ...accounts(values),
     ...mail(values, server.isProduction),
     ...mfa(values, server.isProduction),
+    ...oauth(values),
   });
 }

@@ -26,6 +26,7 @@ import type { KeyRing } from '../lib/keys.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { RequestInfoStore } from '../lib/request-info.js';
+import { useOAuthRoutes } from '../modules/oauth/oauth-routes.js';
 import { CSRF_HEADER } from '../modules/sign-in/sign-in.schema.js';
 import { applyRateLimits, type RateLimitDeps } from '../rate-limit/enforce.js';
 import { schema } from './schema.js';
@@ -163,6 +164,15 @@ export function createServer(options: ServerOptions) {
       ...(options.httpsOnly ? [useHttpsOnly(options.httpsOnly)] : []),
       ...(graphiqlAssets ? [graphiqlAssets.pageHeaders(GRAPHQL_PATH)] : []),
       useStaticRoutes(staticRoutes(options, graphiqlAssets)),
+      useOAuthRoutes({
+        ...options.services,
+        clients: config.oauth,
+        rateLimits: options.rateLimits,
+        clientIp: options.clientIp,
+        ipv6ClientPrefix: config.ipv6ClientPrefix,
+        issuer: config.jwtIssuer,
+        publicUrl: config.mail.publicUrl,
+      }),
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       ...abuseLimitPlugins(config),
       // With introspection off, "Did you mean …?" hints would leak the schema one field at a time.

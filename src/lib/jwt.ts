@@ -5,6 +5,8 @@ import type { KeyRing } from './keys.js';
 
 /** RFC 9068 / RFC 8725: access tokens say what they are, so no other JWT passes for one. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
+/** RFC 9068 requires client_id; GraphQL sign-ins name this one unless configured otherwise. */
+export const DEFAULT_CLIENT_ID = 'default';
 /** Far above any token we issue; refuses to spend verification work on junk. */
 const MAX_TOKEN_LENGTH = 4096;
 /**
@@ -52,6 +54,8 @@ export interface TokenServiceOptions {
   readonly issuer: string;
   readonly audience: string;
   readonly ttlSeconds: number;
+  /** RFC 9068's client_id of tokens issued without a client: GraphQL sign-ins. */
+  readonly defaultClientId?: string;
   /** For tests: the clock the verified-token cache expires entries by. */
   readonly now?: () => number;
 }
@@ -64,6 +68,8 @@ export interface TokenService {
     sessionId: string,
     scopes: readonly string[],
     secondFactor?: SecondFactor,
+    /** RFC 9068 client_id; the default client's when absent. */
+    clientId?: string,
   ): IssuedToken;
   /** Throws TokenError. */
   verify(token: string): AccessClaims;
@@ -136,14 +142,16 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   }
 
   return {
-    issue(userId, roles, sessionId, scopes, secondFactor) {
+    issue(userId, roles, sessionId, scopes, secondFactor, clientId) {
       // `scope` as RFC 9068 names it, for resource servers; this service checks each call
       // against the account's current roles instead.
       const scope = scopes.join(' ');
       const methods = secondFactor
         ? { amr: ['pwd', 'otp'], mfa_time: Math.floor(secondFactor.at / 1000) }
         : { amr: ['pwd'] };
-      const token = jwt.sign({ roles, scope, sid: sessionId, ...methods }, keys.signing.key, {
+      const client_id = clientId ?? options.defaultClientId ?? DEFAULT_CLIENT_ID;
+      const claims = { roles, scope, client_id, sid: sessionId, ...methods };
+      const token = jwt.sign(claims, keys.signing.key, {
         algorithm: keys.algorithm,
         keyid: keys.signing.kid,
         header: { alg: keys.algorithm, typ: ACCESS_TOKEN_TYPE },

@@ -8,7 +8,7 @@ import { MAX_EMAIL_INPUT_LENGTH, normalizeEmail } from '../lib/email.js';
 import { pseudonym, type AuditLog } from '../lib/security-events.js';
 import type { GuardExtensions } from '../auth/guards.js';
 import type { PasswordGate } from './password-gate.js';
-import { ruleKey, type EffectiveLimit } from './rules.js';
+import { ruleKey, type EffectiveLimit, type RateLimitRule } from './rules.js';
 import type { SlidingWindowStore, WindowHit } from './store.js';
 import type { StoreFallback } from './store-fallback.js';
 
@@ -95,6 +95,52 @@ async function enforce(
 }
 
 /**
+ * One declared rule, checked for a request that is not GraphQL (the OAuth token endpoint) under
+ * the very counter the GraphQL field uses: the same key, identity and field identity as
+ * graphql-rate-limit builds ("<field name>:<identity args>"), so /token and Mutation.login share
+ * their limits.
+ */
+export async function enforceRule(
+  limit: RateLimitRule,
+  client: { clientIp: string; clientKey: string },
+  args: Record<string, unknown>,
+  deps: RateLimitDeps,
+): Promise<void> {
+  const rule = effectiveRule(limit, deps);
+  const fieldName = limit.field.slice(limit.field.indexOf('.') + 1);
+  const values = normalizedArgs(args, rule.identityArgs);
+  const identity: Identity = {
+    contextIdentity: `addr:${client.clientKey}`,
+    fieldIdentity: [fieldName, ...rule.identityArgs.map((name) => values[name])].join(':'),
+  };
+  const hit = await deps.withFallback(
+    () => deps.store.hit(storeKey(rule, identity), rule.max, rule.windowMs),
+    ALLOWED_WHEN_OPEN,
+  );
+  if (hit.allowed) return;
+  deps.audit.record('rate_limit.hit', {
+    rule: rule.key,
+    clientIp: client.clientIp,
+    retryAfterMs: hit.retryAfterMs,
+  });
+  throw rateLimited(hit.retryAfterMs);
+}
+
+function effectiveRule(limit: RateLimitRule, deps: RateLimitDeps): Rule {
+  const perUser = limit.perUser === true;
+  const effective = deps.limits.get(limit.setting) ?? {
+    max: limit.max,
+    windowMs: parseDurationMs(limit.window) ?? 60_000,
+  };
+  return {
+    key: ruleKey(limit.field, limit.identityArgs, perUser),
+    identityArgs: limit.identityArgs,
+    perUser,
+    ...effective,
+  };
+}
+
+/**
  * Wraps every field that declares @rateLimit so its limits are checked, in declaration order,
  * before the field resolves, and every @checksPassword field in the per-client password gate
  * once its limits let it through. Configuration may override a declared limit (see rules.ts).
@@ -106,19 +152,7 @@ export function applyRateLimits(schema: GraphQLSchema, deps: RateLimitDeps): Gra
       const declared = declaredBy?.rateLimits ?? [];
       const checksPassword = declaredBy?.checksPassword === true;
       if (declared.length === 0 && !checksPassword) return fieldConfig;
-      const rules: Rule[] = declared.map((limit) => {
-        const perUser = limit.perUser === true;
-        const effective = deps.limits.get(limit.setting) ?? {
-          max: limit.max,
-          windowMs: parseDurationMs(limit.window) ?? 60_000,
-        };
-        return {
-          key: ruleKey(limit.field, limit.identityArgs, perUser),
-          identityArgs: limit.identityArgs,
-          perUser,
-          ...effective,
-        };
-      });
+      const rules: Rule[] = declared.map((limit) => effectiveRule(limit, deps));
       const resolve = fieldConfig.resolve ?? defaultFieldResolver;
       return {
         ...fieldConfig,

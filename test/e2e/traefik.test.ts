@@ -222,6 +222,41 @@ describe('Traefik in front of two API instances', () => {
     expect(served[0]! + served[1]!).toBe(6);
   });
 
+  it('routes the OAuth endpoints and their metadata to the API', async () => {
+    const email = `traefik-oauth-${Date.now()}@example.com`;
+    await graphql(
+      'mutation($e: String!) { signUp(email: $e, password: "correct horse battery") { accessToken } }',
+      { e: email },
+    );
+    const form = (body: string, to = '/token') =>
+      httpsRequest({
+        port: ports.websecure,
+        path: to,
+        method: 'POST',
+        ca,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      });
+    const params = new URLSearchParams({
+      grant_type: 'password',
+      username: email,
+      password: 'correct horse battery',
+    });
+    const token = await form(params.toString());
+    expect(token.status).toBe(200);
+    expect(JSON.parse(token.body).token_type).toBe('Bearer');
+    for (const to of ['/revoke', '/introspect']) {
+      expect((await form('token=x', to)).status).not.toBe(404);
+    }
+    const metadata = await httpsRequest({
+      port: ports.websecure,
+      path: '/.well-known/oauth-authorization-server',
+      method: 'GET',
+      ca,
+    });
+    expect(metadata.status).toBe(200);
+  });
+
   it('limits request bodies at the proxy', async () => {
     const response = await graphql(`{ __typename } # ${'x'.repeat(1_100_000)}`);
     expect(response.status).toBe(413);

@@ -21,6 +21,8 @@ export interface SessionPolicy {
 export interface ClientMeta {
   readonly userAgent: string;
   readonly ip: string;
+  /** The OAuth client asking (src/modules/oauth); absent: the default client (GraphQL). */
+  readonly clientId?: string;
 }
 
 export interface IssuedRefresh {

@@ -4,6 +4,7 @@ import { badUserInput } from '../../errors.js';
 import type { AuditLog } from '../../lib/security-events.js';
 import {
   createRefreshRotation,
+  hashToken,
   type ClientMeta,
   type IssuedRefresh,
   type SessionPolicy,
@@ -38,6 +39,11 @@ export interface SessionService {
   /** Ends one of the user's sessions; false if the user has no such session. */
   revoke(sessionId: string, userId: string): Promise<boolean>;
   revokeAllForUser(userId: string): Promise<number>;
+  /**
+   * Ends the session a refresh token (spent or not) belongs to, as RFC 7009 revocation asks; the
+   * user it belonged to, or undefined for a token that is unknown or whose session has ended.
+   */
+  revokeByRefreshToken(token: string): Promise<string | undefined>;
   /**
    * Erasure: ends every session the user's list names and deletes the list itself. Their refresh
    * tokens are refused from then on (their session is gone) and swept at their idle expiry: they
@@ -153,6 +159,14 @@ export function createSessionService(
     },
 
     revokeAllForUser,
+
+    async revokeByRefreshToken(token) {
+      if (token.length === 0 || token.length > 128) return undefined;
+      const stored = await refreshTokens.findById(hashToken(token)).lean();
+      const session = stored && (await sessions.findById(stored.sessionId).lean());
+      if (!session || !(await end(session))) return undefined;
+      return String(session.userId);
+    },
 
     async forgetUser(userId) {
       if (!isValidObjectId(userId)) return 0;

@@ -139,12 +139,13 @@ export function createSignInService(deps: {
       secondFactor !== undefined,
     );
     const device = { token, expiresIn: devices.ttlSeconds };
-    return { ...withAccessToken(user, refresh, secondFactor), device };
+    return { ...withAccessToken(user, refresh, meta, secondFactor), device };
   }
 
   function withAccessToken(
     user: User,
     refresh: { sessionId: string; refreshToken: string; refreshExpiresIn: number },
+    meta: ClientMeta,
     secondFactor?: SecondFactor,
   ): SignedIn {
     const access = tokens.issue(
@@ -153,6 +154,7 @@ export function createSignInService(deps: {
       refresh.sessionId,
       [...scopesOfRoles(user.roles)],
       secondFactor,
+      meta.clientId,
     );
     return { user, ...refresh, accessToken: access.token, expiresIn: access.expiresIn };
   }
@@ -200,7 +202,7 @@ export function createSignInService(deps: {
       // The second factor of the session's sign-in, with its own time: a refresh proves none, so
       // the step-up window runs from the sign-in however often the session is refreshed.
       const secondFactor = refreshed.mfaAt === undefined ? undefined : { at: refreshed.mfaAt };
-      return withAccessToken(user, refreshed, secondFactor);
+      return withAccessToken(user, refreshed, meta, secondFactor);
     },
 
     async changePassword(userId, currentPassword, newPassword, meta, secondFactor) {

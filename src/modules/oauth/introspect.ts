@@ -1,0 +1,90 @@
+import jwt from 'jsonwebtoken';
+import type { TokenService } from '../../lib/jwt.js';
+import type { ApiKeyService } from '../api-key/api-key.service.js';
+import type { SessionService } from '../session/session.service.js';
+import type { UserService } from '../user/user.service.js';
+import { authenticateClient } from './client-auth.js';
+import type { OAuthClients } from './clients.js';
+import { readForm, required } from './form.js';
+import { OAuthError, errorResponse, invalidClient, oauthJson } from './oauth-response.js';
+
+export interface IntrospectDeps {
+  readonly sessions: Pick<SessionService, 'activeVersion'>;
+  readonly users: Pick<UserService, 'credentialVersion'>;
+  readonly apiKeys: Pick<ApiKeyService, 'parse' | 'verify'>;
+  readonly tokens: Pick<TokenService, 'verify'>;
+  readonly clients: OAuthClients;
+  readonly issuer: string;
+}
+
+const INACTIVE = { active: false } as const;
+const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+async function apiKeyInfo(deps: IntrospectDeps, token: string) {
+  const parsed = deps.apiKeys.parse(token);
+  const key = parsed && (await deps.apiKeys.verify(parsed.keyId, parsed.hash));
+  if (!key) return INACTIVE;
+  return {
+    active: true,
+    scope: key.scopes.join(' '),
+    client_id: deps.clients.defaultClientId,
+    sub: key.userId,
+    exp: seconds(key.expiresAt),
+    iat: seconds(key.createdAt),
+    iss: deps.issuer,
+    token_type: 'Bearer',
+  };
+}
+
+/** Active while it verifies and its session stands under the user's current credentials. */
+async function accessTokenInfo(deps: IntrospectDeps, token: string) {
+  let claims;
+  try {
+    claims = deps.tokens.verify(token);
+  } catch {
+    return INACTIVE;
+  }
+  const [version, current] = await Promise.all([
+    deps.sessions.activeVersion(claims.userId, claims.sessionId),
+    deps.users.credentialVersion(claims.userId),
+  ]);
+  if (version === undefined || version !== current) return INACTIVE;
+  // Verified just above: only its claims are read here.
+  const payload = jwt.decode(token) as jwt.JwtPayload;
+  return {
+    active: true,
+    scope: payload.scope,
+    client_id: payload.client_id,
+    sub: payload.sub,
+    exp: payload.exp,
+    iat: payload.iat,
+    iss: payload.iss,
+    aud: payload.aud,
+    token_type: 'Bearer',
+  };
+}
+
+/**
+ * POST /introspect (RFC 7662), for confidential clients only: a resource server holding a secret
+ * may learn about a token, anyone else could probe stolen ones with it. Access tokens and API
+ * keys; anything else (refresh tokens included) is inactive.
+ */
+export function createIntrospectEndpoint(deps: IntrospectDeps) {
+  async function introspect(request: Request) {
+    const form = await readForm(request);
+    const client = authenticateClient(request, form, deps.clients);
+    if (!client.confidential) throw invalidClient(request.headers.has('authorization'));
+    const token = required(form, 'token');
+    if (deps.apiKeys.parse(token)) return apiKeyInfo(deps, token);
+    return accessTokenInfo(deps, token);
+  }
+
+  return async (request: Request): Promise<Response> => {
+    try {
+      return oauthJson(await introspect(request));
+    } catch (error) {
+      if (error instanceof OAuthError) return errorResponse(error);
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,40 @@
+import { SCOPES } from '../../auth/scope-vocabulary.js';
+import { GRANT_TYPES } from './token-endpoint.js';
+
+export const OAUTH_PATHS = {
+  token: '/token',
+  revoke: '/revoke',
+  introspect: '/introspect',
+  metadata: '/.well-known/oauth-authorization-server',
+  jwks: '/.well-known/jwks.json',
+} as const;
+
+/**
+ * RFC 8414 §2. There is no authorization endpoint, so no response type is supported: the
+ * document lists none (an empty response_types_supported, as servers without one publish it),
+ * and clients read grant_types_supported instead.
+ */
+export function authorizationServerMetadata(options: {
+  issuer: string;
+  publicUrl: string;
+  confidentialClients: boolean;
+}) {
+  const at = (path: string) => `${options.publicUrl}${path}`;
+  const authMethods = ['client_secret_basic', 'client_secret_post', 'none'];
+  return {
+    issuer: options.issuer,
+    token_endpoint: at(OAUTH_PATHS.token),
+    revocation_endpoint: at(OAUTH_PATHS.revoke),
+    introspection_endpoint: at(OAUTH_PATHS.introspect),
+    jwks_uri: at(OAUTH_PATHS.jwks),
+    grant_types_supported: [...GRANT_TYPES],
+    response_types_supported: [],
+    token_endpoint_auth_methods_supported: authMethods,
+    revocation_endpoint_auth_methods_supported: authMethods,
+    // Only confidential clients may introspect.
+    introspection_endpoint_auth_methods_supported: options.confidentialClients
+      ? ['client_secret_basic', 'client_secret_post']
+      : [],
+    scopes_supported: Object.keys(SCOPES),
+  };
+}

@@ -1,0 +1,56 @@
+import type { TokenService } from '../../lib/jwt.js';
+import type { ApiKeyService } from '../api-key/api-key.service.js';
+import type { SessionService } from '../session/session.service.js';
+import { authenticateClient } from './client-auth.js';
+import type { OAuthClients } from './clients.js';
+import { readForm, required } from './form.js';
+import { OAuthError, errorResponse, oauthJson } from './oauth-response.js';
+
+export interface RevokeDeps {
+  readonly sessions: Pick<SessionService, 'revoke' | 'revokeByRefreshToken'>;
+  readonly apiKeys: Pick<ApiKeyService, 'parse' | 'verify' | 'revoke'>;
+  readonly tokens: Pick<TokenService, 'verify'>;
+  readonly clients: OAuthClients;
+}
+
+/** An access token ends with its session, as logout ends it: JWTs cannot be revoked one by one. */
+async function revokeAccessToken(deps: RevokeDeps, token: string) {
+  try {
+    const claims = deps.tokens.verify(token);
+    await deps.sessions.revoke(claims.sessionId, claims.userId);
+  } catch {
+    // Not ours, or expired: nothing to revoke.
+  }
+}
+
+async function revokeApiKey(deps: RevokeDeps, token: string) {
+  const parsed = deps.apiKeys.parse(token);
+  const key = parsed && (await deps.apiKeys.verify(parsed.keyId, parsed.hash));
+  if (key) await deps.apiKeys.revoke(key.userId, key.id);
+}
+
+/**
+ * POST /revoke (RFC 7009): a refresh token or an access token ends its session; an API key
+ * (gqa_…) is deleted. 200 whatever the token was, unknown or already revoked included (§2.2), so
+ * the answer tells nothing about it. token_type_hint only saves a lookup; every kind is tried.
+ */
+export function createRevokeEndpoint(deps: RevokeDeps) {
+  async function revoke(request: Request) {
+    const form = await readForm(request);
+    authenticateClient(request, form, deps.clients);
+    const token = required(form, 'token');
+    if (deps.apiKeys.parse(token)) return revokeApiKey(deps, token);
+    if (token.includes('.')) return revokeAccessToken(deps, token);
+    await deps.sessions.revokeByRefreshToken(token);
+  }
+
+  return async (request: Request): Promise<Response> => {
+    try {
+      await revoke(request);
+      return oauthJson({});
+    } catch (error) {
+      if (error instanceof OAuthError) return errorResponse(error);
+      throw error;
+    }
+  };
+}
