@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { signUp, uniqueEmail } from '../helpers/operations.js';
 import { startFastApiApp, type FastApiApp } from '../helpers/fastapi.js';
-import { LOGIN, signUp, uniqueEmail } from '../helpers/operations.js';
 import { serversClosedAfterAll, type TestServer } from '../helpers/server.js';
 
 /**
@@ -24,14 +24,6 @@ interface TokenResponse {
   expires_in: number;
 }
 
-/** The login mutation, answered in the token endpoint's shape. */
-async function loginMutationGrant(server: TestServer, username: string, password: string) {
-  const response = await server.graphql(LOGIN, { email: username, password });
-  const login = response.body.data?.login as { accessToken: string; expiresIn: number } | undefined;
-  if (!login) throw new Error(`login failed: ${response.text}`);
-  return { access_token: login.accessToken, token_type: 'Bearer', expires_in: login.expiresIn };
-}
-
 /** RFC 6749 §4.3: the password grant at POST /token, form-encoded. */
 async function tokenEndpointGrant(server: TestServer, username: string, password: string) {
   const response = await fetch(`${server.url}/token`, {
@@ -43,13 +35,8 @@ async function tokenEndpointGrant(server: TestServer, username: string, password
   return JSON.parse(text) as TokenResponse;
 }
 
-type Grant = (server: TestServer, username: string, password: string) => Promise<TokenResponse>;
-const grants: Record<'loginMutation' | 'tokenEndpoint', Grant> = {
-  loginMutation: loginMutationGrant,
-  tokenEndpoint: tokenEndpointGrant,
-};
-// Until POST /token exists; then one line: grants.tokenEndpoint.
-const passwordGrant = grants.loginMutation;
+/** How the FastAPI guides' clients get a token: OAuth2PasswordBearer's tokenUrl. */
+const passwordGrant = tokenEndpointGrant;
 
 const startServer = serversClosedAfterAll();
 const privateKey = ecPrivateKeyPem();
