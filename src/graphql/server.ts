@@ -1,5 +1,4 @@
 import { timingSafeEqual } from 'node:crypto';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Authenticate } from '../auth/authenticate.js';
@@ -20,6 +19,7 @@ import { usePasswordCheckLimit } from '../hardening/password-check-limit.js';
 import { useRequestLog } from '../hardening/request-log.js';
 import { useResponseHeaders } from '../hardening/response-headers.js';
 import { createResponseCookies } from '../http/cookies.js';
+import { useCsrfPrevention } from '../http/csrf-prevention.js';
 import { useHttpsOnly } from '../http/https-only.js';
 import type { ClientIpResolver } from '../lib/client-ip.js';
 import type { KeyRing } from '../lib/keys.js';
@@ -159,7 +159,7 @@ export function createServer(options: ServerOptions) {
       useResponseHeaders({ graphqlPath: GRAPHQL_PATH, cors: allowedOrigins.size > 0 }),
       ...(options.httpsOnly ? [useHttpsOnly(options.httpsOnly)] : []),
       useStaticRoutes(staticRoutes(options)),
-      useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
+      useCsrfPrevention([CSRF_HEADER]),
       ...abuseLimitPlugins(config),
       // With introspection off, "Did you mean …?" hints would leak the schema one field at a time.
       useErrorResponses({ hideSuggestions: !config.introspection }),
