@@ -3,6 +3,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Authenticate } from '../auth/authenticate.js';
 import { useScopeCacheRelease } from '../auth/scope-cache.js';
+import { useStaleTokenCheck } from '../auth/stale-token.js';
 import type { Config } from '../config/config.js';
 import {
   createContextFactory,
@@ -163,6 +164,7 @@ export function createServer(options: ServerOptions) {
       ...abuseLimitPlugins(config),
       // With introspection off, "Did you mean …?" hints would leak the schema one field at a time.
       useErrorResponses({ hideSuggestions: !config.introspection }),
+      useStaleTokenCheck(),
       usePasswordCheckLimit(schema),
       cookies.plugin,
       useScopeCacheRelease(),
