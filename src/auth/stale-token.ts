@@ -25,8 +25,7 @@ export interface HeldRefusal {
 }
 
 function isPublicField(type: GraphQLObjectType, name: string) {
-  // __typename, __schema, __type: introspection has its own switch (ENABLE_INTROSPECTION).
-  if (name.startsWith('__')) return true;
+  // __typename, __schema and __type have no rule: not @public, so they do not hide a bad token.
   const field = type.getFields()[name];
   if (!field) return false;
   const own = (field.extensions as Partial<GuardExtensions>).rule;
