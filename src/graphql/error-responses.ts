@@ -62,7 +62,9 @@ function isDocumentError(error: GraphQLError, armorRejection: boolean) {
  */
 export function useErrorResponses(options: { hideSuggestions: boolean }): Plugin {
   return {
-    onResultProcess({ result, setResult }) {
+    onResultProcess({ request, result, setResult }) {
+      // Only a client that names application/json: one that sends no Accept keeps the 400.
+      const legacyJson = /application\/json/i.test(request.headers.get('accept') ?? '');
       if (Array.isArray(result) || !('errors' in result) || !result.errors?.length) return;
       const rejected = !('data' in result) || result.data === undefined;
       const withoutData = result.data === null || result.data === undefined;
@@ -77,7 +79,7 @@ export function useErrorResponses(options: { hideSuggestions: boolean }): Plugin
           const code = codeFor(error);
           extensions.code = code;
           const http: Http = { ...(extensions.http as Http | undefined) };
-          const legacyOk = rejected && isDocumentError(error, armorRejection);
+          const legacyOk = legacyJson && rejected && isDocumentError(error, armorRejection);
           delete http.spec;
           extensions.http = {
             ...http,
