@@ -34,7 +34,8 @@ export interface AuthenticatorDeps {
  * Who is calling: the viewer comes from `Authorization: Bearer <access token>` and nowhere else.
  * A request without the header is anonymous; one whose header or token is refused fails as a
  * whole (401 with a challenge, or 429 once its client has sent too many bad ones), before any
- * resolver runs. `clientKey` is what the client's refusals are counted under.
+ * resolver runs, except that a refused token is ignored by operations of @public fields only
+ * (src/graphql/context.ts holds it back for src/auth/stale-token.ts). `clientKey` is what the client's refusals are counted under.
  */
 export type Authenticate = (request: Request, clientKey: string) => Promise<Viewer>;
 

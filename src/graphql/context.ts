@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { YogaInitialContext } from 'graphql-yoga';
 import type { Authenticate } from '../auth/authenticate.js';
-import type { SignedInViewer, Viewer } from '../auth/viewer.js';
+import type { HeldRefusal } from '../auth/stale-token.js';
+import { ANONYMOUS, type SignedInViewer, type Viewer } from '../auth/viewer.js';
+import { BearerRefusal } from '../errors.js';
 import { addressGroup } from '../lib/address-group.js';
 import type { ClientIpResolver } from '../lib/client-ip.js';
 import type { TokenService } from '../lib/jwt.js';
@@ -44,7 +46,7 @@ export interface Services {
   readonly mfa: MfaService;
 }
 
-export interface Context {
+export interface Context extends HeldRefusal {
   readonly viewer: Viewer;
   readonly services: Services;
   /** The client's address; see lib/client-ip.ts for when X-Forwarded-For counts. */
@@ -91,8 +93,19 @@ export function createContextFactory(options: {
     const clientKey = addressGroup(address, options.ipv6ClientPrefix);
     const info = requests.current();
     if (info) Object.assign(info, { clientIp: address, clientKey });
+    let viewer: Viewer = ANONYMOUS;
+    let refusedToken: BearerRefusal | undefined;
+    try {
+      viewer = await authenticate(request, clientKey);
+    } catch (error) {
+      // A refused token waits for the operation (src/auth/stale-token.ts); anything else,
+      // malformed headers and the invalid-token limit included, refuses the request now.
+      if (!(error instanceof BearerRefusal) || error.challenge !== 'invalid_token') throw error;
+      refusedToken = error;
+    }
     return {
-      viewer: await authenticate(request, clientKey),
+      viewer,
+      ...(refusedToken ? { refusedToken } : {}),
       services,
       clientIp: address,
       clientKey,

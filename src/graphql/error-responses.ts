@@ -34,10 +34,27 @@ function codeFor(error: GraphQLError): string {
 type Http = { status?: unknown; headers?: Record<string, string>; spec?: unknown };
 
 /**
+ * graphql-js's own refusals of the document: syntax, validation and variable coercion errors.
+ * GraphQL over HTTP says a client accepting only (legacy) application/json SHOULD get them with
+ * 200; `http.spec` tells Yoga so (bare Yoga does the same), and it still answers 400 under
+ * application/graphql-response+json. Our limits (graphql-armor's, malformed requests) are not
+ * among them: they keep their status whatever the Accept header.
+ */
+function isDocumentError(error: GraphQLError, armorRejection: boolean) {
+  if (armorRejection) return false;
+  // Yoga's codes for graphql-js's parse and validation errors (our own limits have theirs).
+  const code = error.extensions?.code;
+  if (code === 'GRAPHQL_PARSE_FAILED' || code === 'GRAPHQL_VALIDATION_FAILED') return true;
+  // Variable coercion errors come from graphql-js's execute() before any resolver, with no code.
+  return error.originalError === undefined && /^Variable "\$/.test(error.message);
+}
+
+/**
  * The one plugin that shapes the errors of a response, after src/graphql/errors.ts has given each
  * application error its code (error codes and statuses: src/errors.ts):
  * - a request refused before execution (no `data`) always gets a stable extensions.code and its
- *   refusal status (400 unless more precise), whatever the client's Accept header;
+ *   refusal status (400 unless more precise), whatever the client's Accept header, except that
+ *   document errors get 200 under application/json (isDocumentError);
  * - a response left without data by a limit is a 429 with Retry-After (the longest wait among
  *   its errors); a partial result keeps 200, its errors saying what was limited;
  * - messages lose graphql-js's suggestions (when introspection is off) and are cut at 500
@@ -45,7 +62,9 @@ type Http = { status?: unknown; headers?: Record<string, string>; spec?: unknown
  */
 export function useErrorResponses(options: { hideSuggestions: boolean }): Plugin {
   return {
-    onResultProcess({ result, setResult }) {
+    onResultProcess({ request, result, setResult }) {
+      // Only a client that names application/json: one that sends no Accept keeps the 400.
+      const legacyJson = /application\/json/i.test(request.headers.get('accept') ?? '');
       if (Array.isArray(result) || !('errors' in result) || !result.errors?.length) return;
       const rejected = !('data' in result) || result.data === undefined;
       const withoutData = result.data === null || result.data === undefined;
@@ -55,15 +74,17 @@ export function useErrorResponses(options: { hideSuggestions: boolean }): Plugin
       const errors = result.errors.map((error, index) => {
         const extensions: Record<string, unknown> = { ...error.extensions };
         delete extensions.originalError;
-        if (rejected || REJECTIONS.some(([pattern]) => pattern.test(error.message))) {
+        const armorRejection = REJECTIONS.some(([pattern]) => pattern.test(error.message));
+        if (rejected || armorRejection) {
           const code = codeFor(error);
           extensions.code = code;
-          // Yoga marks spec errors so application/json clients get 200; we answer 4xx to all.
           const http: Http = { ...(extensions.http as Http | undefined) };
+          const legacyOk = legacyJson && rejected && isDocumentError(error, armorRejection);
           delete http.spec;
           extensions.http = {
             ...http,
             status: typeof http.status === 'number' ? http.status : refusalStatus(code),
+            ...(legacyOk ? { spec: true } : {}),
           };
         }
         if (index === 0 && withoutData && waits.length > 0) {

@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Authenticate } from '../auth/authenticate.js';
 import { useScopeCacheRelease } from '../auth/scope-cache.js';
+import { useStaleTokenCheck } from '../auth/stale-token.js';
 import type { Config } from '../config/config.js';
 import {
   createContextFactory,
@@ -20,6 +20,7 @@ import { usePasswordCheckLimit } from '../hardening/password-check-limit.js';
 import { useRequestLog } from '../hardening/request-log.js';
 import { useResponseHeaders } from '../hardening/response-headers.js';
 import { createResponseCookies } from '../http/cookies.js';
+import { useCsrfPrevention } from '../http/csrf-prevention.js';
 import { useHttpsOnly } from '../http/https-only.js';
 import type { ClientIpResolver } from '../lib/client-ip.js';
 import type { KeyRing } from '../lib/keys.js';
@@ -173,10 +174,11 @@ export function createServer(options: ServerOptions) {
         issuer: config.jwtIssuer,
         publicUrl: config.mail.publicUrl,
       }),
-      useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
+      useCsrfPrevention([CSRF_HEADER]),
       ...abuseLimitPlugins(config),
       // With introspection off, "Did you mean …?" hints would leak the schema one field at a time.
       useErrorResponses({ hideSuggestions: !config.introspection }),
+      useStaleTokenCheck(),
       usePasswordCheckLimit(schema),
       cookies.plugin,
       useScopeCacheRelease(),

@@ -248,6 +248,29 @@ describe('cookies for browsers', () => {
     expect(overGet.status).toBe(405);
   });
 
+  it('lets a GET without cookies through without the CSRF header, and no other request', async () => {
+    const server = await start();
+    const get = (headers: Record<string, string>) =>
+      fetch(`${server.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers });
+    const post = (headers: Record<string, string>) =>
+      fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', ...headers },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+    const cookie = '__Host-refresh=x';
+    // urql's default: queries over GET, no cookies, no CSRF header.
+    const plainGet = await get({});
+    expect(plainGet.status).toBe(200);
+    expect(await plainGet.json()).toEqual({ data: { __typename: 'Query' } });
+    // A browser attaches cookies by itself: then the header is needed again.
+    expect((await get({ cookie })).status).toBe(403);
+    expect((await get({ cookie, 'x-graphql-yoga-csrf': '1' })).status).toBe(200);
+    expect((await post({})).status).toBe(403);
+    // Past the CSRF check with the header; text/plain itself is then unsupported.
+    expect((await post({ 'x-graphql-yoga-csrf': '1' })).status).toBe(415);
+  });
+
   it('sends CORS headers with credentials only to configured origins', async () => {
     const server = await start({ CORS_ORIGINS: 'https://app.example.com' });
     const preflight = (origin: string) =>

@@ -167,3 +167,106 @@ describe('access tokens in the Authorization header', () => {
     expect(response.body.errors?.[0]?.message).toBe('Token revoked');
   });
 });
+
+describe('a refused token on public operations', () => {
+  const PASSWORD = 'correct horse battery';
+  const PAYLOAD = '{ accessToken refreshToken }';
+  const SIGN_UP_FOR_REFRESH = `mutation($email: String!, $useCookie: Boolean!) {
+    signUp(email: $email, password: "${PASSWORD}", useCookie: $useCookie) ${PAYLOAD} }`;
+  const LOGIN = `mutation($email: String!) { login(email: $email, password: "${PASSWORD}") ${PAYLOAD} }`;
+  const REFRESH = `mutation($token: String) { refreshToken(token: $token) ${PAYLOAD} }`;
+  const expired = () => signed({ expiresIn: -10 });
+  const accessTokenOf = (
+    response: { body: { data?: Record<string, unknown> | null } },
+    field: string,
+  ) => (response.body.data?.[field] as { accessToken?: string } | undefined)?.accessToken;
+
+  it('runs login as anonymous with an expired token or a garbage one', async () => {
+    const email = uniqueEmail('stale-login');
+    await signUp(server, email, PASSWORD);
+    for (const token of [expired(), 'garbage', 'not.a.jwt']) {
+      const response = await server.graphql(LOGIN, { email }, bearer(token));
+      expect(response.status).toBe(200);
+      expect(accessTokenOf(response, 'login')).toEqual(expect.any(String));
+    }
+  });
+
+  it('runs refreshToken with an expired token, from the argument and from the cookie', async () => {
+    const byArgument = await server.graphql(SIGN_UP_FOR_REFRESH, {
+      email: uniqueEmail('stale-refresh'),
+      useCookie: false,
+    });
+    const refreshToken = (byArgument.body.data?.signUp as { refreshToken: string }).refreshToken;
+    const refreshed = await server.graphql(REFRESH, { token: refreshToken }, bearer(expired()));
+    expect(refreshed.status).toBe(200);
+    expect(accessTokenOf(refreshed, 'refreshToken')).toEqual(expect.any(String));
+
+    const byCookie = await server.graphql(SIGN_UP_FOR_REFRESH, {
+      email: uniqueEmail('stale-cookie'),
+      useCookie: true,
+    });
+    const cookie = byCookie.headers.get('set-cookie')!.split(';')[0]!;
+    const fromCookie = await server.graphql(
+      REFRESH,
+      {},
+      { ...bearer(expired()), cookie, 'x-graphql-yoga-csrf': '1' },
+    );
+    expect(fromCookie.status).toBe(200);
+    expect(accessTokenOf(fromCookie, 'refreshToken')).toEqual(expect.any(String));
+  });
+
+  it('still refuses a protected field, alone or beside a public one, with 401 and the challenge', async () => {
+    const email = uniqueEmail('stale-mixed');
+    await signUp(server, email, PASSWORD);
+    const mixed = `mutation($email: String!) {
+      login(email: $email, password: "${PASSWORD}") { accessToken }
+      logoutAll
+    }`;
+    const viaFragment = `query { ...F } fragment F on Query { me { id } }`;
+    for (const [query, variables] of [
+      [ME, {}],
+      [mixed, { email }],
+      [viaFragment, {}],
+    ] as const) {
+      const response = await server.graphql(query, variables, bearer(expired()));
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe(
+        'Bearer error="invalid_token", error_description="Token expired"',
+      );
+      expect(errorCode(response)).toBe('UNAUTHENTICATED');
+      expect(response.body.data).toBeUndefined();
+    }
+    const garbage = await server.graphql(mixed, { email }, bearer('garbage'));
+    expect(garbage.status).toBe(401);
+  });
+
+  it('counts refused tokens on public operations towards the invalid-token limit', async () => {
+    const limited = await startTestServer({
+      label: 'stale-limit',
+      env: { RATE_LIMIT_INVALID_TOKENS_PER_IP: '2/1m' },
+    });
+    try {
+      const email = uniqueEmail('stale-limit');
+      await signUp(limited, email, PASSWORD);
+      const statuses = [];
+      for (let i = 0; i < 3; i += 1) {
+        statuses.push((await limited.graphql(LOGIN, { email }, bearer('garbage'))).status);
+      }
+      expect(statuses).toEqual([200, 200, 429]);
+      const me = await limited.graphql(ME, {}, bearer('garbage'));
+      expect(me.status).toBe(429);
+      expect(errorCode(me)).toBe('RATE_LIMITED');
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('does not hold back a malformed Authorization header', async () => {
+    const response = await server.graphql(
+      LOGIN,
+      { email: uniqueEmail('malformed') },
+      { authorization: 'Bearer a b' },
+    );
+    expect(response.status).toBe(400);
+  });
+});
