@@ -72,6 +72,9 @@ export async function startTestServer(
     NODE_ENV: 'test',
     DATA_DIR: dataDir,
     DATA_ENCRYPTION_KEY: TEST_DATA_KEY,
+    // Servers on a shared database are replicas of one deployment, so they share a signing key
+    // (each would otherwise generate its own in its DATA_DIR and refuse the others' tokens).
+    ...(options.databaseUri ? { JWT_PRIVATE_KEY: TEST_JWT_PRIVATE_KEY } : {}),
     BCRYPT_COST: '4',
     LOG_LEVEL: 'debug',
     // Suites share one client address; rate-limit tests set their own limits.

@@ -59,16 +59,22 @@ describe('signing keys without any JWT setting', () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'auth-api-keys-'));
     try {
       const databaseUri = freshDatabaseUri('signing_keys_restart');
+      // Empty reads as unset: without it, servers on a shared database share a configured key.
+      const noKey = { JWT_PRIVATE_KEY: '' };
       // Started and closed here: the second server must find the key the first one left.
-      const first = await startTestServer({ env: { DATA_DIR: dataDir }, databaseUri });
-      const { token } = await signUp(first, uniqueEmail('restart'));
+      const first = await startTestServer({ env: { DATA_DIR: dataDir, ...noKey }, databaseUri });
       const keyFile = path.join(dataDir, 'jwt-signing-key.pem');
-      expect((await stat(keyFile)).mode & 0o077).toBe(0);
-      const pem = await readFile(keyFile, 'utf8');
-      const before = await jwksOf(first);
-      await first.close();
+      let token: string, pem: string, before: Jwk[];
+      try {
+        ({ token } = await signUp(first, uniqueEmail('restart')));
+        expect((await stat(keyFile)).mode & 0o077).toBe(0);
+        pem = await readFile(keyFile, 'utf8');
+        before = await jwksOf(first);
+      } finally {
+        await first.close();
+      }
 
-      const second = await startTestServer({ env: { DATA_DIR: dataDir }, databaseUri });
+      const second = await startTestServer({ env: { DATA_DIR: dataDir, ...noKey }, databaseUri });
       try {
         expect(await jwksOf(second)).toEqual(before);
         expect(await readFile(keyFile, 'utf8')).toBe(pem);
