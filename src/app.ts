@@ -6,10 +6,10 @@ import type { Services } from './graphql/context.js';
 import { isDatabaseReady } from './db/mongo.js';
 import { listen as listenHttp, type Listening } from './http/listen.js';
 import { createClientIpResolver, createProxyTrust } from './lib/client-ip.js';
-import { loadOrCreateDevSecret } from './lib/dev-secret.js';
+import { loadOrCreateDevSigningKey } from './lib/dev-signing-key.js';
 import { loadOrCreateDevDataKey } from './lib/dev-data-key.js';
 import { createSealer, parseDataKey, type Sealer } from './lib/data-encryption.js';
-import { hmacKeyRing, parseSecrets, type KeyRing } from './lib/keys.js';
+import { asymmetricKeyRing, type KeyRing } from './lib/keys.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
 import type { PasswordHasher } from './lib/password.js';
@@ -65,11 +65,13 @@ export interface App {
   close(graceMs?: number): Promise<void>;
 }
 
-/** The signing keys: configured, or outside production a secret kept in DATA_DIR. */
+/** The signing keys: configured, or outside production an ES256 key kept in DATA_DIR. */
 async function keyRingOf(config: Config, logger: Logger): Promise<KeyRing> {
   if (config.keyRing) return config.keyRing;
-  logger.warn('JWT_SECRET is not set; using a development secret kept in DATA_DIR');
-  return hmacKeyRing(parseSecrets(await loadOrCreateDevSecret(config.dataDir)));
+  logger.warn(
+    'Neither JWT_PRIVATE_KEY nor JWT_SECRET is set; signing ES256 with a development key kept in DATA_DIR',
+  );
+  return asymmetricKeyRing(await loadOrCreateDevSigningKey(config.dataDir));
 }
 
 /** The data key: configured, or outside production one kept in DATA_DIR (config refuses else). */

@@ -80,6 +80,10 @@ const tokenSettings = {
   JWT_SIGNING_KEY_ID: optionalString,
   JWT_PRIVATE_KEY: optionalString,
   JWT_PUBLIC_KEYS: optionalString,
+  JWT_ALLOW_HS256: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
   JWT_ISSUER: z.string().trim().min(1).default('graphql-auth-api'),
   JWT_AUDIENCE: z.string().trim().min(1).default('graphql-auth-api'),
   ACCESS_TOKEN_TTL: durationSeconds
@@ -88,7 +92,7 @@ const tokenSettings = {
 };
 
 const tokens = (values: Values<typeof tokenSettings>, isProduction: boolean) => ({
-  /** Absent only outside production: createApp then uses a generated secret kept in dataDir. */
+  /** Absent only outside production: createApp then uses an ES256 key kept in dataDir. */
   keyRing: signingKeys(values, isProduction),
   jwtIssuer: values.JWT_ISSUER,
   jwtAudience: values.JWT_AUDIENCE,
@@ -511,12 +515,16 @@ function signingKeys(
     if (values.JWT_PRIVATE_KEY !== undefined) {
       return asymmetricKeyRing(values.JWT_PRIVATE_KEY, values.JWT_PUBLIC_KEYS);
     }
-    if (values.JWT_SECRET === undefined) {
-      if (!isProduction) return undefined;
+    // HS256 keys are shared secrets that no other service can verify with, so production takes
+    // them only when asked to; outside production a JWT_SECRET is an explicit enough choice.
+    if (isProduction && (values.JWT_SECRET === undefined || !values.JWT_ALLOW_HS256)) {
       throw new ConfigError(
-        `Refusing to start in production without JWT_SECRET: set it to a random secret of at least ${MIN_SECRET_BYTES} bytes (openssl rand -base64 48).`,
+        values.JWT_ALLOW_HS256
+          ? `Refusing to start in production with JWT_ALLOW_HS256=true but no JWT_SECRET: set it to a random secret of at least ${MIN_SECRET_BYTES} bytes (openssl rand -base64 48), or set JWT_PRIVATE_KEY instead.`
+          : `Refusing to start in production without JWT_PRIVATE_KEY: set it to a PEM EC P-256 private key (openssl ecparam -name prime256v1 -genkey -noout | openssl pkcs8 -topk8 -nocrypt), or set JWT_ALLOW_HS256=true with a JWT_SECRET of at least ${MIN_SECRET_BYTES} bytes (openssl rand -base64 48) to sign with a shared secret.`,
       );
     }
+    if (values.JWT_SECRET === undefined) return undefined;
     const secrets = parseSecrets(values.JWT_SECRET);
     for (const { kid, secret } of secrets) {
       const reason = weakSecretReason(secret);

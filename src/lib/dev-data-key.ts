@@ -5,7 +5,7 @@ import path from 'node:path';
 const KEY_FILE = 'data-encryption-key';
 
 /**
- * Development only, as dev-secret.ts does for the JWT secret: a random data encryption key kept
+ * Development only, as dev-signing-key.ts does for the JWT key: a random data encryption key kept
  * in the data directory (mode 0600), so sealed TOTP secrets survive restarts. Production requires
  * DATA_ENCRYPTION_KEY while TOTP is on.
  */

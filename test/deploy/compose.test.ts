@@ -1,16 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { PROJECT_ROOT } from '../../src/config/config.js';
+import { PROJECT_ROOT, parseConfig } from '../../src/config/config.js';
 
 const VALIDATE = path.join(PROJECT_ROOT, 'tools', 'bin', 'compose-validate');
 const COMPOSE = path.join(PROJECT_ROOT, 'docker-compose.yml');
 
 let dir: string;
 let envFile: string;
+/** One line with \n escapes, as docs/deployment.md makes it. */
+const privateKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString()
+  .trim()
+  .replace(/\n/g, '\\n');
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'auth-api-compose-'));
@@ -18,7 +25,7 @@ beforeAll(async () => {
   await writeFile(
     envFile,
     [
-      'JWT_SECRET=test-only-secret-0123456789-abcdefghijklmnopqrstuvwxyz',
+      `JWT_PRIVATE_KEY=${privateKey}`,
       'DATA_ENCRYPTION_KEY=dGVzdC1vbmx5LWRhdGEta2V5LTAxMjM0NTY3ODlhYmM=',
       'MONGO_USERNAME=auth',
       'MONGO_PASSWORD=test-mongo-password',
@@ -64,7 +71,7 @@ describe('docker-compose.yml', () => {
     const result = validate(COMPOSE, empty);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(
-      /set (JWT_SECRET|DATA_ENCRYPTION_KEY|MONGO_USERNAME|MONGO_PASSWORD|REDIS_PASSWORD) in \.env/,
+      /set (JWT_PRIVATE_KEY|DATA_ENCRYPTION_KEY|MONGO_USERNAME|MONGO_PASSWORD|REDIS_PASSWORD) in \.env/,
     );
   });
 
@@ -102,7 +109,25 @@ describe('docker-compose.yml', () => {
       });
       expect(services[name]?.environment?.NODE_ENV).toBe('production');
       expect(services[name]?.environment?.SMTP_URL).toBe('${SMTP_URL:-smtp://mailpit:1025}');
+      // Asymmetric keys, so other services can verify tokens with the JWKS alone.
+      expect(services[name]?.environment?.JWT_PRIVATE_KEY).toMatch(/^\$\{JWT_PRIVATE_KEY:\?/);
+      expect(services[name]?.environment).not.toHaveProperty('JWT_SECRET');
     }
+    // The replicas start in production with what .env gives them: the key as .env.example says.
+    const settings = Object.fromEntries(
+      Object.entries(services['api-1']?.environment ?? {}).filter(
+        ([, value]) => !value.includes('${'),
+      ),
+    );
+    const config = parseConfig({
+      ...settings,
+      JWT_PRIVATE_KEY: privateKey,
+      DATA_ENCRYPTION_KEY: 'dGVzdC1vbmx5LWRhdGEta2V5LTAxMjM0NTY3ODlhYmM=',
+      SMTP_URL: 'smtp://mailpit:1025',
+      PUBLIC_URL: 'https://localhost',
+    });
+    expect(config.isProduction).toBe(true);
+    expect(config.keyRing?.algorithm).toBe('ES256');
     for (const name of ['traefik', 'mongo', 'redis', 'mailpit']) {
       expect(services[name]?.image).toMatch(/:v?\d+\.\d+\.\d+/);
       expect(services[name]?.healthcheck).toBeDefined();

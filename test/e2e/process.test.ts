@@ -71,7 +71,7 @@ describe('the server process (npm start)', () => {
     if (!process.env.MONGODB_URI) {
       expect((await stat(path.join(env.DATA_DIR, 'ferretdb'))).isDirectory()).toBe(true);
     }
-    expect((await stat(path.join(env.DATA_DIR, 'jwt-secret'))).mode & 0o077).toBe(0);
+    expect((await stat(path.join(env.DATA_DIR, 'jwt-signing-key.pem'))).mode & 0o077).toBe(0);
 
     const second = await startServerProcess(
       { ...env, BOOTSTRAP_ADMIN_PASSWORD: 'second admin password' },
@@ -151,13 +151,14 @@ describe('the server process (npm start)', () => {
     expect(server.stdout()).toContain('"signal":"SIGTERM"');
   });
 
-  it('refuses to start in production without JWT_SECRET, saying why, without a stack trace', async () => {
+  it('refuses to start in production without JWT_PRIVATE_KEY, saying why, without a stack trace', async () => {
     const result = await runUntilExit(
       { ...databaseEnv(), NODE_ENV: 'production', PORT: '0' },
       workDir,
     );
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('JWT_SECRET');
+    expect(result.stderr).toContain('JWT_PRIVATE_KEY');
+    expect(result.stderr).toContain('JWT_ALLOW_HS256=true');
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
@@ -167,6 +168,7 @@ describe('the server process (npm start)', () => {
         ...databaseEnv(),
         NODE_ENV: 'production',
         JWT_SECRET: 'process-test-secret-0123456789-abcdefghijklmnop',
+        JWT_ALLOW_HS256: 'true',
         // The mail refusal would come first otherwise.
         EMAIL_FLOWS: 'false',
         PORT: '0',
@@ -181,7 +183,13 @@ describe('the server process (npm start)', () => {
 
   it('refuses a weak JWT_SECRET in production', async () => {
     const result = await runUntilExit(
-      { ...databaseEnv(), NODE_ENV: 'production', JWT_SECRET: 'short', PORT: '0' },
+      {
+        ...databaseEnv(),
+        NODE_ENV: 'production',
+        JWT_SECRET: 'short',
+        JWT_ALLOW_HS256: 'true',
+        PORT: '0',
+      },
       workDir,
     );
     expect(result.code).toBe(1);

@@ -1,4 +1,5 @@
 import { afterAll } from '@jest/globals';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +12,15 @@ import { connectMongo } from '../../src/db/mongo.js';
 import type { PasswordHasher } from '../../src/lib/password.js';
 import { freshDatabaseUri } from './database.js';
 
+/**
+ * Test servers get no JWT settings, so they sign ES256 with a key generated in their DATA_DIR as a
+ * development server does. Suites that forge HS256 tokens pass this as JWT_SECRET themselves.
+ */
 export const TEST_JWT_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
+/** An EC P-256 PEM for production-mode servers, which refuse to start without JWT_PRIVATE_KEY. */
+export const TEST_JWT_PRIVATE_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
 /** 32 bytes, base64: seals TOTP secrets (production-mode servers need one while TOTP is on). */
 export const TEST_DATA_KEY = 'dGVzdC1vbmx5LWRhdGEta2V5LTAxMjM0NTY3ODlhYmM=';
 
@@ -62,8 +71,10 @@ export async function startTestServer(
   const config = parseConfig({
     NODE_ENV: 'test',
     DATA_DIR: dataDir,
-    JWT_SECRET: TEST_JWT_SECRET,
     DATA_ENCRYPTION_KEY: TEST_DATA_KEY,
+    // Servers on a shared database are replicas of one deployment, so they share a signing key
+    // (each would otherwise generate its own in its DATA_DIR and refuse the others' tokens).
+    ...(options.databaseUri ? { JWT_PRIVATE_KEY: TEST_JWT_PRIVATE_KEY } : {}),
     BCRYPT_COST: '4',
     LOG_LEVEL: 'debug',
     // Suites share one client address; rate-limit tests set their own limits.

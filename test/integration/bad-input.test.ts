@@ -498,7 +498,14 @@ const CORPUS: Case[] = [
 
 beforeAll(async () => {
   server = await startTestServer({
-    env: { NODE_ENV: 'production', REQUIRE_HTTPS: 'false', EMAIL_FLOWS: 'false' },
+    env: {
+      NODE_ENV: 'production',
+      REQUIRE_HTTPS: 'false',
+      EMAIL_FLOWS: 'false',
+      // The forged tokens below are HS256, signed with the secret this server opts in to.
+      JWT_SECRET: TEST_JWT_SECRET,
+      JWT_ALLOW_HS256: 'true',
+    },
   });
   const response = await server.graphql(
     'mutation($e: String!) { signUp(email: $e, password: "correct horse battery") { accessToken refreshToken } }',

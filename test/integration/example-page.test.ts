@@ -1,10 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import { Script } from 'node:vm';
 import { CLIENT_SCRIPT } from '../../src/example/client.js';
-import { serversClosedAfterAll } from '../helpers/server.js';
+import { TEST_JWT_PRIVATE_KEY, serversClosedAfterAll } from '../helpers/server.js';
 
 const start = serversClosedAfterAll();
-const PRODUCTION = { NODE_ENV: 'production', REQUIRE_HTTPS: 'false', EMAIL_FLOWS: 'false' };
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  REQUIRE_HTTPS: 'false',
+  EMAIL_FLOWS: 'false',
+  JWT_PRIVATE_KEY: TEST_JWT_PRIVATE_KEY,
+};
 const LINKS = ['/reset-password', '/verify-email', '/confirm-email'];
 /** The shape of a mailed link's token: 43 base64url characters. */
 const TOKEN = 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde';

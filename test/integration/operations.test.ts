@@ -9,7 +9,7 @@ import {
   uniqueEmail,
   type Connection,
 } from '../helpers/operations.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { TEST_JWT_PRIVATE_KEY, startTestServer, type TestServer } from '../helpers/server.js';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 let server: TestServer;
@@ -217,13 +217,19 @@ describe('auditEvents', () => {
 describe('production exposure', () => {
   it('turns introspection and GraphiQL off in production, and back on when configured', async () => {
     const production = await startTestServer({
-      env: { NODE_ENV: 'production', REQUIRE_HTTPS: 'false', EMAIL_FLOWS: 'false' },
+      env: {
+        NODE_ENV: 'production',
+        REQUIRE_HTTPS: 'false',
+        EMAIL_FLOWS: 'false',
+        JWT_PRIVATE_KEY: TEST_JWT_PRIVATE_KEY,
+      },
     });
     const opened = await startTestServer({
       env: {
         NODE_ENV: 'production',
         REQUIRE_HTTPS: 'false',
         EMAIL_FLOWS: 'false',
+        JWT_PRIVATE_KEY: TEST_JWT_PRIVATE_KEY,
         ENABLE_INTROSPECTION: 'true',
         ENABLE_GRAPHIQL: 'true',
       },

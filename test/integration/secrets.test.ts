@@ -9,7 +9,7 @@ const responses: string[] = [];
 const tokens: string[] = [];
 
 beforeAll(async () => {
-  server = await startTestServer({ label: 'secrets' });
+  server = await startTestServer({ label: 'secrets', env: { JWT_SECRET: TEST_JWT_SECRET } });
   const record = async (query: string, variables: Record<string, unknown>, headers = {}) => {
     const response = await server.graphql(query, variables, headers);
     responses.push(response.text);

@@ -29,7 +29,8 @@ const unsigned = (payload: object) =>
   ).toString('base64url')}.`;
 
 beforeAll(async () => {
-  server = await startTestServer({ label: 'tokens' });
+  // HS256, so this suite can forge tokens with the shared secret.
+  server = await startTestServer({ label: 'tokens', env: { JWT_SECRET: TEST_JWT_SECRET } });
   ({ userId, token: validToken } = await signUp(server, uniqueEmail('tokens')));
   sessionId = (jwt.decode(validToken) as jwt.JwtPayload).sid as string;
 });

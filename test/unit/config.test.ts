@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { generateKeyPairSync } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -30,9 +31,49 @@ describe('config', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
-  it('refuses to start in production without JWT_SECRET, saying why', () => {
+  it('refuses to start in production without JWT_PRIVATE_KEY, naming both ways out', () => {
     expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
-    expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
+    expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(
+      /without JWT_PRIVATE_KEY.*openssl ecparam.*JWT_ALLOW_HS256=true with a JWT_SECRET/,
+    );
+  });
+
+  it('refuses HS256 in production unless JWT_ALLOW_HS256=true, even with a strong secret', () => {
+    const production = {
+      NODE_ENV: 'production',
+      JWT_SECRET: strongSecret,
+      EMAIL_FLOWS: 'false',
+      DATA_ENCRYPTION_KEY: dataKey,
+    };
+    expect(() => parseConfig(production)).toThrow(/without JWT_PRIVATE_KEY/);
+    expect(() => parseConfig({ ...production, JWT_ALLOW_HS256: 'false' })).toThrow(
+      /without JWT_PRIVATE_KEY/,
+    );
+    expect(() => parseConfig({ ...production, JWT_SECRET: '', JWT_ALLOW_HS256: 'true' })).toThrow(
+      /JWT_ALLOW_HS256=true but no JWT_SECRET/,
+    );
+    expect(parseConfig({ ...production, JWT_ALLOW_HS256: 'true' }).keyRing?.algorithm).toBe(
+      'HS256',
+    );
+  });
+
+  it('accepts JWT_PRIVATE_KEY in production, and signs ES256 with it', () => {
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+    const keys = parseConfig({
+      NODE_ENV: 'production',
+      JWT_PRIVATE_KEY: pem,
+      EMAIL_FLOWS: 'false',
+      DATA_ENCRYPTION_KEY: dataKey,
+    }).keyRing;
+    expect(keys?.algorithm).toBe('ES256');
+    expect(keys?.jwks.keys).toHaveLength(1);
+  });
+
+  it('leaves the keys to createApp outside production without JWT settings, and takes JWT_SECRET as HS256 there', () => {
+    expect(parseConfig({}).keyRing).toBeUndefined();
+    expect(parseConfig({ JWT_SECRET: strongSecret }).keyRing?.algorithm).toBe('HS256');
   });
 
   it.each([
@@ -41,13 +82,16 @@ describe('config', () => {
     ['repetitive', 'a'.repeat(40)],
   ])('refuses a JWT_SECRET that is %s', (_name, secret) => {
     expect(weakSecretReason(secret)).toBeDefined();
-    expect(() => parseConfig({ NODE_ENV: 'production', JWT_SECRET: secret })).toThrow(/JWT_SECRET/);
+    expect(() =>
+      parseConfig({ NODE_ENV: 'production', JWT_SECRET: secret, JWT_ALLOW_HS256: 'true' }),
+    ).toThrow(/JWT_SECRET: /);
   });
 
-  it('accepts a strong secret in production', () => {
+  it('accepts a strong secret in production with JWT_ALLOW_HS256=true', () => {
     const keys = parseConfig({
       NODE_ENV: 'production',
       JWT_SECRET: strongSecret,
+      JWT_ALLOW_HS256: 'true',
       EMAIL_FLOWS: 'false',
       DATA_ENCRYPTION_KEY: dataKey,
     }).keyRing;
@@ -57,7 +101,12 @@ describe('config', () => {
 
   it('refuses to start in production without DATA_ENCRYPTION_KEY while TOTP is on', () => {
     // Mail off: its own refusal (no SMTP_URL) would come first.
-    const production = { NODE_ENV: 'production', JWT_SECRET: strongSecret, EMAIL_FLOWS: 'false' };
+    const production = {
+      NODE_ENV: 'production',
+      JWT_SECRET: strongSecret,
+      JWT_ALLOW_HS256: 'true',
+      EMAIL_FLOWS: 'false',
+    };
     expect(() => parseConfig(production)).toThrow(ConfigError);
     expect(() => parseConfig(production)).toThrow(/DATA_ENCRYPTION_KEY/);
     expect(parseConfig({ ...production, TOTP_ENABLED: 'false' }).mfa.dataKey).toBeUndefined();

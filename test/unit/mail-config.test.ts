@@ -4,6 +4,7 @@ import { ConfigError, parseConfig } from '../../src/config/config.js';
 const production = {
   NODE_ENV: 'production',
   JWT_SECRET: 'q8Xz1-Lr0pWm4TnY7bVc2Gd9Hs6Jk3Fa5Ue0Io',
+  JWT_ALLOW_HS256: 'true',
   // What TOTP needs in production; its own refusal is tested in test/unit/config.test.ts.
   DATA_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
 };
