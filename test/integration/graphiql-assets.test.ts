@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request } from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, TEST_JWT_PRIVATE_KEY, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
 let page: string;
@@ -92,7 +92,12 @@ describe('GraphiQL assets', () => {
 
   it('serves no page and no assets in production', async () => {
     const production = await startTestServer({
-      env: { NODE_ENV: 'production', REQUIRE_HTTPS: 'false', EMAIL_FLOWS: 'false' },
+      env: {
+        NODE_ENV: 'production',
+        REQUIRE_HTTPS: 'false',
+        EMAIL_FLOWS: 'false',
+        JWT_PRIVATE_KEY: TEST_JWT_PRIVATE_KEY,
+      },
     });
     try {
       const html = await fetch(`${production.url}/graphql`, { headers: { accept: 'text/html' } });
