@@ -124,11 +124,9 @@ async function memoryBench(): Promise<TargetResult[]> {
 
 async function redisBench() {
   const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const redis = createRedis(
-    url,
-    createLogger('silent'),
-    `bench:${randomBytes(4).toString('hex')}:`,
-  );
+  const redis = createRedis(url, createLogger('silent'), {
+    keyPrefix: `bench:${randomBytes(4).toString('hex')}:`,
+  });
   try {
     await redis.connect();
   } catch {

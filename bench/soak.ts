@@ -45,7 +45,7 @@ const uri = database.uri;
 const logger = createLogger('silent');
 const connection = await connectMongo(uri);
 const redis = config.redisUrl
-  ? createRedis(config.redisUrl, logger, `soak:${Date.now()}:`)
+  ? createRedis(config.redisUrl, logger, { keyPrefix: `soak:${Date.now()}:` })
   : undefined;
 await redis?.connect();
 if (!config.keyRing) throw new Error('JWT_SECRET is required');

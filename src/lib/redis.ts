@@ -9,12 +9,16 @@ import type { Logger } from './logger.js';
  * ioredis rather than node-redis: its offline-queue switch and per-command timeout give exactly
  * this behaviour in two options, and defineCommand runs Lua by SHA with a fallback to EVAL.
  */
-export function createRedis(url: string, logger: Logger, keyPrefix = 'auth-api:'): Redis {
+export function createRedis(
+  url: string,
+  logger: Logger,
+  { keyPrefix = 'auth-api:', commandTimeoutMs = 500 } = {},
+): Redis {
   const redis = new Redis(url, {
     keyPrefix,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
-    commandTimeout: 500,
+    commandTimeout: commandTimeoutMs,
     connectTimeout: 1000,
     lazyConnect: true,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),

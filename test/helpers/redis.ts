@@ -10,8 +10,16 @@ import { createLogger } from '../../src/lib/logger.js';
 /** The machine's Redis (REDIS_URL, default 127.0.0.1:6379), under a key prefix of this test's own. */
 export const sharedRedisUrl = () => process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+/**
+ * Commands wait up to 5 s rather than production's 500 ms: on a loaded CI machine a slow reply
+ * turned one of 50 counted logins into SERVICE_UNAVAILABLE. A stopped server still refuses at once,
+ * which is what the tests of an unavailable store use.
+ */
 export async function connectTestRedis(url = sharedRedisUrl()): Promise<Redis> {
-  const redis = createRedis(url, createLogger('silent'), `test:${randomBytes(6).toString('hex')}:`);
+  const redis = createRedis(url, createLogger('silent'), {
+    keyPrefix: `test:${randomBytes(6).toString('hex')}:`,
+    commandTimeoutMs: 5000,
+  });
   await redis.connect();
   return redis;
 }

@@ -61,8 +61,12 @@ const MAX_FOLDED_PER_WINDOW = 600;
 
 interface StoredEvent {
   readonly id: Types.ObjectId;
-  /** Resolves once the first document is stored, so counts never update a missing one. */
-  readonly stored: Promise<unknown>;
+  /**
+   * The last write to the document: its creation, then each count update. Updates chain on it,
+   * so none updates a missing document, and none runs beside another: FerretDB applies `$inc` as
+   * read-then-write, and a timed flush racing a final one lost one of the two counts.
+   */
+  written: Promise<unknown>;
 }
 
 /** Fields that differ between repeats of one event and so do not tell repeats apart. */
@@ -109,8 +113,8 @@ export function createAuditService(deps: {
   function writeRepeats(due: Repeat<StoredEvent>[]) {
     for (const { handle, pending: count, lastAt } of due) {
       logger.warn({ repeats: count, eventId: String(handle.id) }, 'security event repeated');
-      track(
-        handle.stored.then(() =>
+      handle.written = track(
+        handle.written.then(() =>
           events.updateOne({ _id: handle.id }, { $inc: { count }, $set: { lastAt } }),
         ),
         'repeat',
@@ -194,7 +198,7 @@ export function createAuditService(deps: {
         event,
       );
       if (repeatKey !== undefined) {
-        writeRepeats(repeats.start(repeatKey, { id: entry._id, stored }, entry.at));
+        writeRepeats(repeats.start(repeatKey, { id: entry._id, written: stored }, entry.at));
       }
     },
 
