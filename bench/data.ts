@@ -114,6 +114,7 @@ async function measure(baseUri: string, size: number) {
     REQUIRE_HTTPS: 'false',
     // Benchmarks send no mail: production would otherwise require SMTP_URL.
     EMAIL_FLOWS: 'false',
+    JWT_ALLOW_HS256: 'true',
     JWT_SECRET: BENCH_SECRET,
     DATA_ENCRYPTION_KEY: 'YmVuY2gtb25seS1kYXRhLWtleS0wMTIzNDU2Nzg5YWI=',
     BCRYPT_COST: '4',

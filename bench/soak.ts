@@ -26,6 +26,7 @@ const config = parseConfig({
   REQUIRE_HTTPS: 'false',
   // Benchmarks send no mail: production would otherwise require SMTP_URL.
   EMAIL_FLOWS: 'false',
+  JWT_ALLOW_HS256: 'true',
   JWT_SECRET: 'soak-only-secret-0123456789-abcdefghijklmnopqrstuvwxyz',
   // Not secret: benchmarks run production mode, which needs a data key while TOTP is on.
   DATA_ENCRYPTION_KEY: 'YmVuY2gtb25seS1kYXRhLWtleS0wMTIzNDU2Nzg5YWI=',

@@ -12,6 +12,9 @@ const config = parseConfig({
   REQUIRE_HTTPS: 'false',
   // Benchmarks send no mail: production would otherwise require SMTP_URL.
   EMAIL_FLOWS: 'false',
+  // HS256 with the shared secret, so every stack verifies the very same token. The default ES256
+  // costs more per signature check, but each token is verified once and then cached (src/lib/jwt.ts).
+  JWT_ALLOW_HS256: 'true',
   JWT_SECRET: env('BENCH_JWT_SECRET'),
   // Not secret: benchmarks run production mode, which needs a data key while TOTP is on.
   DATA_ENCRYPTION_KEY: 'YmVuY2gtb25seS1kYXRhLWtleS0wMTIzNDU2Nzg5YWI=',
