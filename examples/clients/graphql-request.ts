@@ -128,7 +128,7 @@ export function createGraphQLRequestClient({ url, fetch, onTokens }: ClientOptio
     try {
       return await send();
     } catch (error) {
-      if (!sentWith || !isUnauthorized(error)) throw error;
+      if (!sentWith || !isUnauthorized(error)) throw error; // HTTP 401 only
       await refreshAfter(sentWith);
       return send();
     }

@@ -81,7 +81,8 @@ export function createUrqlClient({ url, fetch, onTokens }: ClientOptions) {
     // authExchange holds back other operations while this runs, and retries the failed one once.
     async refreshAuth() {
       if (!tokens) return;
-      // utils.mutate bypasses this exchange: the mutation goes without the expired bearer.
+      // utils.mutate skips the other exchanges and this one's retry. It sends the expired bearer
+      // along, which the server ignores on refreshToken.
       const result = await utils.mutate<{ refreshToken: Tokens }>(REFRESH, {
         refreshToken: tokens.refreshToken,
       });
