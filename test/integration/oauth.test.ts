@@ -5,6 +5,10 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { PASSWORD, claimsOf, enrolledUser } from '../helpers/totp.js';
 
 const SECRET = 'backend-secret-0123456789';
+const REFRESH = `mutation($token: String) { refreshToken(token: $token) { accessToken } }`;
+const LOGIN_FOR_REFRESH = `mutation($email: String!, $password: String!) {
+  login(email: $email, password: $password) { refreshToken }
+}`;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');
 
 const servers: TestServer[] = [];
@@ -223,6 +227,59 @@ describe('POST /token, refresh_token grant', () => {
     expect(second.headers.get('cache-control')).toBe('no-store');
     const bogus = await token(open, { grant_type: 'refresh_token', refresh_token: 'nonsense' });
     expect([bogus.status, bogus.body.error]).toEqual([400, 'invalid_grant']);
+  });
+});
+
+describe('refresh tokens bound to their client (RFC 6749 §6, RFC 7009 §2.1)', () => {
+  const refreshAs = (refreshToken: string, client: Record<string, string>, headers = {}) =>
+    token(
+      registered,
+      { grant_type: 'refresh_token', refresh_token: refreshToken, ...client },
+      headers,
+    );
+
+  it('lets only the client a session was issued to refresh or revoke it', async () => {
+    const email = await account(registered);
+    const spa = await token(registered, { ...passwordGrant(email), client_id: 'spa' });
+    const spaRefresh = String(spa.body.refresh_token);
+
+    const byBackend = await refreshAs(spaRefresh, {}, basic('backend', SECRET));
+    expect([byBackend.status, byBackend.body.error]).toEqual([400, 'invalid_grant']);
+    const byGraphQL = await registered.graphql(REFRESH, { token: spaRefresh });
+    expect(errorCode(byGraphQL)).toBe('UNAUTHENTICATED');
+    // Answered like any token, but the session stands.
+    const revokedByBackend = await post(
+      registered,
+      '/revoke',
+      { token: spaRefresh },
+      basic('backend', SECRET),
+    );
+    expect(revokedByBackend.status).toBe(200);
+    const revokeAccess = await post(
+      registered,
+      '/revoke',
+      { token: String(spa.body.access_token) },
+      basic('backend', SECRET),
+    );
+    expect(revokeAccess.status).toBe(200);
+    expect(
+      (await registered.graphql(ME, {}, bearer(String(spa.body.access_token)))).body.data,
+    ).toEqual({ me: expect.objectContaining({ email }) });
+
+    // Refused without being spent: its own client still rotates it.
+    const bySpa = await refreshAs(spaRefresh, { client_id: 'spa' });
+    expect(bySpa.status).toBe(200);
+    expect(claimsOf(String(bySpa.body.access_token)).client_id).toBe('spa');
+  });
+
+  it('keeps GraphQL sessions to the default client when clients are registered', async () => {
+    const email = await account(registered);
+    const login = await registered.graphql(LOGIN_FOR_REFRESH, { email, password: PASSWORD });
+    const refreshToken = String((login.body.data?.login as { refreshToken: string }).refreshToken);
+    const bySpa = await refreshAs(refreshToken, { client_id: 'spa' });
+    expect([bySpa.status, bySpa.body.error]).toEqual([400, 'invalid_grant']);
+    const byGraphQL = await registered.graphql(REFRESH, { token: refreshToken });
+    expect(byGraphQL.body).toEqual({ data: { refreshToken: { accessToken: expect.any(String) } } });
   });
 });
 

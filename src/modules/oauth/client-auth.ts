@@ -6,6 +6,8 @@ export interface AuthenticatedClient {
   readonly id: string;
   /** It proved a secret: only such clients may introspect. */
   readonly confidential: boolean;
+  /** A client of OAUTH_CLIENTS, to which sessions are bound; false for the default client. */
+  readonly registered: boolean;
 }
 
 interface Credentials {
@@ -63,7 +65,9 @@ export function authenticateClient(
   clients: OAuthClients,
 ): AuthenticatedClient {
   // Whatever id such a request names is unproven, so its tokens name the default client.
-  if (clients.registered.size === 0) return { id: clients.defaultClientId, confidential: false };
+  if (clients.registered.size === 0) {
+    return { id: clients.defaultClientId, confidential: false, registered: false };
+  }
   const credentials = credentialsOf(request, form);
   if (!credentials) throw invalidClient(false);
   const client = clients.registered.get(credentials.id);
@@ -71,10 +75,10 @@ export function authenticateClient(
   if (!client.secretHash) {
     // A public client has no secret to present; one that sends a secret is confused, or not it.
     if (credentials.secret !== undefined) throw invalidClient(credentials.usedBasic);
-    return { id: client.id, confidential: false };
+    return { id: client.id, confidential: false, registered: true };
   }
   if (credentials.secret === undefined || !secretMatches(client, credentials.secret)) {
     throw invalidClient(credentials.usedBasic);
   }
-  return { id: client.id, confidential: true };
+  return { id: client.id, confidential: true, registered: true };
 }

@@ -1,7 +1,8 @@
+import jwt from 'jsonwebtoken';
 import type { TokenService } from '../../lib/jwt.js';
 import type { ApiKeyService } from '../api-key/api-key.service.js';
 import type { SessionService } from '../session/session.service.js';
-import { authenticateClient } from './client-auth.js';
+import { authenticateClient, type AuthenticatedClient } from './client-auth.js';
 import type { OAuthClients } from './clients.js';
 import { readForm, required } from './form.js';
 import { OAuthError, errorResponse, oauthJson } from './oauth-response.js';
@@ -13,10 +14,15 @@ export interface RevokeDeps {
   readonly clients: OAuthClients;
 }
 
-/** An access token ends with its session, as logout ends it: JWTs cannot be revoked one by one. */
-async function revokeAccessToken(deps: RevokeDeps, token: string) {
+/**
+ * An access token ends with its session, as logout ends it: JWTs cannot be revoked one by one.
+ * Only the client the token names may (RFC 7009 §2.1).
+ */
+async function revokeAccessToken(deps: RevokeDeps, token: string, client: AuthenticatedClient) {
   try {
     const claims = deps.tokens.verify(token);
+    // Verified just above: only its client_id is read here.
+    if ((jwt.decode(token) as jwt.JwtPayload).client_id !== client.id) return;
     await deps.sessions.revoke(claims.sessionId, claims.userId);
   } catch {
     // Not ours, or expired: nothing to revoke.
@@ -31,17 +37,17 @@ async function revokeApiKey(deps: RevokeDeps, token: string) {
 
 /**
  * POST /revoke (RFC 7009): a refresh token or an access token ends its session; an API key
- * (gqa_…) is deleted. 200 whatever the token was, unknown or already revoked included (§2.2), so
- * the answer tells nothing about it. token_type_hint only saves a lookup; every kind is tried.
+ * (gqa_…) is deleted. 200 whatever the token was, unknown, already revoked or another client's
+ * included (§2.2), so the answer tells nothing about it. token_type_hint only saves a lookup; every kind is tried.
  */
 export function createRevokeEndpoint(deps: RevokeDeps) {
   async function revoke(request: Request) {
     const form = await readForm(request);
-    authenticateClient(request, form, deps.clients);
+    const client = authenticateClient(request, form, deps.clients);
     const token = required(form, 'token');
     if (deps.apiKeys.parse(token)) return revokeApiKey(deps, token);
-    if (token.includes('.')) return revokeAccessToken(deps, token);
-    await deps.sessions.revokeByRefreshToken(token);
+    if (token.includes('.')) return revokeAccessToken(deps, token, client);
+    await deps.sessions.revokeByRefreshToken(token, client.registered ? client.id : undefined);
   }
 
   return async (request: Request): Promise<Response> => {

@@ -60,7 +60,8 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
     const meta: ClientMeta = {
       userAgent: request.headers.get('user-agent') ?? '',
       ip: caller.clientIp,
-      clientId: client.id,
+      // Access tokens name the default client by themselves (TokenService).
+      clientId: client.registered ? client.id : undefined,
     };
     switch (grantType) {
       case 'password': {

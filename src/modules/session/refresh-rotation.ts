@@ -21,7 +21,10 @@ export interface SessionPolicy {
 export interface ClientMeta {
   readonly userAgent: string;
   readonly ip: string;
-  /** The OAuth client asking (src/modules/oauth); absent: the default client (GraphQL). */
+  /**
+   * The registered OAuth client asking (src/modules/oauth); absent: the default client (GraphQL,
+   * or /token without a client registry).
+   */
   readonly clientId?: string;
 }
 
@@ -142,7 +145,9 @@ export function createRefreshRotation(deps: {
     if (!stored) throw invalidRefreshToken();
     const session = await sessions.findById(stored.sessionId).lean();
     const at = now();
-    if (!session) throw invalidRefreshToken();
+    // RFC 6749 §6: a token issued to one client is no use to another. Refused like an unknown
+    // token, and left unspent: the client it belongs to may still use it.
+    if (!session || session.clientId !== meta.clientId) throw invalidRefreshToken();
     if (session.expiresAt.getTime() <= at || stored.idleExpiresAt.getTime() <= at) {
       throw expiredRefreshToken();
     }

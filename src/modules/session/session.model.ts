@@ -33,6 +33,12 @@ interface SessionDocument {
    * proves no factor, so it must not extend the window of a step-up.
    */
   mfaAt?: Date;
+  /**
+   * The registered OAuth client the session was issued to (src/modules/oauth); absent for the
+   * default client (GraphQL sign-ins, /token without a client registry). Only that client may
+   * refresh or revoke it (RFC 6749 §6, RFC 7009 §2.1).
+   */
+  clientId?: string;
 }
 
 /** A refresh token, keyed by its SHA-256 hash: the token itself is never stored. */
@@ -78,6 +84,7 @@ const sessionSchema = new Schema<SessionDocument>(
     ip: { type: String, default: '' },
     credentialVersion: { type: Number },
     mfaAt: { type: Date },
+    clientId: { type: String },
   },
   { collection: 'sessions', strict: 'throw' },
 );

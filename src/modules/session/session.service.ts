@@ -43,7 +43,8 @@ export interface SessionService {
    * Ends the session a refresh token (spent or not) belongs to, as RFC 7009 revocation asks; the
    * user it belonged to, or undefined for a token that is unknown or whose session has ended.
    */
-  revokeByRefreshToken(token: string): Promise<string | undefined>;
+  /** Only a session of `clientId` (absent: the default client's), as refresh requires. */
+  revokeByRefreshToken(token: string, clientId?: string): Promise<string | undefined>;
   /**
    * Erasure: ends every session the user's list names and deletes the list itself. Their refresh
    * tokens are refused from then on (their session is gone) and swept at their idle expiry: they
@@ -133,6 +134,7 @@ export function createSessionService(
         ip: meta.ip,
         credentialVersion,
         ...(mfaAt === undefined ? {} : { mfaAt: new Date(mfaAt) }),
+        ...(meta.clientId === undefined ? {} : { clientId: meta.clientId }),
       };
       await lists.add(userId, session._id, {
         end: async (oldest) => {
@@ -160,11 +162,11 @@ export function createSessionService(
 
     revokeAllForUser,
 
-    async revokeByRefreshToken(token) {
+    async revokeByRefreshToken(token, clientId) {
       if (token.length === 0 || token.length > 128) return undefined;
       const stored = await refreshTokens.findById(hashToken(token)).lean();
       const session = stored && (await sessions.findById(stored.sessionId).lean());
-      if (!session || !(await end(session))) return undefined;
+      if (!session || session.clientId !== clientId || !(await end(session))) return undefined;
       return String(session.userId);
     },
 
