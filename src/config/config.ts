@@ -286,6 +286,8 @@ const protectionSettings = {
   [RATE_LIMIT_RULES.disableTotpPerIp.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.disableTotpPerUser.setting]: limitSpec.optional(),
   [RATE_LIMIT_RULES.verifyMfaPerIp.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.revokePerIp.setting]: limitSpec.optional(),
+  [RATE_LIMIT_RULES.introspectPerIp.setting]: limitSpec.optional(),
   LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
   LOCKOUT_MAX_DELAY: durationSeconds.default(15 * 60).pipe(z.number().min(1)),
   LOCKOUT_HOURLY_CAP: z.coerce.number().int().min(1).max(10_000).default(30),

@@ -187,6 +187,20 @@ export const RATE_LIMIT_RULES = {
     window: '1m',
     identityArgs: [],
   },
+  revokePerIp: {
+    field: 'OAuth.revoke',
+    setting: 'RATE_LIMIT_REVOKE_PER_IP',
+    max: 60,
+    window: '1m',
+    identityArgs: [],
+  },
+  introspectPerIp: {
+    field: 'OAuth.introspect',
+    setting: 'RATE_LIMIT_INTROSPECT_PER_IP',
+    max: 600,
+    window: '1m',
+    identityArgs: [],
+  },
 } as const satisfies Record<string, RateLimitRule>;
 
 export interface EffectiveLimit {

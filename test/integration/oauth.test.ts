@@ -400,6 +400,67 @@ describe('POST /revoke', () => {
   });
 });
 
+describe('rate limits before client authentication', () => {
+  it('limits /revoke, /introspect and client-secret guesses at /token per address', async () => {
+    const limited = await start({
+      OAUTH_CLIENTS: `spa, backend:sha256:${sha256(SECRET)}`,
+      RATE_LIMIT_REVOKE_PER_IP: '2/1m',
+      RATE_LIMIT_INTROSPECT_PER_IP: '2/1m',
+      RATE_LIMIT_LOGIN_PER_IP: '3/1m',
+    });
+    const from = (address: string) => ({ 'x-forwarded-for': address });
+    const statuses = async (count: number, send: () => Promise<TokenReply>) => {
+      const replies: TokenReply[] = [];
+      for (let i = 0; i < count; i += 1) replies.push(await send());
+      return replies;
+    };
+
+    const revokes = await statuses(3, () =>
+      post(limited, '/revoke', { token: 'junk', client_id: 'spa' }, from('198.51.100.7')),
+    );
+    expect(revokes.map((reply) => reply.status)).toEqual([200, 200, 429]);
+    expect(revokes[2]?.body.error).toBe('invalid_request');
+    expect(Number(revokes[2]?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+
+    const guesses = await statuses(3, () =>
+      post(
+        limited,
+        '/introspect',
+        { token: 'junk' },
+        { ...basic('backend', 'guess'), ...from('198.51.100.8') },
+      ),
+    );
+    expect(guesses.map((reply) => [reply.status, reply.body.error])).toEqual([
+      [401, 'invalid_client'],
+      [401, 'invalid_client'],
+      [429, 'invalid_request'],
+    ]);
+
+    const tokenGuesses = await statuses(4, () =>
+      token(limited, passwordGrant('nobody@example.com'), {
+        ...basic('backend', 'guess'),
+        ...from('198.51.100.9'),
+      }),
+    );
+    expect(tokenGuesses.map((reply) => reply.status)).toEqual([401, 401, 401, 429]);
+    // Another address is unaffected.
+    const other = await post(
+      limited,
+      '/revoke',
+      { token: 'junk', client_id: 'spa' },
+      from('198.51.100.10'),
+    );
+    expect(other.status).toBe(200);
+  });
+
+  it('answers an unknown grant_type, even one named like an object property, with 400', async () => {
+    for (const grantType of ['constructor', '__proto__', 'toString', 'client_credentials']) {
+      const reply = await token(open, { grant_type: grantType });
+      expect([reply.status, reply.body.error]).toEqual([400, 'unsupported_grant_type']);
+    }
+  });
+});
+
 describe('POST /introspect', () => {
   it('describes an active access token and API key to a confidential client', async () => {
     const email = await account(registered);

@@ -1,12 +1,22 @@
 import jwt from 'jsonwebtoken';
+import { AppError } from '../../errors.js';
 import type { TokenService } from '../../lib/jwt.js';
+import { enforceRule, type RateLimitDeps } from '../../rate-limit/enforce.js';
+import { RATE_LIMIT_RULES } from '../../rate-limit/rules.js';
 import type { ApiKeyService } from '../api-key/api-key.service.js';
 import type { SessionService } from '../session/session.service.js';
 import type { UserService } from '../user/user.service.js';
 import { authenticateClient } from './client-auth.js';
 import type { OAuthClients } from './clients.js';
 import { readForm, required } from './form.js';
-import { OAuthError, errorResponse, invalidClient, oauthJson } from './oauth-response.js';
+import {
+  OAuthError,
+  errorResponse,
+  fromAppError,
+  invalidClient,
+  oauthJson,
+} from './oauth-response.js';
+import type { OAuthCaller } from './token-endpoint.js';
 
 export interface IntrospectDeps {
   readonly sessions: Pick<SessionService, 'activeVersion'>;
@@ -15,6 +25,7 @@ export interface IntrospectDeps {
   readonly tokens: Pick<TokenService, 'verify'>;
   readonly clients: OAuthClients;
   readonly issuer: string;
+  readonly rateLimits: RateLimitDeps;
 }
 
 const INACTIVE = { active: false } as const;
@@ -70,8 +81,10 @@ async function accessTokenInfo(deps: IntrospectDeps, token: string) {
  * keys; anything else (refresh tokens included) is inactive.
  */
 export function createIntrospectEndpoint(deps: IntrospectDeps) {
-  async function introspect(request: Request) {
+  async function introspect(request: Request, caller: OAuthCaller) {
     const form = await readForm(request);
+    // Before the client authenticates: it bounds guessing a client secret here too.
+    await enforceRule(RATE_LIMIT_RULES.introspectPerIp, caller, {}, deps.rateLimits);
     const client = authenticateClient(request, form, deps.clients);
     if (!client.confidential) throw invalidClient(request.headers.has('authorization'));
     const token = required(form, 'token');
@@ -79,11 +92,12 @@ export function createIntrospectEndpoint(deps: IntrospectDeps) {
     return accessTokenInfo(deps, token);
   }
 
-  return async (request: Request): Promise<Response> => {
+  return async (request: Request, caller: OAuthCaller): Promise<Response> => {
     try {
-      return oauthJson(await introspect(request));
+      return oauthJson(await introspect(request, caller));
     } catch (error) {
       if (error instanceof OAuthError) return errorResponse(error);
+      if (error instanceof AppError) return errorResponse(fromAppError(error));
       throw error;
     }
   };

@@ -1,17 +1,22 @@
 import jwt from 'jsonwebtoken';
+import { AppError } from '../../errors.js';
 import type { TokenService } from '../../lib/jwt.js';
+import { enforceRule, type RateLimitDeps } from '../../rate-limit/enforce.js';
+import { RATE_LIMIT_RULES } from '../../rate-limit/rules.js';
 import type { ApiKeyService } from '../api-key/api-key.service.js';
 import type { SessionService } from '../session/session.service.js';
 import { authenticateClient, type AuthenticatedClient } from './client-auth.js';
 import type { OAuthClients } from './clients.js';
 import { readForm, required } from './form.js';
-import { OAuthError, errorResponse, oauthJson } from './oauth-response.js';
+import { OAuthError, errorResponse, fromAppError, oauthJson } from './oauth-response.js';
+import type { OAuthCaller } from './token-endpoint.js';
 
 export interface RevokeDeps {
   readonly sessions: Pick<SessionService, 'revoke' | 'revokeByRefreshToken'>;
   readonly apiKeys: Pick<ApiKeyService, 'parse' | 'verify' | 'revoke'>;
   readonly tokens: Pick<TokenService, 'verify'>;
   readonly clients: OAuthClients;
+  readonly rateLimits: RateLimitDeps;
 }
 
 /**
@@ -41,8 +46,9 @@ async function revokeApiKey(deps: RevokeDeps, token: string) {
  * included (§2.2), so the answer tells nothing about it. token_type_hint only saves a lookup; every kind is tried.
  */
 export function createRevokeEndpoint(deps: RevokeDeps) {
-  async function revoke(request: Request) {
+  async function revoke(request: Request, caller: OAuthCaller) {
     const form = await readForm(request);
+    await enforceRule(RATE_LIMIT_RULES.revokePerIp, caller, {}, deps.rateLimits);
     const client = authenticateClient(request, form, deps.clients);
     const token = required(form, 'token');
     if (deps.apiKeys.parse(token)) return revokeApiKey(deps, token);
@@ -50,12 +56,13 @@ export function createRevokeEndpoint(deps: RevokeDeps) {
     await deps.sessions.revokeByRefreshToken(token, client.registered ? client.id : undefined);
   }
 
-  return async (request: Request): Promise<Response> => {
+  return async (request: Request, caller: OAuthCaller): Promise<Response> => {
     try {
-      await revoke(request);
+      await revoke(request, caller);
       return oauthJson({});
     } catch (error) {
       if (error instanceof OAuthError) return errorResponse(error);
+      if (error instanceof AppError) return errorResponse(fromAppError(error));
       throw error;
     }
   };

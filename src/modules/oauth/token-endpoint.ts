@@ -1,7 +1,7 @@
 import { isScope, scopesOfRoles } from '../../auth/scope-vocabulary.js';
 import { AppError } from '../../errors.js';
 import { enforceRule, type RateLimitDeps } from '../../rate-limit/enforce.js';
-import { RATE_LIMIT_RULES } from '../../rate-limit/rules.js';
+import { RATE_LIMIT_RULES, type RateLimitRule } from '../../rate-limit/rules.js';
 import type { ClientMeta } from '../session/session.service.js';
 import type { SignInService, SignedIn } from '../sign-in/sign-in.service.js';
 import { authenticateClient } from './client-auth.js';
@@ -12,6 +12,13 @@ import { OAuthError, errorResponse, fromAppError, oauthJson } from './oauth-resp
 /** Auth0's grant for the second step of a sign-in that answered mfa_required. */
 export const MFA_OTP_GRANT = 'http://auth0.com/oauth/grant-type/mfa-otp';
 export const GRANT_TYPES = ['password', 'refresh_token', MFA_OTP_GRANT] as const;
+
+/** Each grant counts against the per-address limit of the GraphQL mutation it stands for. */
+const PER_IP_RULE = new Map<string, RateLimitRule>([
+  ['password', RATE_LIMIT_RULES.loginPerIp],
+  ['refresh_token', RATE_LIMIT_RULES.refreshPerIp],
+  [MFA_OTP_GRANT, RATE_LIMIT_RULES.verifyMfaPerIp],
+]);
 
 /** Who asks, by address: what the rate limits and the password gate count. */
 export interface OAuthCaller {
@@ -56,6 +63,12 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
   async function grant(request: Request, caller: OAuthCaller): Promise<SignedIn> {
     const form = await readForm(request);
     const grantType = required(form, 'grant_type');
+    const perIp = PER_IP_RULE.get(grantType);
+    if (!perIp) {
+      throw new OAuthError('unsupported_grant_type', `Unsupported grant_type: ${grantType}`);
+    }
+    // Counted before the client authenticates, so guessing a client secret is limited too.
+    await enforceRule(perIp, caller, {}, rateLimits);
     const client = authenticateClient(request, form, deps.clients);
     const meta: ClientMeta = {
       userAgent: request.headers.get('user-agent') ?? '',
@@ -68,7 +81,6 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
         const username = required(form, 'username');
         const password = required(form, 'password');
         checkScope(form);
-        await enforceRule(RATE_LIMIT_RULES.loginPerIp, caller, {}, rateLimits);
         const args = { email: username };
         await enforceRule(RATE_LIMIT_RULES.loginPerIpAndEmail, caller, args, rateLimits);
         const release = rateLimits.passwordGate.enter(caller);
@@ -81,13 +93,11 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
       case 'refresh_token': {
         const token = required(form, 'refresh_token');
         checkScope(form);
-        await enforceRule(RATE_LIMIT_RULES.refreshPerIp, caller, {}, rateLimits);
         return signIn.refresh(token, meta);
       }
       case MFA_OTP_GRANT: {
         const challenge = required(form, 'mfa_token');
         const otp = required(form, 'otp');
-        await enforceRule(RATE_LIMIT_RULES.verifyMfaPerIp, caller, {}, rateLimits);
         return signIn.verifyMfa(challenge, otp, meta);
       }
       default:
