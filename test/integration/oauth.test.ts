@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Types } from 'mongoose';
 import { LOGIN, ME, bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { PASSWORD, claimsOf, enrolledUser } from '../helpers/totp.js';
@@ -323,12 +324,8 @@ const CREATE_KEY = `mutation($name: String!, $scopes: [String!]!) {
   createApiKey(name: $name, scopes: $scopes) { key }
 }`;
 
-async function apiKeyOf(server: TestServer, accessToken: string) {
-  const created = await server.graphql(
-    CREATE_KEY,
-    { name: 'oauth', scopes: ['profile:read'] },
-    bearer(accessToken),
-  );
+async function apiKeyOf(server: TestServer, accessToken: string, scopes = ['profile:read']) {
+  const created = await server.graphql(CREATE_KEY, { name: 'oauth', scopes }, bearer(accessToken));
   const key = (created.body.data?.createApiKey as { key: string } | undefined)?.key;
   if (!key) throw new Error(`createApiKey failed: ${created.text}`);
   return key;
@@ -483,6 +480,28 @@ describe('POST /introspect', () => {
     const key = await apiKeyOf(registered, accessToken);
     const keyInfo = await post(registered, '/introspect', { token: key }, backend);
     expect(keyInfo.body).toMatchObject({ active: true, scope: 'profile:read', sub: claims.sub });
+  });
+
+  it('reports the scopes the API grants now: a demoted or disabled owner narrows them', async () => {
+    const email = uniqueEmail('oauth-admin');
+    await registered.app.services.users.ensureBootstrapAdmin(email, PASSWORD);
+    const signedIn = await token(registered, passwordGrant(email), backend);
+    const accessToken = String(signedIn.body.access_token);
+    expect(String(signedIn.body.scope).split(' ')).toContain('users:read');
+    const key = await apiKeyOf(registered, accessToken, ['users:read', 'profile:read']);
+    const users = registered.connection.collection('users');
+    const adminId = new Types.ObjectId(String(claimsOf(accessToken).sub));
+    // Demoted: the API no longer lets the token or the key list users.
+    await users.updateOne({ _id: adminId }, { $set: { roles: ['USER'] } });
+    const tokenInfo = await post(registered, '/introspect', { token: accessToken }, backend);
+    expect(tokenInfo.body.active).toBe(true);
+    expect(String(tokenInfo.body.scope).split(' ')).not.toContain('users:read');
+    const keyInfo = await post(registered, '/introspect', { token: key }, backend);
+    expect(keyInfo.body).toMatchObject({ active: true, scope: 'profile:read' });
+    // Disabled: the API refuses the key, so it is not active either.
+    await users.updateOne({ _id: adminId }, { $set: { disabled: true } });
+    const disabled = await post(registered, '/introspect', { token: key }, backend);
+    expect(disabled.body).toEqual({ active: false });
   });
 
   it('answers inactive for revoked, refresh and unknown tokens', async () => {

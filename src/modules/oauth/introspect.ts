@@ -1,4 +1,5 @@
 import jwt from 'jsonwebtoken';
+import { scopesOfRoles } from '../../auth/scope-vocabulary.js';
 import { AppError } from '../../errors.js';
 import type { TokenService } from '../../lib/jwt.js';
 import { enforceRule, type RateLimitDeps } from '../../rate-limit/enforce.js';
@@ -20,7 +21,7 @@ import type { OAuthCaller } from './token-endpoint.js';
 
 export interface IntrospectDeps {
   readonly sessions: Pick<SessionService, 'activeVersion'>;
-  readonly users: Pick<UserService, 'credentialVersion'>;
+  readonly users: Pick<UserService, 'findUsable'>;
   readonly apiKeys: Pick<ApiKeyService, 'parse' | 'verify'>;
   readonly tokens: Pick<TokenService, 'verify'>;
   readonly clients: OAuthClients;
@@ -31,13 +32,20 @@ export interface IntrospectDeps {
 const INACTIVE = { active: false } as const;
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
+/**
+ * The scopes are what the API grants the token now, as src/auth/authenticate.ts works them out:
+ * the owner's current roles decide, not the roles a token or key was issued under. A resource
+ * server must not learn of more than the API itself would allow (a demoted admin's key, say).
+ */
 async function apiKeyInfo(deps: IntrospectDeps, token: string) {
   const parsed = deps.apiKeys.parse(token);
   const key = parsed && (await deps.apiKeys.verify(parsed.keyId, parsed.hash));
-  if (!key) return INACTIVE;
+  const owner = key && (await deps.users.findUsable(key.userId));
+  if (!key || !owner) return INACTIVE;
+  const ownerScopes: ReadonlySet<string> = scopesOfRoles(owner.roles);
   return {
     active: true,
-    scope: key.scopes.join(' '),
+    scope: key.scopes.filter((scope) => ownerScopes.has(scope)).join(' '),
     client_id: deps.clients.defaultClientId,
     sub: key.userId,
     exp: seconds(key.expiresAt),
@@ -47,7 +55,7 @@ async function apiKeyInfo(deps: IntrospectDeps, token: string) {
   };
 }
 
-/** Active while it verifies and its session stands under the user's current credentials. */
+/** Active while it verifies and its session stands under the usable account's current credentials. */
 async function accessTokenInfo(deps: IntrospectDeps, token: string) {
   let claims;
   try {
@@ -55,16 +63,16 @@ async function accessTokenInfo(deps: IntrospectDeps, token: string) {
   } catch {
     return INACTIVE;
   }
-  const [version, current] = await Promise.all([
+  const [version, user] = await Promise.all([
     deps.sessions.activeVersion(claims.userId, claims.sessionId),
-    deps.users.credentialVersion(claims.userId),
+    deps.users.findUsable(claims.userId),
   ]);
-  if (version === undefined || version !== current) return INACTIVE;
+  if (version === undefined || !user || version !== user.credentialVersion) return INACTIVE;
   // Verified just above: only its claims are read here.
   const payload = jwt.decode(token) as jwt.JwtPayload;
   return {
     active: true,
-    scope: payload.scope,
+    scope: [...scopesOfRoles(user.roles)].join(' '),
     client_id: payload.client_id,
     sub: payload.sub,
     exp: payload.exp,
