@@ -1,12 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { createPublicKey } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import { ME, bearer, signUp, uniqueEmail } from '../helpers/operations.js';
 import { serversClosedAfterAll, startTestServer, type TestServer } from '../helpers/server.js';
 import { freshDatabaseUri } from '../helpers/database.js';
+import { loadOrCreateDevSigningKey } from '../../src/lib/dev-signing-key.js';
 
 const start = serversClosedAfterAll();
 
@@ -84,6 +85,24 @@ describe('signing keys without any JWT setting', () => {
       } finally {
         await second.close();
       }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives servers starting at once on one DATA_DIR the same key, and never replaces a file', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'auth-api-keys-'));
+    try {
+      const keyFile = path.join(dataDir, 'jwt-signing-key.pem');
+      const loaded = await Promise.all([1, 2, 3, 4].map(() => loadOrCreateDevSigningKey(dataDir)));
+      const stored = await readFile(keyFile, 'utf8');
+      expect(loaded).toEqual([stored, stored, stored, stored]);
+
+      // Not a PKCS #8 key (an EC key in SEC1 form, say): refused, and left as it was.
+      const other = '-----BEGIN EC PRIVATE KEY-----\nnot ours\n-----END EC PRIVATE KEY-----\n';
+      await writeFile(keyFile, other);
+      await expect(loadOrCreateDevSigningKey(dataDir)).rejects.toThrow(/not a PKCS #8/);
+      expect(await readFile(keyFile, 'utf8')).toBe(other);
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
