@@ -19,6 +19,15 @@ export async function loadOrCreateDevDataKey(dataDir: string): Promise<string> {
   }
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const key = randomBytes(32).toString('base64');
-  await writeFile(file, `${key}\n`, { mode: 0o600 });
-  return key;
+  try {
+    // Exclusively: servers starting at once on one DATA_DIR must all seal with the key the first
+    // one wrote, or the secrets the others seal could never be opened again.
+    await writeFile(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+    return key;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const written = (await readFile(file, 'utf8')).trim();
+    if (written.length > 0) return written;
+    throw new Error(`${file} is empty: remove it, or restore the key it held`, { cause: error });
+  }
 }

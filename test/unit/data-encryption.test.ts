@@ -1,6 +1,10 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { createSealer, parseDataKey, DataKeyError } from '../../src/lib/data-encryption.js';
+import { loadOrCreateDevDataKey } from '../../src/lib/dev-data-key.js';
 
 const keyA = parseDataKey(Buffer.alloc(32, 1).toString('base64'), 'A');
 const keyB = parseDataKey(Buffer.alloc(32, 2).toString('hex'), 'B');
@@ -74,5 +78,18 @@ describe('data encryption', () => {
     const old = sealV1('secret');
     expect(sealer.open(old, USER)).toBe('secret');
     expect(sealer.isStale(old)).toBe(true);
+  });
+});
+
+describe('development data key', () => {
+  it('gives servers starting at once on one DATA_DIR the same key', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'auth-api-data-key-'));
+    try {
+      const loaded = await Promise.all([1, 2, 3, 4].map(() => loadOrCreateDevDataKey(dataDir)));
+      const stored = (await readFile(path.join(dataDir, 'data-encryption-key'), 'utf8')).trim();
+      expect(loaded).toEqual([stored, stored, stored, stored]);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
