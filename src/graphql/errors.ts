@@ -20,6 +20,10 @@ const DATABASE_UNAVAILABLE = new Set([
   'MongoTopologyClosedError',
 ]);
 
+/** Whether the error says the database cannot be reached (not that a query was wrong). */
+export const isDatabaseUnavailable = (error: unknown) =>
+  error instanceof Error && DATABASE_UNAVAILABLE.has(error.name);
+
 function fromAppError(error: AppError, source?: GraphQLError) {
   const status = resolverStatus(error.code);
   return createGraphQLError(error.message, {
@@ -63,8 +67,8 @@ export function createErrorMasker(logger: Logger) {
     const original: unknown = graphQLError?.originalError ?? error;
     if (original instanceof BearerRefusal) return fromBearerRefusal(original);
     if (original instanceof AppError) return fromAppError(original, graphQLError);
-    if (original instanceof Error && DATABASE_UNAVAILABLE.has(original.name)) {
-      logger.warn({ err: { name: original.name } }, 'database unavailable');
+    if (isDatabaseUnavailable(original)) {
+      logger.warn({ err: { name: (original as Error).name } }, 'database unavailable');
       return fromAppError(serviceUnavailable(), graphQLError);
     }
     const masked = yogaMaskError(error, message, false);

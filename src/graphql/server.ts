@@ -173,6 +173,7 @@ export function createServer(options: ServerOptions) {
         ipv6ClientPrefix: config.ipv6ClientPrefix,
         issuer: config.jwtIssuer,
         publicUrl: config.mail.publicUrl,
+        logger,
       }),
       useCsrfPrevention([CSRF_HEADER]),
       ...abuseLimitPlugins(config),

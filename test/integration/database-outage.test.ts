@@ -48,6 +48,23 @@ describe('when the database goes away', () => {
     expect(refused.status).toBe(503);
     expect(errorCode(refused)).toBe('SERVICE_UNAVAILABLE');
     expect(refused.text).not.toMatch(/Mongo|ECONNREFUSED|\bat /);
+    // The OAuth endpoints run before Yoga's error masking: the same 503, no stack either.
+    for (const [endpoint, form] of [
+      ['/token', { grant_type: 'password', username: email, password: 'correct horse battery' }],
+      ['/revoke', { token: 'some-refresh-token' }],
+    ] as const) {
+      const reply = await fetch(`${server.url}${endpoint}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(form).toString(),
+      });
+      const text = await reply.text();
+      expect([reply.status, text]).toEqual([
+        503,
+        expect.stringContaining('temporarily_unavailable'),
+      ]);
+      expect(text).not.toMatch(/Mongo|ECONNREFUSED|\bat /);
+    }
     await new Promise((resolve) => setTimeout(resolve, 1100)); // past the revocation cache
     const me = await server.graphql(ME, {}, bearer(token));
     expect(me.status).toBe(503);

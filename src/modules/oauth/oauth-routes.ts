@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
+import { isDatabaseUnavailable } from '../../graphql/errors.js';
 import { addressGroup } from '../../lib/address-group.js';
 import type { ClientIpResolver } from '../../lib/client-ip.js';
+import type { Logger } from '../../lib/logger.js';
 import type { RateLimitDeps } from '../../rate-limit/enforce.js';
 import type { ApiKeyService } from '../api-key/api-key.service.js';
 import type { SessionService } from '../session/session.service.js';
@@ -12,7 +14,7 @@ import type { OAuthClients } from './clients.js';
 import { createIntrospectEndpoint } from './introspect.js';
 import { createRevokeEndpoint } from './revoke.js';
 import { OAUTH_PATHS, authorizationServerMetadata } from './metadata.js';
-import { oauthJson } from './oauth-response.js';
+import { OAuthError, errorResponse, oauthJson } from './oauth-response.js';
 import { createTokenEndpoint, type OAuthCaller } from './token-endpoint.js';
 
 export interface OAuthRouteDeps {
@@ -27,9 +29,32 @@ export interface OAuthRouteDeps {
   readonly ipv6ClientPrefix: number;
   readonly issuer: string;
   readonly publicUrl: string;
+  readonly logger: Logger;
 }
 
 type Endpoint = (request: Request, caller: OAuthCaller) => Promise<Response>;
+
+/**
+ * An endpoint's unexpected failure, in OAuth's words. Left to the server adapter, it would
+ * answer 500 with the error's stack as the body (these routes run before Yoga's error masking),
+ * showing source paths and database details to anyone who can make the database slow.
+ */
+function unexpectedFailure(logger: Logger, error: unknown): Response {
+  if (isDatabaseUnavailable(error)) {
+    logger.warn({ err: { name: (error as Error).name } }, 'database unavailable');
+    return errorResponse(
+      new OAuthError(
+        'temporarily_unavailable',
+        'The service is unavailable; try again shortly',
+        503,
+      ),
+    );
+  }
+  logger.error({ err: error }, 'unexpected error in an OAuth endpoint');
+  return errorResponse(
+    new OAuthError('server_error', 'The server could not answer the request', 500),
+  );
+}
 
 /**
  * The OAuth 2.0 endpoints beside GraphQL. They run before Yoga's CSRF prevention: a form POST
@@ -65,7 +90,9 @@ export function useOAuthRoutes(deps: OAuthRouteDeps): Plugin {
       }
       const clientIp = deps.clientIp((serverContext as { req?: IncomingMessage } | undefined)?.req);
       const caller = { clientIp, clientKey: addressGroup(clientIp, deps.ipv6ClientPrefix) };
-      return endpoint(request, caller).then(endResponse);
+      return endpoint(request, caller)
+        .catch((error: unknown) => unexpectedFailure(deps.logger, error))
+        .then(endResponse);
     },
   };
 }
