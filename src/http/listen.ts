@@ -40,6 +40,22 @@ function refuse(response: ServerResponse, code: ErrorCode, message: string) {
 }
 
 /**
+ * Whether the server adapter can build the request's URL as it does (`http://<Host><target>`),
+ * from a Host that names only a host and port. Otherwise the adapter's URL parsing fails inside
+ * it and it answers 500 with the error's stack as the body; a Host such as `a/b` would put a
+ * path of the client's choosing in front of the real one.
+ */
+function hasUsableUrl(request: IncomingMessage) {
+  const host = request.headers.host;
+  if (host) {
+    if (!URL.canParse(`http://${host}`)) return false;
+    const parsed = new URL(`http://${host}`);
+    if (parsed.pathname !== '/' || parsed.search || parsed.hash || parsed.username) return false;
+  }
+  return URL.canParse(`http://${host || 'localhost'}${request.url ?? '/'}`);
+}
+
+/**
  * Bodies are bounded before Yoga reads them: Content-Length is required and checked (Node's
  * parser then never reads past it). Every request runs with its request info (id echoed back).
  */
@@ -48,6 +64,11 @@ function handler(server: Server, options: ListenOptions) {
   return (request: IncomingMessage, response: ServerResponse) => {
     const requestId = requestIdFrom(request.headers['x-request-id']);
     response.setHeader('X-Request-Id', requestId);
+    if (!hasUsableUrl(request)) {
+      refuse(response, ErrorCode.BAD_REQUEST, 'Invalid Host header or request target');
+      request.resume();
+      return;
+    }
     if (request.headers['transfer-encoding'] !== undefined) {
       // Without a length the size is only known after reading it all; clients send JSON with one.
       refuse(response, ErrorCode.LENGTH_REQUIRED, 'Send the request body with a Content-Length');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import jwt from 'jsonwebtoken';
+import { connect } from 'node:net';
 import { hmacKeyRing, parseSecrets } from '../../src/lib/keys.js';
 import { errorCode } from '../helpers/operations.js';
 import { rawRequest, type RawResponse } from '../helpers/raw-http.js';
@@ -487,6 +488,28 @@ const CORPUS: Case[] = [
   { name: 'DELETE', method: 'DELETE', headers: JSON_HEADERS, status: 405 },
   { name: 'an unknown path', method: 'GET', path: '/admin', status: 404 },
   // Production schema exposure
+  // The server adapter builds the URL from Host: one it cannot parse must not reach it.
+  {
+    name: 'Host with a space',
+    headers: { ...JSON_HEADERS, host: 'a b' },
+    body: query('{ __typename }'),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'Host with a port out of range',
+    headers: { ...JSON_HEADERS, host: 'localhost:99999' },
+    body: query('{ __typename }'),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'Host with a path',
+    headers: { ...JSON_HEADERS, host: 'localhost/graphql' },
+    body: query('{ __typename }'),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
   {
     name: 'introspection in production',
     headers: JSON_HEADERS,
@@ -564,6 +587,25 @@ describe('the bad-input corpus', () => {
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
     const me = await server.graphql('{ me { id } }', {}, { authorization: `Bearer ${token}` });
     expect(me.body.data?.me).toBeTruthy();
+  });
+
+  it('refuses request targets the URL cannot be built from (absolute form, *) with 400', async () => {
+    const { port } = new URL(server.url);
+    for (const target of ['http://x/graphql', '*']) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.end(
+            `GET ${target} HTTP/1.1\r\nHost: localhost:${port}\r\nConnection: close\r\n\r\n`,
+          );
+        });
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+      expect(answer).not.toMatch(/TypeError|at .+\.(js|ts):\d+/);
+    }
   });
 
   it('reports at most 10 validation errors, however many the query has', async () => {
