@@ -50,8 +50,9 @@ const START = `(function () {
 const PAGE_CSS = 'html, body, #root { height: 100%; margin: 0; }\n';
 
 /**
- * Only this server's scripts run, and nothing is evaluated from strings. CodeMirror and the
- * panels set inline styles; the fonts and icons are data: URLs in the style sheet.
+ * Only this server's scripts run, and nothing is evaluated from strings: no 'unsafe-eval'.
+ * Styles need 'unsafe-inline': the dialogs (settings, short keys) add a <style> element whose
+ * text varies, so no hash fits it. Fonts and icons are data: URLs in the style sheet.
  */
 const CSP = [
   "default-src 'none'",
@@ -68,8 +69,11 @@ const CSP = [
 export function graphiqlBundle(): GraphiQLBundle {
   return {
     styles: [
-      asset(file('graphiql', 'graphiql.min.css'), 'css', CSS),
-      asset(Buffer.from(PAGE_CSS), 'css', CSS),
+      asset(
+        Buffer.concat([file('graphiql', 'graphiql.min.css'), Buffer.from(PAGE_CSS)]),
+        'css',
+        CSS,
+      ),
     ],
     scripts: [
       asset(file('react', 'umd/react.production.min.js'), 'js', JS),
