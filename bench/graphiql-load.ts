@@ -1,21 +1,28 @@
 /**
- * npm run bench:graphiql — first load of GraphiQL in Chromium on loopback, cold cache: the old
- * page (Yoga's renderGraphiQL, the ~9 MB bundle inline) against the new one (a small page and
- * /graphiql/assets/, src/graphql/graphiql-assets.ts), interleaved in one run. Both are Yoga
- * with the project's schema and examples, without a database: only the page's delivery and
- * start-up differ. Time is from navigation to the query editor showing the example operations,
- * each run in a fresh browser context (empty cache); the new server compresses its assets
- * once, before the first timed run, as a long-running server has. BENCH_RUNS (default 7),
- * CHROMIUM_PATH (default /usr/bin/chromium).
+ * npm run bench:graphiql — first load of GraphiQL in Chromium on loopback, cold cache,
+ * interleaved in one run:
+ * - old: Yoga's renderGraphiQL, GraphiQL 5 with Monaco, its ~9 MB bundle inline in the page;
+ * - monaco: the same bundle split into a small page and compressed assets under
+ *   /graphiql/assets/ (src/graphql/graphiql-assets.ts with bench/graphiql-monaco-bundle.ts);
+ * - new: what the server serves, GraphiQL 4's UMD build on React 18 (CodeMirror 5, no workers),
+ *   through the same asset machinery (src/graphql/graphiql-bundle.ts).
+ * All are Yoga with the project's schema and examples, without a database: only the page's
+ * delivery and start-up differ. Time is from navigation to the query editor showing the example
+ * operations, each run in a fresh browser context (empty cache); the asset servers compress
+ * their assets once, before the first timed run, as a long-running server has. BENCH_RUNS
+ * (default 7), CHROMIUM_PATH (default /usr/bin/chromium).
  */
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { cpus, loadavg } from 'node:os';
 import { chromium, type Browser } from 'playwright-core';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { GRAPHIQL_EXAMPLES } from '../src/graphql/graphiql.js';
-import { createGraphiQLAssets } from '../src/graphql/graphiql-assets.js';
+import { createGraphiQLAssets, type GraphiQLBundle } from '../src/graphql/graphiql-assets.js';
+import { graphiqlBundle } from '../src/graphql/graphiql-bundle.js';
 import { schema } from '../src/graphql/schema.js';
+import { monacoBundle } from './graphiql-monaco-bundle.js';
 import { median } from './report.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -35,8 +42,8 @@ async function listen(render: (options: object) => string, routes: Plugin[]) {
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-function newServer() {
-  const assets = createGraphiQLAssets();
+function assetServer(bundle: GraphiQLBundle) {
+  const assets = createGraphiQLAssets(bundle);
   const routes: Plugin = {
     onRequest({ url, request, endResponse }) {
       const route = assets.routes[url.pathname];
@@ -70,8 +77,11 @@ async function load(browser: Browser, url: string) {
   await page.goto(`${url}/graphql`, { waitUntil: 'commit' });
   await page.locator('.graphiql-container').first().waitFor();
   const container = performance.now() - start;
+  // Monaco's lines or CodeMirror 5's: both draw only the visible ones.
   await page.waitForFunction(() =>
-    document.querySelector('.graphiql-query-editor .view-lines')?.textContent?.includes('SignUp'),
+    document
+      .querySelector('.graphiql-query-editor :is(.view-lines, .CodeMirror-code)')
+      ?.textContent?.includes('SignUp'),
   );
   const ms = performance.now() - start;
   const bytes = (await Promise.all(sizes)).reduce((sum, size) => sum + size, 0);
@@ -79,35 +89,45 @@ async function load(browser: Browser, url: string) {
   return { ms, container, outside, bytes };
 }
 
+const VARIANTS = ['old', 'monaco', 'new'] as const;
+type Variant = (typeof VARIANTS)[number];
+
 async function main() {
-  const old = await listen(renderGraphiQL, []);
-  const next = await newServer();
-  const servers: Server[] = [old.server, next.server];
+  const urls = {} as Record<Variant, string>;
+  const servers: Server[] = [];
+  for (const [name, started] of [
+    ['old', listen(renderGraphiQL, [])],
+    ['monaco', assetServer(monacoBundle())],
+    ['new', assetServer(graphiqlBundle())],
+  ] as const) {
+    const { server, url } = await started;
+    servers.push(server);
+    urls[name] = url;
+  }
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
   });
   try {
-    const first = await load(browser, next.url); // compresses the assets, once
-    console.log(`new, first load of a fresh server (compressing): ${first.ms.toFixed(0)} ms`);
-    await load(browser, old.url);
-    const times = { old: [] as number[], new: [] as number[] };
-    const containers = { old: [] as number[], new: [] as number[] };
-    const outside: string[] = [...first.outside];
-    const sizes = { old: 0, new: 0 };
+    const outside: string[] = [];
+    for (const name of VARIANTS) {
+      const first = await load(browser, urls[name]); // compresses the assets, once
+      console.log(`${name}, first load of a fresh server: ${first.ms.toFixed(0)} ms`);
+      outside.push(...first.outside);
+    }
+    const times = { old: [], monaco: [], new: [] } as Record<Variant, number[]>;
+    const containers = { old: [], monaco: [], new: [] } as Record<Variant, number[]>;
+    const sizes = { old: 0, monaco: 0, new: 0 } as Record<Variant, number>;
     for (let run = 0; run < RUNS; run++) {
-      for (const [name, url] of [
-        ['old', old.url],
-        ['new', next.url],
-      ] as const) {
-        const result = await load(browser, url);
+      for (const name of VARIANTS) {
+        const result = await load(browser, urls[name]);
         times[name].push(result.ms);
         containers[name].push(result.container);
         sizes[name] = result.bytes;
         outside.push(...result.outside);
       }
     }
-    for (const name of ['old', 'new'] as const) {
+    for (const name of VARIANTS) {
       const sorted = [...times[name]].sort((a, b) => a - b);
       console.log(
         `${name}: median ${median(sorted).toFixed(0)} ms, min ${sorted[0]!.toFixed(0)}, max ${sorted.at(-1)!.toFixed(0)} ` +
@@ -115,6 +135,8 @@ async function main() {
           ` ${(sizes[name] / 1e6).toFixed(2)} MB of bodies on the wire by then`,
       );
     }
+    const [load1, load5, load15] = loadavg().map((value) => value.toFixed(2));
+    console.log(`load average after the run: ${load1} ${load5} ${load15} (${cpus().length} cores)`);
     console.log(`requests outside the server: ${outside.length}`, outside.slice(0, 5));
     const met = median(times.new) < TARGET_MS && outside.length === 0;
     console.log(

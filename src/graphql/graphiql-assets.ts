@@ -1,22 +1,21 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
-import * as bundle from '@graphql-yoga/render-graphiql/graphiql';
 import type { Plugin } from 'graphql-yoga';
 
 /**
  * GraphiQL as a small page plus separate, immutable, precompressed assets. Yoga's
- * renderGraphiQL inlines the whole ~9 MB bundle (app, CSS, Monaco's workers, favicon) into
- * every page, which Chromium took 6–8 s to parse even on loopback; split out, the assets are
- * fetched in parallel, compressed, and cached for good. Everything still comes from this
- * server: no CDN, so GraphiQL works offline.
+ * renderGraphiQL inlines its whole ~9 MB bundle into every page, which Chromium took 6–8 s to
+ * parse even on loopback; split out, the assets are fetched in parallel, compressed, and
+ * cached for good. Everything comes from this server: no CDN, so GraphiQL works offline. What
+ * the assets are is the bundle's business (src/graphql/graphiql-bundle.ts).
  */
 
 export const GRAPHIQL_ASSET_PREFIX = '/graphiql/assets/';
 
 type Encoding = 'br' | 'gzip';
 
-interface Asset {
+export interface Asset {
   readonly path: string;
   readonly hash: string;
   readonly contentType: string;
@@ -26,48 +25,25 @@ interface Asset {
 const compressBrotli = promisify(brotliCompress);
 const compressGzip = promisify(gzip);
 
-function asset(body: Buffer, extension: string, contentType: string): Asset {
+export function asset(body: Buffer, extension: string, contentType: string): Asset {
   const hash = createHash('sha256').update(body).digest('base64url').slice(0, 22);
   return { path: `${GRAPHIQL_ASSET_PREFIX}${hash}.${extension}`, hash, contentType, body };
 }
 
-const JS = 'text/javascript; charset=utf-8';
+export const JS = 'text/javascript; charset=utf-8';
+export const CSS = 'text/css; charset=utf-8';
 
-/**
- * Monaco's workers load from their own URLs (the inline page made blob: URLs); the options
- * come from a JSON block in the page, so no asset depends on the request.
- */
-function appScript(workers: Record<string, string>) {
-  return `self.MonacoEnvironment = {
-  globalAPI: false,
-  getWorkerUrl: function (moduleId, label) { return ${JSON.stringify(workers)}[label]; },
-};
-${bundle.js};
-YogaGraphiQL.renderYogaGraphiQL(
-  document.querySelector('#root'),
-  JSON.parse(document.querySelector('#graphiql-options').textContent),
-);
-`;
-}
-
-function buildAssets() {
-  const editorWorkerService = asset(Buffer.from(bundle.editorWorkerService), 'js', JS);
-  const json = asset(Buffer.from(bundle.jsonWorker), 'js', JS);
-  const graphql = asset(Buffer.from(bundle.graphqlWorker), 'js', JS);
-  const workers = {
-    editorWorkerService: editorWorkerService.path,
-    json: json.path,
-    graphql: graphql.path,
-  };
-  const favicon = bundle.favicon.match(/^data:([^;,]+);base64,(.*)$/s);
-  return {
-    app: asset(Buffer.from(appScript(workers)), 'js', JS),
-    css: asset(Buffer.from(bundle.css), 'css', 'text/css; charset=utf-8'),
-    favicon: favicon
-      ? asset(Buffer.from(favicon[2] ?? '', 'base64'), 'ico', favicon[1] ?? 'image/x-icon')
-      : undefined,
-    workers: [editorWorkerService, json, graphql],
-  };
+/** What a GraphiQL page is made of; the page's options are a JSON block with id graphiql-options. */
+export interface GraphiQLBundle {
+  /** Style sheets, in order. */
+  readonly styles: readonly Asset[];
+  /** Scripts, run in order (`defer`) once the page is parsed. */
+  readonly scripts: readonly Asset[];
+  /** Assets the page does not name but its scripts load (workers). */
+  readonly others?: readonly Asset[];
+  readonly favicon?: Asset;
+  /** The page's Content-Security-Policy. */
+  readonly csp: string;
 }
 
 /** br if the client takes it, else gzip, else none; q=0 refuses, and `*` stands for the rest. */
@@ -93,23 +69,6 @@ function escapeHtml(text: string) {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/**
- * The page runs only this server's scripts (its options are a JSON data block, which CSP does
- * not treat as script). Monaco sets inline styles, and its icon font is a data: URL in the CSS.
- */
-const PAGE_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "worker-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "font-src 'self' data:",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
 export interface GraphiQLAssets {
   /** The page: a few hundred bytes of HTML naming the assets (Yoga's `renderGraphiQL`). */
   render(options?: { title?: string }): string;
@@ -124,8 +83,8 @@ export interface GraphiQLAssets {
  * (zlib's thread pool). Brotli quality 5: quality 11 takes ~30 s for the app script and saves
  * only a further 13 %.
  */
-export function createGraphiQLAssets(): GraphiQLAssets {
-  const { app, css, favicon, workers } = buildAssets();
+export function createGraphiQLAssets(bundle: GraphiQLBundle): GraphiQLAssets {
+  const { styles, scripts, others = [], favicon, csp } = bundle;
   const compressed = new Map<string, Promise<Buffer>>();
   const encode = (item: Asset, encoding: Encoding) => {
     const key = `${item.path} ${encoding}`;
@@ -166,7 +125,7 @@ export function createGraphiQLAssets(): GraphiQLAssets {
     });
   };
 
-  const all = [app, css, ...workers, ...(favicon ? [favicon] : [])];
+  const all = [...styles, ...scripts, ...others, ...(favicon ? [favicon] : [])];
   const routes = Object.fromEntries(
     all.map((item) => [item.path, (request: Request) => serve(item, request)]),
   );
@@ -177,7 +136,7 @@ export function createGraphiQLAssets(): GraphiQLAssets {
       onResponse({ request, response }) {
         const isPage = response.headers.get('content-type')?.startsWith('text/html');
         if (isPage && new URL(request.url).pathname === graphqlPath) {
-          response.headers.set('content-security-policy', PAGE_CSP);
+          response.headers.set('content-security-policy', csp);
           response.headers.set('x-content-type-options', 'nosniff');
         }
       },
@@ -187,9 +146,9 @@ export function createGraphiQLAssets(): GraphiQLAssets {
   <head>
     <meta charset="utf-8" />
     <title>${escapeHtml(options?.title || 'Yoga GraphiQL')}</title>
-    ${favicon ? `<link rel="icon" href="${favicon.path}" />` : ''}
-    <link rel="stylesheet" href="${css.path}" />
-    <script src="${app.path}" defer></script>
+    <link rel="icon" href="${favicon ? favicon.path : 'data:,'}" />
+    ${styles.map((style) => `<link rel="stylesheet" href="${style.path}" />`).join('\n    ')}
+    ${scripts.map((script) => `<script src="${script.path}" defer></script>`).join('\n    ')}
   </head>
   <body id="body" class="no-focus-outline">
     <noscript>You need to enable JavaScript to run this app.</noscript>

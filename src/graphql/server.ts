@@ -15,6 +15,7 @@ import { useErrorResponses } from './error-responses.js';
 import { createErrorMasker } from './errors.js';
 import { GRAPHIQL_EXAMPLES } from './graphiql.js';
 import { createGraphiQLAssets, type GraphiQLAssets } from './graphiql-assets.js';
+import { graphiqlBundle } from './graphiql-bundle.js';
 import { abuseLimitPlugins } from '../hardening/abuse-limits.js';
 import { usePasswordCheckLimit } from '../hardening/password-check-limit.js';
 import { useRequestLog } from '../hardening/request-log.js';
@@ -115,7 +116,7 @@ export function createServer(options: ServerOptions) {
   const yogaLogger = logger.child({ component: 'yoga' });
   const cookies = createResponseCookies();
   const allowedOrigins = new Set(config.corsOrigins);
-  const graphiqlAssets = config.graphiql ? createGraphiQLAssets() : undefined;
+  const graphiqlAssets = config.graphiql ? createGraphiQLAssets(graphiqlBundle()) : undefined;
   return createYoga<ServerContext, Context>({
     schema: applyRateLimits(schema, options.rateLimits),
     context: createContextFactory({

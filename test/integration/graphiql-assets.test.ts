@@ -38,14 +38,30 @@ function get(url: string, headers: Record<string, string> = {}) {
 }
 
 describe('GraphiQL assets', () => {
-  it('serves a small, uncached page that names its script and style sheet', async () => {
+  it('serves a small, uncached page that names its scripts and style sheets', async () => {
     const response = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(response.headers.get('cache-control')).toBe('no-store');
-    expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const csp = response.headers.get('content-security-policy');
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).not.toContain('unsafe-eval');
     expect(page.length).toBeLessThan(10_000);
-    expect(page).toMatch(/<script src="\/graphiql\/assets\/[\w-]+\.js"/);
+    // React, ReactDOM, GraphiQL, and the script that starts it with the page's options.
+    expect(page.match(/<script src="\/graphiql\/assets\/[\w-]+\.js" defer>/g)).toHaveLength(4);
     expect(page).toMatch(/<link rel="stylesheet" href="\/graphiql\/assets\/[\w-]+\.css"/);
     expect(page).toContain('mutation SignUp');
+  });
+
+  it('serves GraphiQL on React 18 as their packages ship them, started from the page', async () => {
+    const scripts = await Promise.all(
+      assetPaths(page)
+        .filter((path) => path.endsWith('.js'))
+        .map(async (path) => (await get(`${server.url}${path}`)).body.toString()),
+    );
+    expect(scripts[0]).toContain('React');
+    expect(scripts[1]).toContain('ReactDOM');
+    expect(scripts[2]).toContain('GraphiQL');
+    expect(scripts[3]).toContain("getElementById('graphiql-options')");
   });
 
   it('serves each asset immutable, with its type and validator, compressed when asked', async () => {
