@@ -257,6 +257,32 @@ describe('Traefik in front of two API instances', () => {
     expect(metadata.status).toBe(200);
   });
 
+  it("serves GraphiQL's page and every asset it names through the proxy, 304s included", async () => {
+    const page = await httpsRequest({
+      port: ports.websecure,
+      path: '/graphql',
+      ca,
+      headers: { accept: 'text/html' },
+    });
+    expect(page.status).toBe(200);
+    const assets = [...new Set(page.body.match(/\/graphiql\/assets\/[A-Za-z0-9_-]+\.[a-z]+/g))];
+    expect(assets.length).toBeGreaterThanOrEqual(3);
+    for (const asset of assets) {
+      // identity: the test reads the body as text; compression is the API's own test.
+      const first = await httpsRequest({ port: ports.websecure, path: asset, ca });
+      expect([asset, first.status]).toEqual([asset, 200]);
+      expect(first.body.length).toBeGreaterThan(0);
+      const etag = String(first.headers.etag);
+      const again = await httpsRequest({
+        port: ports.websecure,
+        path: asset,
+        ca,
+        headers: { 'if-none-match': etag },
+      });
+      expect([asset, again.status]).toEqual([asset, 304]);
+    }
+  });
+
   it('limits request bodies at the proxy', async () => {
     const response = await graphql(`{ __typename } # ${'x'.repeat(1_100_000)}`);
     expect(response.status).toBe(413);
