@@ -29,8 +29,9 @@ beforeAll(async () => {
   open = await start();
   registered = await start({
     OAUTH_CLIENTS: `spa, backend:sha256:${sha256(SECRET)}`,
-    PUBLIC_URL: 'https://auth.example.com',
-    JWT_ISSUER: 'https://auth.example.com',
+    // The frontend's address: the metadata's endpoints must come from the issuer instead.
+    PUBLIC_URL: 'https://app.example.com',
+    JWT_ISSUER: 'https://auth.example.com/',
     // A revoked key is refused at once, not after the cache's few seconds.
     REVOCATION_CACHE_TTL: '0',
   });
@@ -339,7 +340,7 @@ describe('GET /.well-known/oauth-authorization-server', () => {
     expect(response.status).toBe(200);
     const metadata = (await response.json()) as Record<string, unknown>;
     expect(metadata).toMatchObject({
-      issuer: 'https://auth.example.com',
+      issuer: 'https://auth.example.com/',
       token_endpoint: 'https://auth.example.com/token',
       revocation_endpoint: 'https://auth.example.com/revoke',
       introspection_endpoint: 'https://auth.example.com/introspect',
@@ -355,6 +356,14 @@ describe('GET /.well-known/oauth-authorization-server', () => {
     expect(metadata.scopes_supported).toEqual(
       expect.arrayContaining(['profile:read', 'audit:read']),
     );
+  });
+
+  it('falls back to PUBLIC_URL for endpoints while the issuer is no URL', async () => {
+    const metadata = (await (
+      await fetch(`${open.url}/.well-known/oauth-authorization-server`)
+    ).json()) as Record<string, unknown>;
+    expect(metadata.issuer).toBe('graphql-auth-api');
+    expect(metadata.token_endpoint).toBe('http://localhost:4000/token');
   });
 });
 
@@ -473,7 +482,7 @@ describe('POST /introspect', () => {
       sub: claims.sub,
       exp: claims.exp,
       iat: claims.iat,
-      iss: 'https://auth.example.com',
+      iss: 'https://auth.example.com/',
       aud: claims.aud,
       token_type: 'Bearer',
     });

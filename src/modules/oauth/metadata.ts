@@ -19,7 +19,13 @@ export function authorizationServerMetadata(options: {
   publicUrl: string;
   confidentialClients: boolean;
 }) {
-  const at = (path: string) => `${options.publicUrl}${path}`;
+  // RFC 8414 §2: the issuer is this server's URL, so the endpoints hang off it. PUBLIC_URL is
+  // the frontend's address in production, and only a fallback for an issuer that is no URL (the
+  // default, where in development PUBLIC_URL is this server).
+  const base = /^https?:\/\//.test(options.issuer)
+    ? options.issuer.replace(/\/+$/, '')
+    : options.publicUrl;
+  const at = (path: string) => `${base}${path}`;
   const authMethods = ['client_secret_basic', 'client_secret_post', 'none'];
   return {
     issuer: options.issuer,
