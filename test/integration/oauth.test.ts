@@ -95,6 +95,8 @@ describe('POST /token, password grant', () => {
       expires_in: open.config.accessTokenTtlSeconds,
       refresh_token: expect.any(String),
       scope: expect.stringContaining('profile:read'),
+      // An extension: GraphQL login's deviceToken.
+      device_token: expect.any(String),
     });
     // Without OAUTH_CLIENTS: the default client, as RFC 9068 asks every token to name one.
     expect(claimsOf(String(reply.body.access_token)).client_id).toBe('default');
@@ -166,6 +168,19 @@ describe('POST /token, password grant', () => {
     expect(locked.status).toBe(429);
     expect(locked.body.error).toBe('invalid_request');
     expect(locked.headers.get('retry-after')).toMatch(/^\d+$/);
+  });
+
+  it("lets a client with its device_token in while others' guesses lock the account", async () => {
+    const server = await start({ LOCKOUT_THRESHOLD: '2' });
+    const email = await account(server);
+    const first = await token(server, passwordGrant(email));
+    const deviceToken = String(first.body.device_token);
+    expect(deviceToken.length).toBeGreaterThan(20);
+    for (let i = 0; i < 3; i += 1) await token(server, passwordGrant(email, 'a wrong password'));
+    expect((await token(server, passwordGrant(email))).status).toBe(429);
+    const known = await token(server, { ...passwordGrant(email), device_token: deviceToken });
+    expect(known.status).toBe(200);
+    expect(known.body.device_token).toEqual(expect.any(String));
   });
 
   it('shares the per-email rate limit with the GraphQL login', async () => {
