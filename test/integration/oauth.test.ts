@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Types } from 'mongoose';
 import { LOGIN, ME, bearer, errorCode, signUp, uniqueEmail } from '../helpers/operations.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { PASSWORD, claimsOf, enrolledUser } from '../helpers/totp.js';
+import { PASSWORD, claimsOf, enrolledUser, verify } from '../helpers/totp.js';
 
 const SECRET = 'backend-secret-0123456789';
 const REFRESH = `mutation($token: String) { refreshToken(token: $token) { accessToken } }`;
@@ -285,6 +285,31 @@ describe('refresh tokens bound to their client (RFC 6749 §6, RFC 7009 §2.1)', 
 
     // Refused without being spent: its own client still rotates it.
     const bySpa = await refreshAs(spaRefresh, { client_id: 'spa' });
+    expect(bySpa.status).toBe(200);
+    expect(claimsOf(String(bySpa.body.access_token)).client_id).toBe('spa');
+  });
+
+  it("redeems a login's mfa_token only for the client it was issued to", async () => {
+    const user = await enrolledUser(registered, 'oauth-mfa-client');
+    const first = await token(registered, { ...passwordGrant(user.email), client_id: 'spa' });
+    expect(first.body.error).toBe('mfa_required');
+    const mfaToken = String(first.body.mfa_token);
+    const otp = { grant_type: 'http://auth0.com/oauth/grant-type/mfa-otp', mfa_token: mfaToken };
+
+    const byBackend = await token(
+      registered,
+      { ...otp, otp: user.recoveryCodes[0]! },
+      basic('backend', SECRET),
+    );
+    expect([byBackend.status, byBackend.body.error]).toEqual([400, 'invalid_grant']);
+    const byGraphQL = await verify(registered, mfaToken, user.recoveryCodes[1]!);
+    expect(errorCode(byGraphQL)).toBe('MFA_CHALLENGE_INVALID');
+    // Neither spent the challenge nor a code: its own client still finishes the sign-in.
+    const bySpa = await token(registered, {
+      ...otp,
+      otp: user.recoveryCodes[0]!,
+      client_id: 'spa',
+    });
     expect(bySpa.status).toBe(200);
     expect(claimsOf(String(bySpa.body.access_token)).client_id).toBe('spa');
   });

@@ -11,14 +11,16 @@ import { isRandomTokenShaped, randomToken, sha256 } from './totp.js';
 export interface MfaChallenges {
   /**
    * A single-use challenge for `user`, whose password was just checked (from `knownDevice`, a
-   * device of the account's, if the client showed one). Stored hashed.
+   * device of the account's, if the client showed one), for the OAuth client `clientId` (absent:
+   * the default client). Stored hashed.
    */
-  issue(user: User, knownDevice?: string): Promise<string>;
+  issue(user: User, knownDevice?: string, clientId?: string): Promise<string>;
   /**
    * The user a challenge was issued for, once `code` checks out. Throws MFA_CHALLENGE_INVALID
-   * (unknown, expired, spent, out of attempts, or the password changed since) or INVALID_MFA_CODE.
+   * (unknown, expired, spent, out of attempts, the password changed since, or another client's)
+   * or INVALID_MFA_CODE.
    */
-  redeem(challenge: string, code: string): Promise<User>;
+  redeem(challenge: string, code: string, clientId?: string): Promise<User>;
 }
 
 export function createMfaChallenges(deps: {
@@ -48,7 +50,7 @@ export function createMfaChallenges(deps: {
   }
 
   return {
-    async issue(user, knownDevice) {
+    async issue(user, knownDevice, clientId) {
       const challenge = randomToken();
       const hash = sha256(challenge);
       const expiresAt = new Date(now() + deps.ttlSeconds * 1000);
@@ -58,6 +60,7 @@ export function createMfaChallenges(deps: {
         credentialVersion: user.credentialVersion,
         expiresAt,
         ...(knownDevice ? { deviceId: knownDevice } : {}),
+        ...(clientId === undefined ? {} : { clientId }),
       });
       // For the sweep, with the expiry: it removes the challenge and its claims, gone or not.
       await deps.logs.append(CHALLENGE_LOG, `${expiresAt.getTime()}:${hash}`);
@@ -65,13 +68,16 @@ export function createMfaChallenges(deps: {
       return challenge;
     },
 
-    async redeem(challenge, code) {
+    async redeem(challenge, code, clientId) {
       // Garbage costs no database read.
       if (!isRandomTokenShaped(challenge)) throw mfaChallengeInvalid();
       const hash = sha256(challenge);
       const at = new Date(now());
       const found = await models.challenges.findById(hash).lean();
       if (!found || found.expiresAt <= at) throw mfaChallengeInvalid();
+      // Another client's challenge is refused like an unknown one, before it costs a try: its own
+      // client may still finish the sign-in (as with refresh tokens, RFC 6749 §6).
+      if ((found.clientId ?? undefined) !== clientId) throw mfaChallengeInvalid();
       if (await models.claims.exists({ _id: `challenge:${hash}` })) throw mfaChallengeInvalid();
       // Before any code is looked at: a challenge from before a password change or reset, or for
       // an account disabled since, must not spend the owner's codes or count toward their lockout.

@@ -41,6 +41,11 @@ interface MfaChallengeDocument {
    * code attempts count toward that device's lockout, not the account's.
    */
   deviceId?: string;
+  /**
+   * The registered OAuth client the login came from; absent for the default client (GraphQL).
+   * Only that client may redeem it, as only it may refresh the session it leads to.
+   */
+  clientId?: string;
 }
 
 /**
@@ -98,6 +103,7 @@ export function createMfaModels(connection: Connection) {
       credentialVersion: { type: Number, required: true },
       expiresAt: { type: Date, required: true },
       deviceId: { type: String },
+      clientId: { type: String },
     },
     options('mfa_challenges'),
   );

@@ -178,13 +178,17 @@ export function createSignInService(deps: {
       // No session and no tokens yet: only the code completes this sign-in.
       if (await deps.mfa.isEnrolled(user.id))
         throw mfaRequired(
-          await deps.challenges.issue(user, device?.secondFactor ? device.deviceId : undefined),
+          await deps.challenges.issue(
+            user,
+            device?.secondFactor ? device.deviceId : undefined,
+            meta.clientId,
+          ),
         );
       return open(user, meta);
     },
 
     async verifyMfa(challenge, code, meta) {
-      const user = await deps.challenges.redeem(challenge, code);
+      const user = await deps.challenges.redeem(challenge, code, meta.clientId);
       // Enrolled before REQUIRE_VERIFIED_EMAIL was turned on, say: the same gate as login's.
       refuseUnverified(user);
       return open(user, meta, { at: Date.now() });
