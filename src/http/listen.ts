@@ -39,16 +39,22 @@ function refuse(response: ServerResponse, code: ErrorCode, message: string) {
   response.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
 
+/** Characters that end a URL's host: in Host they would move the path the adapter sees. */
+const HOST_DELIMITERS = /[/?#@\\]/;
+
 /**
  * Whether the server adapter can build the request's URL as it does (`http://<Host><target>`),
- * from a Host that names only a host and port. Otherwise the adapter's URL parsing fails inside
- * it and it answers 500 with the error's stack as the body; a Host such as `a/b` would put a
- * path of the client's choosing in front of the real one.
+ * from a Host that names only a host and port and a target in origin form (`/path?query`).
+ * Otherwise the adapter's URL parsing fails inside it and it answers 500 with the error's stack
+ * as the body; or, with a Host such as `a/b`, `a#`, `a?` or `:p@a`, or an absolute target after
+ * a Host without a port, the URL parses with another path than the request's, which Yoga may
+ * still serve while the checks of the /graphql path (its security headers) do not see it.
  */
 function hasUsableUrl(request: IncomingMessage) {
   const host = request.headers.host;
+  if (!(request.url ?? '/').startsWith('/')) return false;
   if (host) {
-    if (!URL.canParse(`http://${host}`)) return false;
+    if (HOST_DELIMITERS.test(host) || !URL.canParse(`http://${host}`)) return false;
     const parsed = new URL(`http://${host}`);
     if (parsed.pathname !== '/' || parsed.search || parsed.hash || parsed.username) return false;
   }

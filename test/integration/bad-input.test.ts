@@ -510,6 +510,15 @@ const CORPUS: Case[] = [
     status: 400,
     code: 'BAD_REQUEST',
   },
+  // An empty query or fragment, or empty user info, parses as a bare host but moves the real
+  // path: Yoga would serve GraphiQL without the headers the /graphql path gets.
+  ...['localhost#', 'localhost?', ':pw@localhost'].map((host) => ({
+    name: `Host ${host}`,
+    headers: { ...JSON_HEADERS, host },
+    body: query('{ __typename }'),
+    status: 400,
+    code: 'BAD_REQUEST',
+  })),
   {
     name: 'introspection in production',
     headers: JSON_HEADERS,
@@ -591,12 +600,14 @@ describe('the bad-input corpus', () => {
 
   it('refuses request targets the URL cannot be built from (absolute form, *) with 400', async () => {
     const { port } = new URL(server.url);
-    for (const target of ['http://x/graphql', '*']) {
+    // Without a port in Host, `http://<Host><target>` parses for an absolute target too.
+    const cases = ['http://x/graphql', '*'].flatMap((target) =>
+      [`localhost:${port}`, 'localhost'].map((host) => ({ target, host })),
+    );
+    for (const { target, host } of cases) {
       const answer = await new Promise<string>((resolve, reject) => {
         const socket = connect(Number(port), '127.0.0.1', () => {
-          socket.end(
-            `GET ${target} HTTP/1.1\r\nHost: localhost:${port}\r\nConnection: close\r\n\r\n`,
-          );
+          socket.end(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
         });
         let text = '';
         socket.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
