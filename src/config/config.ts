@@ -416,6 +416,13 @@ const oauthSettings = {
 function oauth(values: Values<typeof oauthSettings>) {
   try {
     const registered = parseOAuthClients(values.OAUTH_CLIENTS);
+    // Tokens of GraphQL's sign-ins name the default client: a registered client of that name
+    // could not be told from it, and could revoke those sessions at /revoke.
+    if (registered.has(values.OAUTH_DEFAULT_CLIENT_ID)) {
+      throw new Error(
+        `client ${values.OAUTH_DEFAULT_CLIENT_ID} is the default client's id (OAUTH_DEFAULT_CLIENT_ID): register it under another name`,
+      );
+    }
     return {
       oauth: Object.freeze({ registered, defaultClientId: values.OAUTH_DEFAULT_CLIENT_ID }),
     };

@@ -30,6 +30,20 @@ describe('OAUTH_CLIENTS', () => {
     expect(() => parseConfig({ OAUTH_CLIENTS: 'x:plain:hunter2' })).not.toThrow(/hunter2/);
   });
 
+  it('refuses a registered client named like the default client', () => {
+    // Its tokens would pass for GraphQL's, and it could revoke their sessions at /revoke.
+    expect(() => parseConfig({ OAUTH_CLIENTS: 'spa, default' })).toThrow(
+      /OAUTH_CLIENTS.*OAUTH_DEFAULT_CLIENT_ID/s,
+    );
+    expect(() =>
+      parseConfig({ OAUTH_CLIENTS: 'spa, web', OAUTH_DEFAULT_CLIENT_ID: 'web' }),
+    ).toThrow(/OAUTH_DEFAULT_CLIENT_ID/);
+    expect(
+      parseConfig({ OAUTH_CLIENTS: 'spa, default', OAUTH_DEFAULT_CLIENT_ID: 'graphql' }).oauth
+        .registered.size,
+    ).toBe(2);
+  });
+
   it('defaults to no registry and the default client id', () => {
     const config = parseConfig({});
     expect(config.oauth.registered.size).toBe(0);
