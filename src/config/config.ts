@@ -84,7 +84,17 @@ const tokenSettings = {
     .enum(['true', 'false'])
     .default('false')
     .transform((value) => value === 'true'),
-  JWT_ISSUER: z.string().trim().min(1).default('graphql-auth-api'),
+  JWT_ISSUER: z
+    .string()
+    .trim()
+    .min(1)
+    .default('graphql-auth-api')
+    // An issuer URL is where OAuth metadata's endpoints hang off (RFC 8414 §2: no query or
+    // fragment), so it must be a URL they can be appended to.
+    .refine(
+      (value) => !/^https?:/i.test(value) || (URL.canParse(value) && !/[?#]/.test(value)),
+      'an http(s) issuer must be a URL without a query or fragment (RFC 8414)',
+    ),
   JWT_AUDIENCE: z.string().trim().min(1).default('graphql-auth-api'),
   ACCESS_TOKEN_TTL: durationSeconds
     .default(15 * 60)

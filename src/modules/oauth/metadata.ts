@@ -22,7 +22,7 @@ export function authorizationServerMetadata(options: {
   // RFC 8414 §2: the issuer is this server's URL, so the endpoints hang off it. PUBLIC_URL is
   // the frontend's address in production, and only a fallback for an issuer that is no URL (the
   // default, where in development PUBLIC_URL is this server).
-  const base = /^https?:\/\//.test(options.issuer)
+  const base = /^https?:\/\//i.test(options.issuer)
     ? options.issuer.replace(/\/+$/, '')
     : options.publicUrl;
   const at = (path: string) => `${base}${path}`;
