@@ -70,6 +70,27 @@ function useStaticRoutes(routes: Record<string, Route>): Plugin {
   };
 }
 
+/**
+ * Yoga takes any URL whose text ends in the endpoint's path, or that path and a slash, for the
+ * endpoint (`/x/graphql`, `//graphql`, `/?a=/graphql`), while the headers the endpoint's answers
+ * need (no-store, GraphiQL's CSP with frame-ancestors 'none') go by the exact path: those URLs
+ * answered GraphQL and GraphiQL without them. Only the exact path is the endpoint.
+ */
+function useExactGraphQLPath(path: string): Plugin {
+  const elsewhere = (request: Request, pathname = () => new URL(request.url).pathname) =>
+    (request.url.endsWith(path) || request.url.endsWith(`${path}/`)) && pathname() !== path;
+  return {
+    // Before any operation runs.
+    onRequest({ request, url, endResponse }) {
+      if (elsewhere(request, () => url.pathname)) endResponse(new Response(null, { status: 404 }));
+    },
+    // Yoga's own GraphiQL hook answers before this plugin's onRequest: its page is replaced here.
+    onResponse({ request, setResponse }) {
+      if (elsewhere(request)) setResponse(new Response(null, { status: 404 }));
+    },
+  };
+}
+
 function bearerMatches(request: Request, token: string) {
   const presented = Buffer.from(request.headers.get('authorization') ?? '');
   const expected = Buffer.from(`Bearer ${token}`);
@@ -163,6 +184,7 @@ export function createServer(options: ServerOptions) {
     plugins: [
       useRequestLog(logger, options.metrics),
       useResponseHeaders({ graphqlPath: GRAPHQL_PATH, cors: allowedOrigins.size > 0 }),
+      useExactGraphQLPath(GRAPHQL_PATH),
       ...(options.httpsOnly ? [useHttpsOnly(options.httpsOnly)] : []),
       ...(graphiqlAssets ? [graphiqlAssets.pageHeaders(GRAPHQL_PATH)] : []),
       useStaticRoutes(staticRoutes(options, graphiqlAssets)),

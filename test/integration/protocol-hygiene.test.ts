@@ -22,6 +22,26 @@ describe('response headers', () => {
     }
   });
 
+  it('answers GraphQL and GraphiQL only at /graphql itself, where their headers apply', async () => {
+    const server = await start();
+    // Yoga takes any URL ending in /graphql or /graphql/ for its endpoint, while no-store and
+    // GraphiQL's CSP (frame-ancestors 'none') go by the path: such URLs answered without them.
+    for (const path of ['/graphql/', '//graphql', '/x/graphql', '/?a=/graphql']) {
+      const page = await fetch(`${server.url}${path}`, { headers: { accept: 'text/html' } });
+      expect([path, page.status]).toEqual([path, 404]);
+      const post = await fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+      expect([path, post.status]).toEqual([path, 404]);
+    }
+    const page = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(page.headers.get('cache-control')).toBe('no-store');
+  });
+
   it('sends Vary: Origin when CORS is configured, to allowed and refused origins alike', async () => {
     const server = await start({ CORS_ORIGINS: 'https://a.example,https://b.example' });
     for (const origin of ['https://a.example', 'https://evil.example']) {
