@@ -1,6 +1,5 @@
 import jwt from 'jsonwebtoken';
 import { scopesOfRoles } from '../../auth/scope-vocabulary.js';
-import { AppError } from '../../errors.js';
 import type { TokenService } from '../../lib/jwt.js';
 import { enforceRule, type RateLimitDeps } from '../../rate-limit/enforce.js';
 import { RATE_LIMIT_RULES } from '../../rate-limit/rules.js';
@@ -10,13 +9,7 @@ import type { UserService } from '../user/user.service.js';
 import { authenticateClient } from './client-auth.js';
 import type { OAuthClients } from './clients.js';
 import { readForm, required } from './form.js';
-import {
-  OAuthError,
-  errorResponse,
-  fromAppError,
-  invalidClient,
-  oauthJson,
-} from './oauth-response.js';
+import { invalidClient, oauthJson } from './oauth-response.js';
 import type { OAuthCaller } from './token-endpoint.js';
 
 export interface IntrospectDeps {
@@ -100,13 +93,6 @@ export function createIntrospectEndpoint(deps: IntrospectDeps) {
     return accessTokenInfo(deps, token);
   }
 
-  return async (request: Request, caller: OAuthCaller): Promise<Response> => {
-    try {
-      return oauthJson(await introspect(request, caller));
-    } catch (error) {
-      if (error instanceof OAuthError) return errorResponse(error);
-      if (error instanceof AppError) return errorResponse(fromAppError(error));
-      throw error;
-    }
-  };
+  return async (request: Request, caller: OAuthCaller): Promise<Response> =>
+    oauthJson(await introspect(request, caller));
 }

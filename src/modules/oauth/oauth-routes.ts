@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
+import { AppError } from '../../errors.js';
 import { isDatabaseUnavailable } from '../../graphql/errors.js';
 import { addressGroup } from '../../lib/address-group.js';
 import type { ClientIpResolver } from '../../lib/client-ip.js';
@@ -14,7 +15,7 @@ import type { OAuthClients } from './clients.js';
 import { createIntrospectEndpoint } from './introspect.js';
 import { createRevokeEndpoint } from './revoke.js';
 import { OAUTH_PATHS, authorizationServerMetadata } from './metadata.js';
-import { OAuthError, errorResponse, oauthJson } from './oauth-response.js';
+import { OAuthError, errorResponse, fromAppError, oauthJson } from './oauth-response.js';
 import { createTokenEndpoint, type OAuthCaller } from './token-endpoint.js';
 
 export interface OAuthRouteDeps {
@@ -35,11 +36,15 @@ export interface OAuthRouteDeps {
 type Endpoint = (request: Request, caller: OAuthCaller) => Promise<Response>;
 
 /**
- * An endpoint's unexpected failure, in OAuth's words. Left to the server adapter, it would
- * answer 500 with the error's stack as the body (these routes run before Yoga's error masking),
- * showing source paths and database details to anyone who can make the database slow.
+ * Every endpoint's failure, in OAuth's words (RFC 6749 §5.2), mapped here alone: OAuth errors as
+ * they are, the services' typed errors by their code, anything else as 503 or 500. Left to the
+ * server adapter, an unexpected one would answer 500 with the error's stack as the body (these
+ * routes run before Yoga's error masking), showing source paths and database details to anyone
+ * who can make the database slow.
  */
-function unexpectedFailure(logger: Logger, error: unknown): Response {
+function failureResponse(logger: Logger, error: unknown): Response {
+  if (error instanceof OAuthError) return errorResponse(error);
+  if (error instanceof AppError) return errorResponse(fromAppError(error));
   if (isDatabaseUnavailable(error)) {
     logger.warn({ err: { name: (error as Error).name } }, 'database unavailable');
     return errorResponse(
@@ -91,7 +96,7 @@ export function useOAuthRoutes(deps: OAuthRouteDeps): Plugin {
       const clientIp = deps.clientIp((serverContext as { req?: IncomingMessage } | undefined)?.req);
       const caller = { clientIp, clientKey: addressGroup(clientIp, deps.ipv6ClientPrefix) };
       return endpoint(request, caller)
-        .catch((error: unknown) => unexpectedFailure(deps.logger, error))
+        .catch((error: unknown) => failureResponse(deps.logger, error))
         .then(endResponse);
     },
   };

@@ -1,5 +1,4 @@
 import jwt from 'jsonwebtoken';
-import { AppError } from '../../errors.js';
 import type { TokenService } from '../../lib/jwt.js';
 import { enforceRule, type RateLimitDeps } from '../../rate-limit/enforce.js';
 import { RATE_LIMIT_RULES } from '../../rate-limit/rules.js';
@@ -8,7 +7,7 @@ import type { SessionService } from '../session/session.service.js';
 import { authenticateClient, type AuthenticatedClient } from './client-auth.js';
 import type { OAuthClients } from './clients.js';
 import { readForm, required } from './form.js';
-import { OAuthError, errorResponse, fromAppError, oauthJson } from './oauth-response.js';
+import { oauthJson } from './oauth-response.js';
 import type { OAuthCaller } from './token-endpoint.js';
 
 export interface RevokeDeps {
@@ -57,13 +56,7 @@ export function createRevokeEndpoint(deps: RevokeDeps) {
   }
 
   return async (request: Request, caller: OAuthCaller): Promise<Response> => {
-    try {
-      await revoke(request, caller);
-      return oauthJson({});
-    } catch (error) {
-      if (error instanceof OAuthError) return errorResponse(error);
-      if (error instanceof AppError) return errorResponse(fromAppError(error));
-      throw error;
-    }
+    await revoke(request, caller);
+    return oauthJson({});
   };
 }

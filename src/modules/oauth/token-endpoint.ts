@@ -1,5 +1,4 @@
 import { isScope, scopesOfRoles } from '../../auth/scope-vocabulary.js';
-import { AppError } from '../../errors.js';
 import { enforceRule, type RateLimitDeps } from '../../rate-limit/enforce.js';
 import { RATE_LIMIT_RULES, type RateLimitRule } from '../../rate-limit/rules.js';
 import type { ClientMeta } from '../session/session.service.js';
@@ -7,7 +6,7 @@ import type { SignInService, SignedIn } from '../sign-in/sign-in.service.js';
 import { authenticateClient } from './client-auth.js';
 import type { OAuthClients } from './clients.js';
 import { readForm, required } from './form.js';
-import { OAuthError, errorResponse, fromAppError, oauthJson } from './oauth-response.js';
+import { OAuthError, oauthJson } from './oauth-response.js';
 
 /** Auth0's grant for the second step of a sign-in that answered mfa_required. */
 export const MFA_OTP_GRANT = 'http://auth0.com/oauth/grant-type/mfa-otp';
@@ -110,13 +109,6 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
     }
   }
 
-  return async (request: Request, caller: OAuthCaller): Promise<Response> => {
-    try {
-      return tokenResponse(await grant(request, caller));
-    } catch (error) {
-      if (error instanceof OAuthError) return errorResponse(error);
-      if (error instanceof AppError) return errorResponse(fromAppError(error));
-      throw error;
-    }
-  };
+  return async (request: Request, caller: OAuthCaller): Promise<Response> =>
+    tokenResponse(await grant(request, caller));
 }
